@@ -1,0 +1,117 @@
+//! Who is calling: JWTs, password hashing, roles, and the per-request check
+//! that turns an `Authorization` header into an [`AuthUser`].
+
+pub mod jwt;
+pub mod password;
+pub mod roles;
+
+pub use jwt::{Claims, JwtKeys};
+pub use roles::{Access, Role};
+
+use lambda_http::Request;
+use lambda_http::http::header::AUTHORIZATION;
+
+use crate::db::users::{User, UserStatus};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller, freshly loaded from the table, so a suspension or
+/// role change takes effect on the very next request.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: User,
+    /// The token the caller presented, echoed back by the user endpoints.
+    pub token: String,
+}
+
+/// Extracts the raw token from `Authorization: Token <jwt>` (RealWorld) or
+/// `Bearer <jwt>`. `Ok(None)` means no header at all.
+pub fn bearer_token(req: &Request) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidToken)?;
+    if !(scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer")) {
+        return Err(ApiError::InvalidToken);
+    }
+    match token.trim() {
+        "" => Err(ApiError::InvalidToken),
+        token => Ok(Some(token)),
+    }
+}
+
+/// Applies a route's [`Access`] rule to a request.
+///
+/// Returns the caller when there is one; `None` only on routes that allow
+/// anonymous access. A token that is present but bad is refused even on public
+/// routes, so a client learns at once that its session is gone.
+pub async fn authenticate(
+    state: &AppState,
+    req: &Request,
+    access: Access,
+) -> Result<Option<AuthUser>, ApiError> {
+    if access == Access::Anonymous {
+        return Ok(None);
+    }
+    let Some(token) = bearer_token(req)? else {
+        return match access {
+            Access::Optional => Ok(None),
+            _ => Err(ApiError::MissingToken),
+        };
+    };
+    let claims = state.jwt.decode(token)?;
+    let user = state
+        .db
+        .user_by_id(&claims.sub)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    // The version moves on every role change, suspension and password change,
+    // which revokes every token issued before it.
+    if user.token_version != claims.ver || user.status == UserStatus::Suspended {
+        return Err(ApiError::InvalidToken);
+    }
+    if let Access::Role(min) = access
+        && user.role < min
+    {
+        return Err(ApiError::Forbidden("user"));
+    }
+    Ok(Some(AuthUser {
+        user,
+        token: token.to_owned(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .header(AUTHORIZATION, value)
+            .body(lambda_http::Body::Empty)
+            .unwrap()
+    }
+
+    #[test]
+    fn accepts_token_and_bearer_schemes() {
+        assert_eq!(bearer_token(&with_auth("Token abc")).unwrap(), Some("abc"));
+        assert_eq!(bearer_token(&with_auth("Bearer abc")).unwrap(), Some("abc"));
+    }
+
+    #[test]
+    fn rejects_other_schemes_and_empty_tokens() {
+        for bad in ["Basic abc", "Token", "Token   ", "abc"] {
+            assert!(
+                matches!(bearer_token(&with_auth(bad)), Err(ApiError::InvalidToken)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_header_is_not_an_error() {
+        let req = lambda_http::http::Request::new(lambda_http::Body::Empty);
+        assert_eq!(bearer_token(&req).unwrap(), None);
+    }
+}

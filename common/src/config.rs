@@ -1,0 +1,147 @@
+//! Process configuration, read once from the environment at cold start.
+
+use std::time::Duration;
+
+/// A secret shorter than this is refused at start-up: HS256 keys should carry
+/// at least as many bits as the hash output.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} must be set")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub jwt_secret: String,
+    pub token_ttl: Duration,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Origins allowed by CORS; `*` allows any origin (credentials are never used).
+    pub allowed_origins: Vec<String>,
+    /// Set for local development: the DynamoDB-compatible endpoint to talk to.
+    pub dynamodb_endpoint: Option<String>,
+}
+
+// Hand-written so the secret can never end up in a log line through `{:?}`.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("table_name", &self.table_name)
+            .field("jwt_secret", &"<redacted>")
+            .field("token_ttl", &self.token_ttl)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("dynamodb_endpoint", &self.dynamodb_endpoint)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    ///
+    /// `jwt_secret` is passed in rather than read here because in AWS it comes
+    /// from SSM Parameter Store, fetched by the caller once per cold start.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Same as [`Config::from_env`] over any variable source, so tests need not
+    /// touch the process environment.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let jwt_secret = var("JWT_SECRET").ok_or(ConfigError::Missing("JWT_SECRET"))?;
+        if jwt_secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                reason: format!("must be at least {MIN_SECRET_BYTES} bytes"),
+            });
+        }
+        let token_ttl_secs = match var("TOKEN_TTL_SECONDS") {
+            None => 24 * 3600,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|secs| (60..=30 * 24 * 3600).contains(secs))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "TOKEN_TTL_SECONDS",
+                    reason: format!("{raw:?} is not a number of seconds between 60 and 30 days"),
+                })?,
+        };
+        let allowed_origins = var("ALLOWED_ORIGINS")
+            .unwrap_or_else(|| "*".into())
+            .split(',')
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+        Ok(Self {
+            table_name: var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?,
+            jwt_secret,
+            token_ttl: Duration::from_secs(token_ttl_secs),
+            jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "conduit".into()),
+            jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "conduit-api".into()),
+            allowed_origins,
+            dynamodb_endpoint: var("DYNAMODB_ENDPOINT").filter(|url| !url.is_empty()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn missing_secret_is_a_startup_error() {
+        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap_err();
+        assert_eq!(err.to_string(), "JWT_SECRET must be set");
+    }
+
+    #[test]
+    fn weak_secret_is_refused() {
+        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn defaults_and_origin_list() {
+        let config = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("ALLOWED_ORIGINS", "https://a.example/, https://b.example"),
+        ]))
+        .unwrap();
+        assert_eq!(config.token_ttl, Duration::from_secs(86400));
+        assert_eq!(
+            config.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn token_ttl_is_bounded() {
+        let err = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("TOKEN_TTL_SECONDS", "5"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().starts_with("TOKEN_TTL_SECONDS is invalid"));
+    }
+}

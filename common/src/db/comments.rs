@@ -1,0 +1,134 @@
+//! Comments: items in their article's partition, with integer ids drawn
+//! from a counter on the article item.
+
+use serde::{Deserialize, Serialize};
+
+use super::articles::Article;
+use super::{Db, Tx, from_item, get_u64, key_of, keys, n, s, sdk_error, to_item};
+use crate::error::ApiError;
+
+/// Comments returned by one list call at most; more come with the cursor.
+pub const MAX_COMMENTS_PAGE: usize = 100;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    pub body: String,
+    pub author_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Db {
+    /// Adds a comment. Its id comes from an atomic counter on the article;
+    /// the comment itself is written only while the article still exists, so
+    /// a comment racing an article delete cannot be left behind.
+    pub async fn add_comment(
+        &self,
+        article: &Article,
+        body: String,
+        author_id: &str,
+        now: String,
+    ) -> Result<Comment, ApiError> {
+        let counter = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys::article(&article.id))))
+            .update_expression("ADD comment_seq :one")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        let id = match counter {
+            Ok(out) => get_u64(&out.attributes.unwrap_or_default(), "comment_seq"),
+            Err(err) if super::is_condition_failure(&err) => return Err(ApiError::NotFound("article")),
+            Err(err) => return Err(sdk_error(err)),
+        };
+        let comment = Comment {
+            id,
+            body,
+            author_id: author_id.to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        let mut item = to_item(&comment)?;
+        item.extend(key_of(keys::comment(&article.id, id)));
+        let items = vec![
+            self.check(key_of(keys::article(&article.id)))
+                .condition_expression("attribute_exists(PK)")
+                .tx(),
+            self.put(item)
+                .condition_expression("attribute_not_exists(PK)")
+                .tx(),
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(comment),
+            Err(err) if err.failed_at(0) => Err(ApiError::NotFound("article")),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// An article's comments, oldest first, after the comment id `after`.
+    pub async fn comments(
+        &self,
+        article_id: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Comment>, ApiError> {
+        let (pk, first) = keys::comment(article_id, after.map_or(0, |id| id + 1));
+        let (_, last) = keys::comment(article_id, u64::MAX);
+        let mut comments = vec![];
+        let mut start = None;
+        while comments.len() < limit {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND SK BETWEEN :first AND :last")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":first", s(&first))
+                .expression_attribute_values(":last", s(&last))
+                .limit((limit - comments.len()) as i32)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                comments.push(from_item::<Comment>(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(comments)
+    }
+
+    pub async fn comment(&self, article_id: &str, id: u64) -> Result<Option<Comment>, ApiError> {
+        self.get(key_of(keys::comment(article_id, id)))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Deletes a comment; `false` when it was already gone.
+    pub async fn delete_comment(&self, article_id: &str, id: u64) -> Result<bool, ApiError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys::comment(article_id, id))))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if super::is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(sdk_error(err)),
+        }
+    }
+}
+

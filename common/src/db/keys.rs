@@ -1,0 +1,110 @@
+//! Every key format of the single table, in one place.
+//!
+//! Base table: `PK`/`SK`. `GSI1` (`GSI1PK`/`GSI1SK`) is the global article
+//! list, partitioned by month so no one partition takes every write.
+//! `GSI2` (`GSI2PK`/`GSI2SK`) lists an author's articles and a user's
+//! favorites. Sort keys that order articles are article ids: ULIDs, which
+//! sort by creation time.
+
+pub const USER: &str = "USER";
+pub const ARTICLE: &str = "ARTICLE";
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+
+pub fn user(id: &str) -> (String, String) {
+    (format!("USER#{id}"), USER.to_owned())
+}
+
+/// Guard item that makes a username unique (case-insensitively).
+pub fn username(name: &str) -> (String, String) {
+    (format!("USERNAME#{}", name.to_lowercase()), "USERNAME".to_owned())
+}
+
+/// Guard item that makes an email unique; emails are normalised before this.
+pub fn email(email: &str) -> (String, String) {
+    (format!("EMAIL#{email}"), "EMAIL".to_owned())
+}
+
+pub const FOLLOWS_PREFIX: &str = "FOLLOWS#";
+
+/// `follower` follows `followee`; lives in the follower's partition.
+pub fn follow(follower: &str, followee: &str) -> (String, String) {
+    (format!("USER#{follower}"), format!("{FOLLOWS_PREFIX}{followee}"))
+}
+
+pub fn article(id: &str) -> (String, String) {
+    (format!("ARTICLE#{id}"), ARTICLE.to_owned())
+}
+
+/// Guard item mapping a slug to its article, and making slugs unique.
+pub fn slug(slug: &str) -> (String, String) {
+    (format!("SLUG#{slug}"), "SLUG".to_owned())
+}
+
+pub const COMMENT_PREFIX: &str = "COMMENT#";
+
+/// Comments live in their article's partition, ordered by their integer id.
+pub fn comment(article_id: &str, comment_id: u64) -> (String, String) {
+    (
+        format!("ARTICLE#{article_id}"),
+        format!("{COMMENT_PREFIX}{comment_id:020}"),
+    )
+}
+
+pub const FAVORITE_PREFIX: &str = "FAV#";
+
+pub fn favorite(article_id: &str, user_id: &str) -> (String, String) {
+    (
+        format!("ARTICLE#{article_id}"),
+        format!("{FAVORITE_PREFIX}{user_id}"),
+    )
+}
+
+/// GSI2 partition listing what a user has favorited.
+pub fn favorited_by(user_id: &str) -> String {
+    format!("FAVBY#{user_id}")
+}
+
+/// GSI2 partition listing an author's articles.
+pub fn authored_by(user_id: &str) -> String {
+    format!("AUTHOR#{user_id}")
+}
+
+/// An article's entry under one of its tags; the sort key is the article id.
+pub fn tag_entry(tag: &str, article_id: &str) -> (String, String) {
+    (format!("TAG#{tag}"), article_id.to_owned())
+}
+
+pub fn tag_partition(tag: &str) -> String {
+    format!("TAG#{tag}")
+}
+
+/// Per-tag article counter; all of them share one partition so that
+/// `GET /api/tags` is a single query.
+pub const TAGS: &str = "TAGS";
+
+pub fn tag_counter(tag: &str) -> (String, String) {
+    (TAGS.to_owned(), tag.to_owned())
+}
+
+/// Per-month article counters: the global list's total and its index of
+/// non-empty months.
+pub const BUCKETS: &str = "BUCKETS";
+
+pub fn bucket_counter(bucket: &str) -> (String, String) {
+    (BUCKETS.to_owned(), bucket.to_owned())
+}
+
+/// GSI1 partition of the global article list for one month.
+pub fn bucket_partition(bucket: &str) -> String {
+    format!("ARTICLES#{bucket}")
+}
+
+/// Per-client login attempt counter (brute-force protection), expiring by TTL.
+pub fn login_attempts(subject: &str) -> (String, String) {
+    (format!("LOGIN#{subject}"), "ATTEMPTS".to_owned())
+}
+
+pub fn audit_partition() -> String {
+    "AUDIT".to_owned()
+}

@@ -1,0 +1,94 @@
+//! The table definition, for local development and tests. In AWS the table
+//! is created by `infra/template.yaml`, which must describe the same keys.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+use super::{Db, keys, sdk_error};
+use crate::error::ApiError;
+
+/// The attribute DynamoDB's TTL deletes expired items by (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+fn key_schema(hash: &str, range: &str) -> Vec<KeySchemaElement> {
+    [(hash, KeyType::Hash), (range, KeyType::Range)]
+        .into_iter()
+        .map(|(name, kind)| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("complete key schema")
+        })
+        .collect()
+}
+
+fn index(name: &str) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .set_key_schema(Some(key_schema(&format!("{name}PK"), &format!("{name}SK"))))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .expect("complete index")
+}
+
+impl Db {
+    /// Creates the table if it does not exist yet; returns whether it did.
+    pub async fn ensure_table(&self) -> Result<bool, ApiError> {
+        let exists = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await;
+        match exists {
+            Ok(_) => return Ok(false),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) => {}
+            Err(err) => return Err(sdk_error(err)),
+        }
+        let attributes = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
+            .into_iter()
+            .map(|name| {
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("complete attribute definition")
+            })
+            .collect();
+        self.client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_attribute_definitions(Some(attributes))
+            .set_key_schema(Some(key_schema("PK", "SK")))
+            .global_secondary_indexes(index(keys::GSI1))
+            .global_secondary_indexes(index(keys::GSI2))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()
+                    .expect("complete ttl specification"),
+            )
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,222 @@
+//! Users, and the guard items that keep usernames and emails unique.
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use serde::{Deserialize, Serialize};
+
+use super::{Db, Item, Tx, TxError, from_item, get_s, key_of, keys, s, to_item};
+use crate::auth::Role;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    #[default]
+    Active,
+    Suspended,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub role: Role,
+    #[serde(default)]
+    pub status: UserStatus,
+    /// Bumped to revoke every token issued before (see `auth::authenticate`).
+    #[serde(default)]
+    pub token_version: u64,
+    #[serde(default)]
+    pub articles_count: u64,
+    #[serde(default)]
+    pub favorites_count: u64,
+    #[serde(default)]
+    pub following_count: u64,
+    pub created_at: String,
+}
+
+// Hand-written so the password hash never reaches a log.
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A profile edit. `None` leaves a field alone; for `bio` and `image`,
+/// `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub bio: Option<Option<String>>,
+    pub image: Option<Option<String>>,
+}
+
+impl User {
+    fn item(&self) -> Result<Item, ApiError> {
+        let mut item = to_item(self)?;
+        item.extend(key_of(keys::user(&self.id)));
+        Ok(item)
+    }
+}
+
+impl Db {
+    fn guard_put(&self, guard: (String, String), user_id: &str) -> TransactWriteItem {
+        let mut item = key_of(guard);
+        item.insert("user_id".into(), s(user_id));
+        self.put(item)
+            .condition_expression("attribute_not_exists(PK)")
+            .tx()
+    }
+
+    fn guard_delete(&self, guard: (String, String), user_id: &str) -> TransactWriteItem {
+        self.delete(key_of(guard))
+            .condition_expression("user_id = :me")
+            .expression_attribute_values(":me", s(user_id))
+            .tx()
+    }
+}
+
+impl Db {
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>, ApiError> {
+        self.get(key_of(keys::user(id)))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn user_by_guard(&self, guard: (String, String)) -> Result<Option<User>, ApiError> {
+        let Some(guard) = self.get(key_of(guard)).await? else {
+            return Ok(None);
+        };
+        match get_s(&guard, "user_id") {
+            Some(id) => self.user_by_id(id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, ApiError> {
+        self.user_by_guard(keys::username(username)).await
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, ApiError> {
+        self.user_by_guard(keys::email(email)).await
+    }
+
+    /// Stores a new user. Username and email uniqueness is enforced by
+    /// DynamoDB itself: the user and both guard items commit together or not at all.
+    pub async fn create_user(&self, user: &User) -> Result<(), ApiError> {
+        let items = vec![
+            self.put(user.item()?)
+                .condition_expression("attribute_not_exists(PK)")
+                .tx(),
+            self.guard_put(keys::username(&user.username), &user.id),
+            self.guard_put(keys::email(&user.email), &user.id),
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(err) => Err(taken(&err, Some(1), Some(2)).unwrap_or_else(|| err.into())),
+        }
+    }
+
+    /// Applies a profile edit; moving a username or email moves its guard
+    /// item in the same transaction.
+    pub async fn update_user(&self, current: &User, changes: &UserChanges) -> Result<(), ApiError> {
+        let mut sets = vec![];
+        let mut removes = vec![];
+        let mut update = self
+            .update(key_of(keys::user(&current.id)))
+            .expression_attribute_values(":old_username", s(&current.username))
+            .expression_attribute_values(":old_email", s(&current.email));
+        for (name, value) in [
+            ("username", &changes.username),
+            ("email", &changes.email),
+            ("password_hash", &changes.password_hash),
+        ] {
+            if let Some(value) = value {
+                sets.push(format!("{name} = :{name}"));
+                update = update.expression_attribute_values(format!(":{name}"), s(value));
+            }
+        }
+        for (name, value) in [("bio", &changes.bio), ("image", &changes.image)] {
+            match value {
+                Some(Some(value)) => {
+                    sets.push(format!("{name} = :{name}"));
+                    update = update.expression_attribute_values(format!(":{name}"), s(value));
+                }
+                Some(None) => removes.push(name.to_owned()),
+                None => {}
+            }
+        }
+        if sets.is_empty() && removes.is_empty() {
+            return Ok(());
+        }
+        let mut expression = String::new();
+        if !sets.is_empty() {
+            expression += &format!("SET {}", sets.join(", "));
+        }
+        if !removes.is_empty() {
+            expression += &format!(" REMOVE {}", removes.join(", "));
+        }
+        // The condition pins the username and email this edit was computed
+        // from, so two concurrent edits cannot leave a stale guard behind.
+        let update = update
+            .update_expression(expression.trim())
+            .condition_expression(
+                "attribute_exists(PK) AND username = :old_username AND email = :old_email",
+            )
+            .tx();
+        let mut items = vec![update];
+        let mut username_at = None;
+        let mut email_at = None;
+        if let Some(new) = &changes.username
+            && keys::username(new) != keys::username(&current.username)
+        {
+            items.push(self.guard_delete(keys::username(&current.username), &current.id));
+            username_at = Some(items.len());
+            items.push(self.guard_put(keys::username(new), &current.id));
+        }
+        if let Some(new) = &changes.email
+            && keys::email(new) != keys::email(&current.email)
+        {
+            items.push(self.guard_delete(keys::email(&current.email), &current.id));
+            email_at = Some(items.len());
+            items.push(self.guard_put(keys::email(new), &current.id));
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(err) => Err(taken(&err, username_at, email_at).unwrap_or_else(|| {
+                if err.failed_at(0) {
+                    // Another edit of this user won the race.
+                    ApiError::Conflict(vec!["user"])
+                } else {
+                    err.into()
+                }
+            })),
+        }
+    }
+}
+
+/// Turns failed guard conditions into a 409 naming the fields.
+fn taken(err: &TxError, username_at: Option<usize>, email_at: Option<usize>) -> Option<ApiError> {
+    let mut fields = vec![];
+    if username_at.is_some_and(|i| err.failed_at(i)) {
+        fields.push("username");
+    }
+    if email_at.is_some_and(|i| err.failed_at(i)) {
+        fields.push("email");
+    }
+    (!fields.is_empty()).then_some(ApiError::Conflict(fields))
+}

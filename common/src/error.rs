@@ -1,0 +1,133 @@
+//! The one error type every handler returns, and how it maps to HTTP.
+//!
+//! The body always has RealWorld's shape, `{"errors":{"<field>":["<message>"]}}`.
+
+use std::collections::BTreeMap;
+
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+
+/// Field errors, keyed by field name; a `BTreeMap` keeps the body stable.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token at all on a route that needs one.
+    #[error("token is missing")]
+    MissingToken,
+    /// A token that is malformed, forged, expired or revoked.
+    #[error("token is invalid")]
+    InvalidToken,
+    /// Login with an unknown email or a wrong password: deliberately one answer.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The caller is known but may not do this to `resource`.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Unique fields already in use, e.g. `["username"]`.
+    #[error("already taken: {0:?}")]
+    Conflict(Vec<&'static str>),
+    #[error("validation failed: {0:?}")]
+    Validation(FieldErrors),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Anything unexpected. The detail is logged, never sent to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    errors: &'a FieldErrors,
+}
+
+impl ApiError {
+    /// A single-field validation error (422).
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(FieldErrors::from([(field.into(), vec![message.into()])]))
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Self::Internal(err.to_string())
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken | Self::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The field errors sent to the client, with the spec's exact wording.
+    pub fn field_errors(&self) -> FieldErrors {
+        let one = |field: &str, message: &str| {
+            FieldErrors::from([(field.to_owned(), vec![message.to_owned()])])
+        };
+        match self {
+            Self::MissingToken => one("token", "is missing"),
+            Self::InvalidToken => one("token", "is invalid"),
+            Self::InvalidCredentials => one("credentials", "invalid"),
+            Self::Forbidden(resource) => one(resource, "forbidden"),
+            Self::NotFound(resource) => one(resource, "not found"),
+            Self::Conflict(fields) => fields
+                .iter()
+                .map(|field| (field.to_string(), vec!["has already been taken".to_owned()]))
+                .collect(),
+            Self::Validation(errors) => errors.clone(),
+            Self::PayloadTooLarge => one("body", "is too large"),
+            Self::TooManyRequests { .. } => one("request", "too many attempts, try again later"),
+            Self::MethodNotAllowed => one("method", "is not allowed"),
+            Self::Internal(_) => one("server", "internal error"),
+        }
+    }
+
+    /// The JSON body, `{"errors":{...}}`.
+    pub fn body(&self) -> String {
+        let errors = self.field_errors();
+        serde_json::to_string(&ErrorBody { errors: &errors }).expect("error body serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_match_the_realworld_wording() {
+        assert_eq!(
+            ApiError::MissingToken.body(),
+            r#"{"errors":{"token":["is missing"]}}"#
+        );
+        assert_eq!(
+            ApiError::Conflict(vec!["email", "username"]).body(),
+            r#"{"errors":{"email":["has already been taken"],"username":["has already been taken"]}}"#
+        );
+        assert_eq!(
+            ApiError::Forbidden("article").body(),
+            r#"{"errors":{"article":["forbidden"]}}"#
+        );
+        assert_eq!(ApiError::NotFound("profile").status_code(), 404);
+    }
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let err = ApiError::internal("dynamodb: connection refused at 10.0.0.1");
+        assert_eq!(err.status_code(), 500);
+        assert!(!err.body().contains("10.0.0.1"));
+    }
+}

@@ -1,0 +1,130 @@
+//! A request as handlers see it, with typed access to its parts.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::RequestExt;
+use serde::de::DeserializeOwned;
+
+use super::Request;
+use crate::auth::AuthUser;
+use crate::db::Db;
+use crate::db::users::User;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Page size when the client gives none (the spec's default) and the most it may ask for.
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+/// Deep offsets cost reads; past this, clients page with the cursor instead.
+pub const MAX_OFFSET: usize = 10_000;
+
+pub struct Ctx {
+    pub state: Arc<AppState>,
+    pub req: Request,
+    /// The caller, when the route's access rule found one.
+    pub auth: Option<AuthUser>,
+}
+
+/// `limit`, `offset` and `cursor` from the query string, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListParams {
+    pub limit: usize,
+    pub offset: usize,
+    /// The decoded cursor: the id of the last item of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Ctx {
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// The caller on a route that requires one (the pipeline has already
+    /// refused anonymous calls, so this only guards against a wrong table entry).
+    pub fn user(&self) -> Result<&AuthUser, ApiError> {
+        self.auth.as_ref().ok_or(ApiError::MissingToken)
+    }
+
+    /// The caller's user record, if any, for personalising answers.
+    pub fn viewer(&self) -> Option<&User> {
+        self.auth.as_ref().map(|auth| &auth.user)
+    }
+
+    /// The JSON body. Malformed JSON or a wrong shape is a 422 naming the
+    /// problem; the `content-type` header is not required.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let body: &[u8] = self.req.body().as_ref();
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::field("body", "can't be blank"));
+        }
+        serde_json::from_slice(body)
+            .map_err(|err| ApiError::field("body", format!("is invalid: {err}")))
+    }
+
+    /// A path parameter of the route, e.g. `slug` in `/api/articles/{slug}`.
+    pub fn path(&self, name: &'static str) -> Result<String, ApiError> {
+        self.req
+            .path_parameters_ref()
+            .and_then(|params| params.first(name))
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::Internal(format!("route has no path parameter {name:?}")))
+    }
+
+    /// A query-string parameter; an empty value counts as absent.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.req
+            .query_string_parameters_ref()
+            .and_then(|params| params.first(name))
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    }
+
+    pub fn list_params(&self) -> Result<ListParams, ApiError> {
+        let number = |name: &'static str, default: usize, min: usize, max: usize| {
+            match self.query(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::field(name, format!("must be a whole number from {min} to {max}"))
+                    }),
+            }
+        };
+        Ok(ListParams {
+            limit: number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?,
+            offset: number("offset", 0, 0, MAX_OFFSET)?,
+            cursor: self.query("cursor").map(|c| decode_cursor(&c)).transpose()?,
+        })
+    }
+}
+
+/// Cursors are opaque to clients: base64url of the last id they saw.
+pub fn encode_cursor(last_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(last_id)
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .ok_or_else(|| ApiError::field("cursor", "is invalid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let id = "01JDQ3R5Z8K9X1YB2C3D4E5F6G";
+        assert_eq!(decode_cursor(&encode_cursor(id)).unwrap(), id);
+        assert!(decode_cursor("%%%").is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("a#b")).is_err());
+    }
+}

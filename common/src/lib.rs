@@ -1,0 +1,19 @@
+//! The shared library of the Conduit back end: configuration, errors,
+//! authentication, validation, the DynamoDB data layer, API types and the
+//! request pipeline that every Lambda function and the local server use.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod lambda;
+pub mod model;
+pub mod state;
+pub mod telemetry;
+pub mod time;
+pub mod validate;
+pub mod views;
+
+pub use error::ApiError;
+pub use lambda_http;

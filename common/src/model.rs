@@ -1,0 +1,198 @@
+//! The API's JSON shapes, as the RealWorld spec names them.
+//!
+//! Request fields default to empty when absent so that a missing field gets
+//! the same "can't be blank" answer as an empty one, not a parse error.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use validator::Validate;
+
+use crate::validate;
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UserEnvelope<T> {
+    pub user: T,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArticleEnvelope<T> {
+    pub article: T,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CommentEnvelope<T> {
+    pub comment: T,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct NewUser {
+    #[serde(default)]
+    #[validate(custom(function = "validate::username"))]
+    pub username: String,
+    #[serde(default)]
+    #[validate(custom(function = "validate::email"))]
+    pub email: String,
+    #[serde(default)]
+    #[validate(custom(function = "validate::password"))]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct LoginUser {
+    #[serde(default)]
+    #[validate(custom(function = "validate::email"))]
+    pub email: String,
+    #[serde(default)]
+    #[validate(custom(function = "validate::password_present"))]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateUser {
+    #[validate(custom(function = "validate::username"))]
+    pub username: Option<String>,
+    #[validate(custom(function = "validate::email"))]
+    pub email: Option<String>,
+    #[validate(custom(function = "validate::password"))]
+    pub password: Option<String>,
+    /// `null` or `""` clears the bio.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(custom(function = "validate::bio"))]
+    pub bio: Option<Option<String>>,
+    /// `null` or `""` clears the image.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(custom(function = "validate::image"))]
+    pub image: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct NewArticle {
+    #[serde(default)]
+    #[validate(custom(function = "validate::title"))]
+    pub title: String,
+    #[serde(default)]
+    #[validate(custom(function = "validate::description"))]
+    pub description: String,
+    #[serde(default)]
+    #[validate(custom(function = "validate::article_body"))]
+    pub body: String,
+    #[serde(default, rename = "tagList")]
+    #[validate(custom(function = "validate::tag_list"))]
+    pub tag_list: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateArticle {
+    #[validate(custom(function = "validate::title"))]
+    pub title: Option<String>,
+    #[validate(custom(function = "validate::description"))]
+    pub description: Option<String>,
+    #[validate(custom(function = "validate::article_body"))]
+    pub body: Option<String>,
+    /// Absent keeps the tags, `[]` removes them all, `null` is refused.
+    #[serde(default, rename = "tagList", deserialize_with = "double_option")]
+    #[validate(custom(function = "validate::tag_list"))]
+    pub tag_list: Option<Option<Vec<String>>>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct NewComment {
+    #[serde(default)]
+    #[validate(custom(function = "validate::comment_body"))]
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct UserView {
+    pub email: String,
+    pub token: String,
+    pub username: String,
+    pub bio: Option<String>,
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserBody {
+    pub user: UserView,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+pub struct ProfileView {
+    pub username: String,
+    pub bio: Option<String>,
+    pub image: Option<String>,
+    pub following: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProfileBody {
+    pub profile: ProfileView,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleView {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    /// Absent in lists, as the spec requires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    pub tag_list: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub favorited: bool,
+    pub favorites_count: u64,
+    pub author: ProfileView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArticleBody {
+    pub article: ArticleView,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticlesBody {
+    pub articles: Vec<ArticleView>,
+    pub articles_count: u64,
+    /// Opaque cursor for the next page (`?cursor=`), absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentView {
+    pub id: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub body: String,
+    pub author: ProfileView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommentBody {
+    pub comment: CommentView,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentsBody {
+    pub comments: Vec<CommentView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TagsBody {
+    pub tags: Vec<String>,
+}

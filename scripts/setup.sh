@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs every dev/CI tool the project needs. Idempotent: each step checks
+# first and is skipped in well under a second when already satisfied.
+#
+#   scripts/setup.sh [all|apt|hurl|venv|dynamodb-local]...   (default: all)
+#
+#   apt             Debian packages: hurl's build deps, curl, Java 17
+#   hurl            hurl 8.0.1 via `cargo install` into ~/.cargo/bin
+#   venv            .venv/ (cargo-lambda, sam, cfn-lint, schemathesis, actionlint)
+#                   and .venv-checkov/ (checkov), from requirements-dev.txt
+#   dynamodb-local  `npm ci` -> node_modules/amplify-dynamodb-simulator/emulator/
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+HURL_VERSION=8.0.1   # 8.1 needs a newer rustc than ours
+APT_PACKAGES=(
+  pkg-config libclang-dev libcurl4-openssl-dev libxml2-dev libssl-dev  # hurl build
+  curl                                                                 # health checks
+)
+DDB_DIR=node_modules/amplify-dynamodb-simulator/emulator
+
+log() { echo "setup: $*"; }
+sha() { sha256sum | cut -d' ' -f1; }
+
+# One setup at a time (e.g. `make -j`): a second caller waits, then finds all done.
+exec 9>"${TMPDIR:-/tmp}/conduit-setup.lock"
+flock 9
+
+step_apt() {
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+  done
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)  # DynamoDB Local
+  if [ ${#missing[@]} -eq 0 ]; then log "apt: ok"; return; fi
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  log "apt: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+step_hurl() {
+  if hurl --version 2>/dev/null | grep -q "^hurl $HURL_VERSION "; then log "hurl: ok"; return; fi
+  step_apt
+  log "hurl: cargo install hurl@$HURL_VERSION (a few minutes)"
+  cargo install --locked --quiet "hurl@$HURL_VERSION"
+  hurl --version | head -1
+}
+
+# make_venv DIR REQS-TEXT CHECK-CMD... : rebuild DIR only when REQS-TEXT changed.
+make_venv() {
+  local dir=$1 reqs=$2; shift 2
+  local want; want=$(printf '%s\n' "$reqs" | sha)
+  if [ "$(cat "$dir/.requirements.sha256" 2>/dev/null)" = "$want" ] && "$dir/bin/python" -c '' 2>/dev/null; then
+    log "$dir: ok"; return
+  fi
+  log "$dir: creating"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  printf '%s\n' "$reqs" > "$dir/requirements.txt"
+  "$dir/bin/pip" install -q -r "$dir/requirements.txt"
+  local cmd; for cmd in "$@"; do
+    (PATH="$PWD/$dir/bin:$PATH"; $cmd >/dev/null) || { log "$dir: '$cmd' failed"; return 1; }
+  done
+  echo "$want" > "$dir/.requirements.sha256"   # written last: a failed install retries
+}
+
+step_venv() {
+  local main checkov
+  local strip='s/[[:space:]]*#.*//; /^$/d'   # drop comments and blank lines
+  main=$(grep -v '# venv: checkov' requirements-dev.txt | sed "$strip")
+  checkov=$(grep '# venv: checkov' requirements-dev.txt | sed "$strip")
+  make_venv .venv "$main" "cargo lambda --version" "sam --version" \
+    "cfn-lint --version" "schemathesis --version" "actionlint --version"
+  make_venv .venv-checkov "$checkov" "checkov --version"
+}
+
+step_dynamodb_local() {
+  local want; want=$(sha < package-lock.json)
+  if [ -f "$DDB_DIR/DynamoDBLocal.jar" ] && [ "$(cat node_modules/.setup.sha256 2>/dev/null)" = "$want" ]; then
+    log "dynamodb-local: ok"; return
+  fi
+  step_apt  # java
+  log "dynamodb-local: npm ci"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  [ -f "$DDB_DIR/DynamoDBLocal.jar" ] || { log "no $DDB_DIR/DynamoDBLocal.jar after npm ci"; return 1; }
+  echo "$want" > node_modules/.setup.sha256
+}
+
+[ $# -gt 0 ] || set -- all
+for s in "$@"; do
+  case $s in
+    all) step_apt; step_hurl; step_venv; step_dynamodb_local ;;
+    apt) step_apt ;;
+    hurl) step_hurl ;;
+    venv) step_venv ;;
+    dynamodb-local) step_dynamodb_local ;;
+    *) echo "usage: $0 [all|apt|hurl|venv|dynamodb-local]..." >&2; exit 2 ;;
+  esac
+done
