@@ -6,6 +6,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use validator::Validate;
 
+use crate::error::{ApiError, FieldErrors};
 use crate::validate;
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -57,12 +58,15 @@ pub struct LoginUser {
 
 #[derive(Debug, Deserialize, Validate)]
 pub struct UpdateUser {
+    #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::username"))]
-    pub username: Option<String>,
+    pub username: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::email"))]
-    pub email: Option<String>,
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::password"))]
-    pub password: Option<String>,
+    pub password: Option<Option<String>>,
     /// `null` or `""` clears the bio.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::bio"))]
@@ -71,6 +75,31 @@ pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::image"))]
     pub image: Option<Option<String>>,
+}
+
+impl UpdateUser {
+    /// The fields that may be left out but not set to `null`.
+    pub fn reject_nulls(&self) -> Result<(), ApiError> {
+        reject_nulls([
+            ("username", matches!(self.username, Some(None))),
+            ("email", matches!(self.email, Some(None))),
+            ("password", matches!(self.password, Some(None))),
+        ])
+    }
+}
+
+/// A 422 naming every field that was sent as `null` where a value is required.
+fn reject_nulls<const N: usize>(fields: [(&str, bool); N]) -> Result<(), ApiError> {
+    let errors: FieldErrors = fields
+        .into_iter()
+        .filter(|(_, is_null)| *is_null)
+        .map(|(field, _)| (field.to_owned(), vec!["can't be null".to_owned()]))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 #[derive(Debug, Deserialize, Validate)]
@@ -91,16 +120,30 @@ pub struct NewArticle {
 
 #[derive(Debug, Deserialize, Validate)]
 pub struct UpdateArticle {
+    #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::title"))]
-    pub title: Option<String>,
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::description"))]
-    pub description: Option<String>,
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::article_body"))]
-    pub body: Option<String>,
+    pub body: Option<Option<String>>,
     /// Absent keeps the tags, `[]` removes them all, `null` is refused.
     #[serde(default, rename = "tagList", deserialize_with = "double_option")]
     #[validate(custom(function = "validate::tag_list"))]
     pub tag_list: Option<Option<Vec<String>>>,
+}
+
+impl UpdateArticle {
+    pub fn reject_nulls(&self) -> Result<(), ApiError> {
+        reject_nulls([
+            ("title", matches!(self.title, Some(None))),
+            ("description", matches!(self.description, Some(None))),
+            ("body", matches!(self.body, Some(None))),
+            ("tagList", matches!(self.tag_list, Some(None))),
+        ])
+    }
 }
 
 #[derive(Debug, Deserialize, Validate)]

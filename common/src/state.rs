@@ -34,7 +34,9 @@ pub async fn dynamodb_client(config: &Config) -> Client {
                 "local", "local", None, None, "local",
             ));
         }
-        if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
             loader = loader.region(aws_config::Region::new("us-east-1"));
         }
     }

@@ -9,9 +9,8 @@ use time::macros::format_description;
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-24T13:48:56.123Z`.
 pub fn iso(at: SystemTime) -> String {
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     OffsetDateTime::from(at)
         .format(&format)
         .expect("a UTC time formats")

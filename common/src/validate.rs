@@ -22,7 +22,9 @@ pub const TAG_MAX: usize = 32;
 
 /// Validates a request, turning every failure into a 422 field error.
 pub fn validated<T: Validate>(value: T) -> Result<T, ApiError> {
-    value.validate().map_err(|errors| ApiError::Validation(field_errors(&errors)))?;
+    value
+        .validate()
+        .map_err(|errors| ApiError::Validation(field_errors(&errors)))?;
     Ok(value)
 }
 

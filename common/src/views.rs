@@ -48,10 +48,9 @@ pub async fn profiles(
     ids.sort_unstable();
     ids.dedup();
     let (authors, followed) = match viewer {
-        Some(viewer) => futures::try_join!(
-            db.users_by_ids(&ids),
-            db.followed_among(&viewer.id, &ids)
-        )?,
+        Some(viewer) => {
+            futures::try_join!(db.users_by_ids(&ids), db.followed_among(&viewer.id, &ids))?
+        }
         None => (db.users_by_ids(&ids).await?, Default::default()),
     };
     Ok(authors

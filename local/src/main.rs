@@ -1,1 +1,162 @@
-fn main(){}
+//! `make dev`: the whole API at http://127.0.0.1:3000 in one process.
+//!
+//! Requests are routed from the same route table API Gateway is configured
+//! from and run through the same handlers as the Lambda functions. Data lives
+//! in an embedded DynamoDB-compatible engine (dynoxide, SQLite underneath)
+//! under `.data/`, which this process also serves on the DynamoDB wire
+//! protocol so that `cargo lambda watch` can run the real Lambda binaries
+//! against it. With `DYNAMODB_ENDPOINT` set it uses that database instead.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::{Body as AxumBody, to_bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use conduit_common::config::Config;
+use conduit_common::http::{MAX_BODY_BYTES, Router};
+use conduit_common::lambda_http::Body;
+use conduit_common::state::{AppState, dynamodb_client};
+use conduit_common::{ApiError, telemetry};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn port(name: &str, default: u16) -> Result<u16, Error> {
+    env_or(name, &default.to_string())
+        .parse()
+        .map_err(|_| format!("{name} must be a port number").into())
+}
+
+/// A development JWT secret, made once per data directory and kept there so
+/// tokens survive a restart. Never a constant in the source.
+fn dev_secret(data_dir: &std::path::Path) -> Result<String, Error> {
+    let path = data_dir.join("dev-jwt-secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(secret.trim().to_owned());
+    }
+    use rand::Rng;
+    let secret: String = rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
+    std::fs::write(&path, &secret)?;
+    Ok(secret)
+}
+
+/// Starts dynoxide on a file under `data_dir`, serving the DynamoDB protocol
+/// on `port`; returns its endpoint URL.
+async fn start_embedded_dynamodb(data_dir: &std::path::Path, port: u16) -> Result<String, Error> {
+    let db_path = data_dir.join("conduit.db");
+    let database = dynoxide::Database::new(&db_path.to_string_lossy())?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(dynoxide::server::serve_with_shutdown(
+        listener,
+        database,
+        shutdown(),
+    ));
+    Ok(format!("http://{addr}"))
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let data_dir = PathBuf::from(env_or("DATA_DIR", ".data"));
+    std::fs::create_dir_all(&data_dir)?;
+    let api_port = port("PORT", 3000)?;
+
+    let endpoint = match std::env::var("DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        Some(endpoint) => endpoint,
+        None => start_embedded_dynamodb(&data_dir, port("DYNAMODB_PORT", 8000)?).await?,
+    };
+    let secret = match std::env::var("JWT_SECRET") {
+        Ok(secret) => secret,
+        Err(_) => dev_secret(&data_dir)?,
+    };
+    let table = env_or("TABLE_NAME", "conduit");
+    let config = Config::from_lookup(|name| match name {
+        "DYNAMODB_ENDPOINT" => Some(endpoint.clone()),
+        "JWT_SECRET" => Some(secret.clone()),
+        "TABLE_NAME" => Some(table.clone()),
+        other => std::env::var(other).ok(),
+    })?;
+    let client = dynamodb_client(&config).await;
+    let state = Arc::new(AppState::new(config, client));
+    if state
+        .db
+        .ensure_table()
+        .await
+        .map_err(|e| format!("creating the table: {e}"))?
+    {
+        eprintln!("created table {table:?}");
+    }
+
+    let router = Arc::new(Router::new(functions::ROUTES));
+    let app = axum::Router::new()
+        .fallback(serve)
+        .with_state((state, router));
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], api_port))).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    eprintln!(
+        "Conduit API listening on {url}   (DynamoDB endpoint {endpoint}, table {table:?})\n\
+         Try:  curl {url}/api/tags\n      \
+         curl -X POST {url}/api/users -d '{{\"user\":{{\"username\":\"jake\",\"email\":\"jake@example.com\",\"password\":\"jakejake\"}}}}'"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+/// Converts between axum's request and response types and the Lambda ones
+/// the handlers use, and hands the request to the shared router.
+async fn serve(
+    State((state, router)): State<(Arc<AppState>, Arc<Router>)>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let response = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            let body = if bytes.is_empty() {
+                Body::Empty
+            } else {
+                Body::Binary(bytes.to_vec())
+            };
+            let request = conduit_common::lambda_http::http::Request::from_parts(parts, body);
+            router.dispatch(state, request).await
+        }
+        Err(_) => {
+            let err = ApiError::PayloadTooLarge;
+            conduit_common::lambda_http::Response::builder()
+                .status(err.status_code())
+                .header("content-type", "application/json")
+                .body(Body::Text(err.body()))
+                .expect("static response parts are valid")
+        }
+    };
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        Body::Empty => AxumBody::empty(),
+        Body::Text(text) => AxumBody::from(text),
+        Body::Binary(bytes) => AxumBody::from(bytes),
+        _ => AxumBody::empty(),
+    };
+    Response::from_parts(parts, body)
+}

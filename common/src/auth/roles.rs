@@ -45,6 +45,9 @@ mod tests {
     fn roles_are_ordered_by_privilege() {
         assert!(Role::Admin > Role::Moderator);
         assert!(Role::Moderator > Role::User);
-        assert_eq!(serde_json::to_string(&Role::Moderator).unwrap(), "\"moderator\"");
+        assert_eq!(
+            serde_json::to_string(&Role::Moderator).unwrap(),
+            "\"moderator\""
+        );
     }
 }

@@ -75,7 +75,10 @@ impl Article {
     fn item(&self) -> Result<Item, ApiError> {
         let mut item = to_item(self)?;
         item.extend(key_of(keys::article(&self.id)));
-        item.insert("GSI1PK".into(), s(keys::bucket_partition(&bucket_of(&self.id)?)));
+        item.insert(
+            "GSI1PK".into(),
+            s(keys::bucket_partition(&bucket_of(&self.id)?)),
+        );
         item.insert("GSI1SK".into(), s(&self.id));
         item.insert("GSI2PK".into(), s(keys::authored_by(&self.author_id)));
         item.insert("GSI2SK".into(), s(&self.id));
@@ -128,7 +131,11 @@ impl Db {
     }
 
     /// Actions that keep the global list's and the author's counters true.
-    fn count_actions(&self, article: &Article, delta: i64) -> Result<Vec<TransactWriteItem>, ApiError> {
+    fn count_actions(
+        &self,
+        article: &Article,
+        delta: i64,
+    ) -> Result<Vec<TransactWriteItem>, ApiError> {
         Ok(vec![
             self.update(key_of(keys::bucket_counter(&bucket_of(&article.id)?)))
                 .update_expression("ADD n :delta")
@@ -193,7 +200,11 @@ impl Db {
 
     /// Saves an edit made to `current`. The condition on `updated_at` makes a
     /// concurrent edit fail instead of silently mixing two tag lists.
-    pub async fn update_article(&self, current: &Article, updated: &Article) -> Result<(), ApiError> {
+    pub async fn update_article(
+        &self,
+        current: &Article,
+        updated: &Article,
+    ) -> Result<(), ApiError> {
         let mut items = vec![
             self.update(key_of(keys::article(&current.id)))
                 .update_expression(
@@ -206,7 +217,8 @@ impl Db {
                 .expression_attribute_values(":body", s(&updated.body))
                 .expression_attribute_values(
                     ":tags",
-                    serde_dynamo::to_attribute_value(&updated.tag_list).map_err(ApiError::internal)?,
+                    serde_dynamo::to_attribute_value(&updated.tag_list)
+                        .map_err(ApiError::internal)?,
                 )
                 .expression_attribute_values(":now", s(&updated.updated_at))
                 .expression_attribute_values(":previous", s(&current.updated_at))
@@ -214,8 +226,18 @@ impl Db {
         ];
         let before: HashSet<&String> = current.tag_list.iter().collect();
         let after: HashSet<&String> = updated.tag_list.iter().collect();
-        let removed: Vec<String> = current.tag_list.iter().filter(|t| !after.contains(t)).cloned().collect();
-        let added: Vec<String> = updated.tag_list.iter().filter(|t| !before.contains(t)).cloned().collect();
+        let removed: Vec<String> = current
+            .tag_list
+            .iter()
+            .filter(|t| !after.contains(t))
+            .cloned()
+            .collect();
+        let added: Vec<String> = updated
+            .tag_list
+            .iter()
+            .filter(|t| !before.contains(t))
+            .cloned()
+            .collect();
         items.extend(self.tag_actions(&current.id, &removed, -1));
         items.extend(self.tag_actions(&current.id, &added, 1));
         match self.transact(items).await {
@@ -283,7 +305,11 @@ impl Db {
                         .map(|_| ())
                         .or_else(|err| {
                             // A deleted favoriter has no counter left to fix.
-                            if super::is_condition_failure(&err) { Ok(()) } else { Err(sdk_error(err)) }
+                            if super::is_condition_failure(&err) {
+                                Ok(())
+                            } else {
+                                Err(sdk_error(err))
+                            }
                         })
                 })
                 .buffer_unordered(FEED_CONCURRENCY)
@@ -303,7 +329,12 @@ impl Db {
             .into_iter()
             .map(|key| {
                 WriteRequest::builder()
-                    .delete_request(DeleteRequest::builder().set_key(Some(key)).build().expect("key set"))
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(key))
+                            .build()
+                            .expect("key set"),
+                    )
                     .build()
             })
             .collect();
@@ -390,7 +421,11 @@ impl Db {
             .batch_get(keys)
             .await?
             .iter()
-            .filter_map(|item| get_s(item, "PK")?.strip_prefix("ARTICLE#").map(str::to_owned))
+            .filter_map(|item| {
+                get_s(item, "PK")?
+                    .strip_prefix("ARTICLE#")
+                    .map(str::to_owned)
+            })
             .collect())
     }
 
@@ -452,7 +487,11 @@ impl Db {
     }
 
     /// Counters of one counter partition (`TAGS` or `BUCKETS`), keyed by sort key.
-    async fn counters(&self, partition: &str, newest_first: bool) -> Result<Vec<(String, u64)>, ApiError> {
+    async fn counters(
+        &self,
+        partition: &str,
+        newest_first: bool,
+    ) -> Result<Vec<(String, u64)>, ApiError> {
         let mut counters = vec![];
         let mut start = None;
         loop {
@@ -469,7 +508,9 @@ impl Db {
                 .map_err(sdk_error)?;
             counters.extend(out.items().iter().filter_map(|item| {
                 let count = get_u64(item, "n");
-                (count > 0).then(|| Some((get_s(item, "SK")?.to_owned(), count))).flatten()
+                (count > 0)
+                    .then(|| Some((get_s(item, "SK")?.to_owned(), count)))
+                    .flatten()
             }));
             start = out.last_evaluated_key;
             if start.is_none() {
@@ -508,27 +549,56 @@ impl Db {
             }
             let wanted = skip + page.limit - articles.len();
             let items = self
-                .query_newest(Some(keys::GSI1), &keys::bucket_partition(&bucket), before, wanted)
+                .query_newest(
+                    Some(keys::GSI1),
+                    &keys::bucket_partition(&bucket),
+                    before,
+                    wanted,
+                )
                 .await?;
             let found = items.len();
             articles.extend(items.into_iter().skip(skip).map(from_item::<Article>));
             skip = skip.saturating_sub(found);
         }
-        let articles = articles.into_iter().take(page.limit).collect::<Result<_, _>>()?;
+        let articles = articles
+            .into_iter()
+            .take(page.limit)
+            .collect::<Result<_, _>>()?;
         Ok(ArticlePage { articles, total })
     }
 
-    pub async fn articles_by_author(&self, author: &User, page: &Page) -> Result<ArticlePage, ApiError> {
+    pub async fn articles_by_author(
+        &self,
+        author: &User,
+        page: &Page,
+    ) -> Result<ArticlePage, ApiError> {
         let items = self
-            .query_newest(Some(keys::GSI2), &keys::authored_by(&author.id), page.before.as_deref(), page.wanted())
+            .query_newest(
+                Some(keys::GSI2),
+                &keys::authored_by(&author.id),
+                page.before.as_deref(),
+                page.wanted(),
+            )
             .await?;
-        let articles = page.cut(items).into_iter().map(from_item).collect::<Result<_, _>>()?;
-        Ok(ArticlePage { articles, total: author.articles_count })
+        let articles = page
+            .cut(items)
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(ArticlePage {
+            articles,
+            total: author.articles_count,
+        })
     }
 
     pub async fn articles_by_tag(&self, tag: &str, page: &Page) -> Result<ArticlePage, ApiError> {
         let items = self
-            .query_newest(None, &keys::tag_partition(tag), page.before.as_deref(), page.wanted())
+            .query_newest(
+                None,
+                &keys::tag_partition(tag),
+                page.before.as_deref(),
+                page.wanted(),
+            )
             .await?;
         let ids: Vec<String> = page
             .cut(items)
@@ -539,19 +609,34 @@ impl Db {
             Some(counter) => get_u64(&counter, "n"),
             None => 0,
         };
-        Ok(ArticlePage { articles: self.articles_by_ids(&ids).await?, total })
+        Ok(ArticlePage {
+            articles: self.articles_by_ids(&ids).await?,
+            total,
+        })
     }
 
-    pub async fn articles_favorited_by(&self, user: &User, page: &Page) -> Result<ArticlePage, ApiError> {
+    pub async fn articles_favorited_by(
+        &self,
+        user: &User,
+        page: &Page,
+    ) -> Result<ArticlePage, ApiError> {
         let items = self
-            .query_newest(Some(keys::GSI2), &keys::favorited_by(&user.id), page.before.as_deref(), page.wanted())
+            .query_newest(
+                Some(keys::GSI2),
+                &keys::favorited_by(&user.id),
+                page.before.as_deref(),
+                page.wanted(),
+            )
             .await?;
         let ids: Vec<String> = page
             .cut(items)
             .iter()
             .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
             .collect();
-        Ok(ArticlePage { articles: self.articles_by_ids(&ids).await?, total: user.favorites_count })
+        Ok(ArticlePage {
+            articles: self.articles_by_ids(&ids).await?,
+            total: user.favorites_count,
+        })
     }
 
     /// The feed: the newest articles of everyone `authors` lists, merged.
@@ -559,17 +644,23 @@ impl Db {
     /// `FEED_CONCURRENCY` at a time), each reading at most offset + limit items.
     pub async fn feed(&self, authors: &[User], page: &Page) -> Result<ArticlePage, ApiError> {
         let total = authors.iter().map(|a| a.articles_count).sum();
-        let mut items: Vec<Item> = stream::iter(authors)
-            .map(|author| async move {
-                let partition = keys::authored_by(&author.id);
-                self.query_newest(Some(keys::GSI2), &partition, page.before.as_deref(), page.wanted())
+        let partitions: Vec<String> = authors.iter().map(|a| keys::authored_by(&a.id)).collect();
+        let before = page.before.as_deref();
+        let wanted = page.wanted();
+        let mut items: Vec<Item> = stream::iter(partitions)
+            .map(|partition| async move {
+                self.query_newest(Some(keys::GSI2), &partition, before, wanted)
                     .await
             })
             .buffer_unordered(FEED_CONCURRENCY)
             .try_concat()
             .await?;
         items.sort_by(|a, b| get_s(b, "id").cmp(&get_s(a, "id")));
-        let articles = page.cut(items).into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let articles = page
+            .cut(items)
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
         Ok(ArticlePage { articles, total })
     }
 
@@ -583,7 +674,11 @@ impl Db {
     }
 
     /// Of `followee_ids`, those that `follower` follows, in one batch read.
-    pub async fn followed_among(&self, follower: &str, followee_ids: &[&str]) -> Result<HashSet<String>, ApiError> {
+    pub async fn followed_among(
+        &self,
+        follower: &str,
+        followee_ids: &[&str],
+    ) -> Result<HashSet<String>, ApiError> {
         let keys = followee_ids
             .iter()
             .map(|id| key_of(keys::follow(follower, id)))
@@ -592,7 +687,11 @@ impl Db {
             .batch_get(keys)
             .await?
             .iter()
-            .filter_map(|item| get_s(item, "SK")?.strip_prefix(keys::FOLLOWS_PREFIX).map(str::to_owned))
+            .filter_map(|item| {
+                get_s(item, "SK")?
+                    .strip_prefix(keys::FOLLOWS_PREFIX)
+                    .map(str::to_owned)
+            })
             .collect())
     }
 }
@@ -609,7 +708,10 @@ mod tests {
 
     #[test]
     fn slugs_are_url_safe_and_never_empty() {
-        assert_eq!(slugify("How to Train Your Dragon!"), "how-to-train-your-dragon");
+        assert_eq!(
+            slugify("How to Train Your Dragon!"),
+            "how-to-train-your-dragon"
+        );
         assert_eq!(slugify("¡¿?!"), "article");
         assert!(slugify(&"long title ".repeat(30)).len() <= 80);
         assert!(!slugify(&"long title ".repeat(30)).ends_with('-'));
@@ -617,7 +719,11 @@ mod tests {
 
     #[test]
     fn pages_cut_offset_then_limit() {
-        let page = Page { limit: 2, offset: 1, before: None };
+        let page = Page {
+            limit: 2,
+            offset: 1,
+            before: None,
+        };
         assert_eq!(page.cut(vec![1, 2, 3, 4]), vec![2, 3]);
     }
 }

@@ -43,7 +43,9 @@ impl Db {
             .await;
         let id = match counter {
             Ok(out) => get_u64(&out.attributes.unwrap_or_default(), "comment_seq"),
-            Err(err) if super::is_condition_failure(&err) => return Err(ApiError::NotFound("article")),
+            Err(err) if super::is_condition_failure(&err) => {
+                return Err(ApiError::NotFound("article"));
+            }
             Err(err) => return Err(sdk_error(err)),
         };
         let comment = Comment {
@@ -131,4 +133,3 @@ impl Db {
         }
     }
 }
-

@@ -17,7 +17,10 @@ pub fn user(id: &str) -> (String, String) {
 
 /// Guard item that makes a username unique (case-insensitively).
 pub fn username(name: &str) -> (String, String) {
-    (format!("USERNAME#{}", name.to_lowercase()), "USERNAME".to_owned())
+    (
+        format!("USERNAME#{}", name.to_lowercase()),
+        "USERNAME".to_owned(),
+    )
 }
 
 /// Guard item that makes an email unique; emails are normalised before this.
@@ -29,7 +32,10 @@ pub const FOLLOWS_PREFIX: &str = "FOLLOWS#";
 
 /// `follower` follows `followee`; lives in the follower's partition.
 pub fn follow(follower: &str, followee: &str) -> (String, String) {
-    (format!("USER#{follower}"), format!("{FOLLOWS_PREFIX}{followee}"))
+    (
+        format!("USER#{follower}"),
+        format!("{FOLLOWS_PREFIX}{followee}"),
+    )
 }
 
 pub fn article(id: &str) -> (String, String) {

@@ -54,9 +54,9 @@ impl From<TxError> for ApiError {
     fn from(err: TxError) -> Self {
         match err {
             TxError::Other(err) => err,
-            TxError::Cancelled(codes) => ApiError::Internal(format!(
-                "transaction cancelled unexpectedly: {codes:?}"
-            )),
+            TxError::Cancelled(codes) => {
+                ApiError::Internal(format!("transaction cancelled unexpectedly: {codes:?}"))
+            }
         }
     }
 }
@@ -94,7 +94,9 @@ pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
 
 /// Reads a string attribute.
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 /// Reads a numeric attribute as `u64`, treating absent as zero (counters start absent).
@@ -221,7 +223,12 @@ fn jitter(attempt: u32) -> Duration {
 fn dedup_keys(keys: Vec<Item>) -> Vec<Item> {
     let mut seen = std::collections::HashSet::new();
     keys.into_iter()
-        .filter(|k| seen.insert((get_s(k, "PK").map(str::to_owned), get_s(k, "SK").map(str::to_owned))))
+        .filter(|k| {
+            seen.insert((
+                get_s(k, "PK").map(str::to_owned),
+                get_s(k, "SK").map(str::to_owned),
+            ))
+        })
         .collect()
 }
 

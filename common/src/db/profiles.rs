@@ -1,6 +1,5 @@
 //! Follows: `USER#<follower>` / `FOLLOWS#<followee>` items.
 
-
 use super::{Db, Tx, get_s, key_of, keys, n, s, sdk_error};
 use crate::error::ApiError;
 
@@ -90,4 +89,3 @@ impl Db {
         }
     }
 }
-

@@ -82,8 +82,8 @@ impl Ctx {
     }
 
     pub fn list_params(&self) -> Result<ListParams, ApiError> {
-        let number = |name: &'static str, default: usize, min: usize, max: usize| {
-            match self.query(name) {
+        let number =
+            |name: &'static str, default: usize, min: usize, max: usize| match self.query(name) {
                 None => Ok(default),
                 Some(raw) => raw
                     .parse::<usize>()
@@ -92,12 +92,14 @@ impl Ctx {
                     .ok_or_else(|| {
                         ApiError::field(name, format!("must be a whole number from {min} to {max}"))
                     }),
-            }
-        };
+            };
         Ok(ListParams {
             limit: number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?,
             offset: number("offset", 0, 0, MAX_OFFSET)?,
-            cursor: self.query("cursor").map(|c| decode_cursor(&c)).transpose()?,
+            cursor: self
+                .query("cursor")
+                .map(|c| decode_cursor(&c))
+                .transpose()?,
         })
     }
 }
@@ -112,7 +114,9 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|id| !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric())
+        })
         .ok_or_else(|| ApiError::field("cursor", "is invalid"))
 }
 

@@ -57,14 +57,16 @@ impl Router {
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        let query: HashMap<String, Vec<String>> =
-            form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).fold(
-                HashMap::new(),
-                |mut query, (k, v)| {
-                    query.entry(k.into_owned()).or_default().push(v.into_owned());
-                    query
-                },
-            );
+        let query: HashMap<String, Vec<String>> = form_urlencoded::parse(
+            req.uri().query().unwrap_or("").as_bytes(),
+        )
+        .fold(HashMap::new(), |mut query, (k, v)| {
+            query
+                .entry(k.into_owned())
+                .or_default()
+                .push(v.into_owned());
+            query
+        });
         let req = req
             .with_path_parameters(params)
             .with_query_string_parameters(query);

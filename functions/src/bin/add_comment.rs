@@ -1,0 +1,5 @@
+//! `POST /api/articles/{slug}/comments` as an AWS Lambda function.
+
+fn main() -> Result<(), conduit_common::lambda_http::Error> {
+    functions::run(&functions::routes::ADD_COMMENT)
+}

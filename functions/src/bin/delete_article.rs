@@ -1,0 +1,5 @@
+//! `DELETE /api/articles/{slug}` as an AWS Lambda function.
+
+fn main() -> Result<(), conduit_common::lambda_http::Error> {
+    functions::run(&functions::routes::DELETE_ARTICLE)
+}

@@ -1,0 +1,5 @@
+//! `POST /api/articles/{slug}/favorite` as an AWS Lambda function.
+
+fn main() -> Result<(), conduit_common::lambda_http::Error> {
+    functions::run(&functions::routes::FAVORITE_ARTICLE)
+}

@@ -1,0 +1,5 @@
+//! `GET /api/profiles/{username}` as an AWS Lambda function.
+
+fn main() -> Result<(), conduit_common::lambda_http::Error> {
+    functions::run(&functions::routes::GET_PROFILE)
+}

@@ -1,0 +1,171 @@
+//! Articles: lists, the feed, and single-article reads and writes.
+
+use conduit_common::auth::Role;
+use conduit_common::db::articles::{Article, ArticlePage, Page, now, slugify};
+use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
+use conduit_common::lambda_http::http::StatusCode;
+use conduit_common::model::{
+    ArticleBody, ArticleEnvelope, ArticlesBody, NewArticle, UpdateArticle,
+};
+use conduit_common::validate::{normalize_tags, validated};
+use conduit_common::views::{self, Body};
+use conduit_common::{ApiError, time};
+
+/// The article named by the `slug` path parameter.
+pub(crate) async fn article_from_path(ctx: &Ctx) -> Result<Article, ApiError> {
+    let slug = ctx.path("slug")?;
+    ctx.db()
+        .article_by_slug(&slug)
+        .await?
+        .ok_or(ApiError::NotFound("article"))
+}
+
+/// The page asked for by `limit`, `offset` and `cursor`.
+fn page(ctx: &Ctx) -> Result<Page, ApiError> {
+    let params = ctx.list_params()?;
+    Ok(Page {
+        limit: params.limit,
+        offset: params.offset,
+        before: params.cursor,
+    })
+}
+
+async fn respond_with_list(ctx: &Ctx, page: &Page, found: ArticlePage) -> ApiResult {
+    // A full page may have a successor; its cursor is the last id shown.
+    let next_cursor = (found.articles.len() == page.limit)
+        .then(|| found.articles.last().map(|a| encode_cursor(&a.id)))
+        .flatten();
+    let articles = views::articles(ctx.db(), found.articles, ctx.viewer(), Body::Omit).await?;
+    json(
+        StatusCode::OK,
+        &ArticlesBody {
+            articles,
+            articles_count: found.total,
+            next_cursor,
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_articles(ctx: Ctx) -> ApiResult {
+    let page = page(&ctx)?;
+    let filters = [
+        ctx.query("tag"),
+        ctx.query("author"),
+        ctx.query("favorited"),
+    ];
+    let db = ctx.db();
+    let empty = || ArticlePage {
+        articles: vec![],
+        total: 0,
+    };
+    let found = match filters {
+        [None, None, None] => db.recent_articles(&page).await?,
+        [Some(tag), None, None] => db.articles_by_tag(&tag, &page).await?,
+        [None, Some(author), None] => match db.user_by_username(&author).await? {
+            Some(author) => db.articles_by_author(&author, &page).await?,
+            None => empty(),
+        },
+        [None, None, Some(username)] => match db.user_by_username(&username).await? {
+            Some(user) => db.articles_favorited_by(&user, &page).await?,
+            None => empty(),
+        },
+        _ => {
+            return Err(ApiError::field(
+                "filter",
+                "use at most one of tag, author and favorited",
+            ));
+        }
+    };
+    respond_with_list(&ctx, &page, found).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn feed(ctx: Ctx) -> ApiResult {
+    let me = &ctx.user()?.user;
+    let page = page(&ctx)?;
+    let followed = ctx.db().followed_ids(&me.id).await?;
+    let followed: Vec<&str> = followed.iter().map(String::as_str).collect();
+    let authors = ctx.db().users_by_ids(&followed).await?;
+    let found = ctx.db().feed(&authors, &page).await?;
+    respond_with_list(&ctx, &page, found).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_article(ctx: Ctx) -> ApiResult {
+    let article = article_from_path(&ctx).await?;
+    let article = views::article(ctx.db(), article, ctx.viewer()).await?;
+    json(StatusCode::OK, &ArticleBody { article })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_article(ctx: Ctx) -> ApiResult {
+    let me = &ctx.user()?.user;
+    let new = validated(ctx.json::<ArticleEnvelope<NewArticle>>()?.article)?;
+    let (at, stamp) = now();
+    let article = Article {
+        id: time::new_id(at).to_string(),
+        slug: slugify(&new.title),
+        title: new.title.trim().to_owned(),
+        description: new.description,
+        body: new.body,
+        tag_list: normalize_tags(new.tag_list),
+        author_id: me.id.clone(),
+        favorites_count: 0,
+        created_at: stamp.clone(),
+        updated_at: stamp,
+    };
+    let article = ctx.db().create_article(article).await?;
+    tracing::info!(article_id = %article.id, slug = %article.slug, "article created");
+    let article = views::article(ctx.db(), article, Some(me)).await?;
+    created(&ArticleBody { article })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn update_article(ctx: Ctx) -> ApiResult {
+    let me = &ctx.user()?.user;
+    let edit = validated(ctx.json::<ArticleEnvelope<UpdateArticle>>()?.article)?;
+    edit.reject_nulls()?;
+    let current = article_from_path(&ctx).await?;
+    if current.author_id != me.id {
+        return Err(ApiError::Forbidden("article"));
+    }
+    let mut updated = current.clone();
+    if let Some(Some(title)) = edit.title {
+        // The slug stays: links to the article keep working after a retitle.
+        updated.title = title.trim().to_owned();
+    }
+    if let Some(Some(description)) = edit.description {
+        updated.description = description;
+    }
+    if let Some(Some(body)) = edit.body {
+        updated.body = body;
+    }
+    if let Some(Some(tags)) = edit.tag_list {
+        updated.tag_list = normalize_tags(tags);
+    }
+    updated.updated_at = now().1;
+    if updated.updated_at <= current.updated_at {
+        // Two edits within one millisecond: keep updatedAt strictly increasing.
+        updated.updated_at = time::iso(
+            time::parse_iso(&current.updated_at).unwrap_or(std::time::SystemTime::now())
+                + std::time::Duration::from_millis(1),
+        );
+    }
+    ctx.db().update_article(&current, &updated).await?;
+    let article = views::article(ctx.db(), updated, Some(me)).await?;
+    json(StatusCode::OK, &ArticleBody { article })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_article(ctx: Ctx) -> ApiResult {
+    let me = &ctx.user()?.user;
+    let article = article_from_path(&ctx).await?;
+    // Authors delete their own articles; moderators and admins any article.
+    if article.author_id != me.id && me.role < Role::Moderator {
+        return Err(ApiError::Forbidden("article"));
+    }
+    ctx.db().delete_article(&article).await?;
+    tracing::info!(article_id = %article.id, by = %me.id, "article deleted");
+    no_content()
+}

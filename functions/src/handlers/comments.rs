@@ -1,0 +1,81 @@
+//! Comments.
+
+use conduit_common::auth::Role;
+use conduit_common::db::articles::now;
+use conduit_common::db::comments::MAX_COMMENTS_PAGE;
+use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
+use conduit_common::lambda_http::http::StatusCode;
+use conduit_common::model::{CommentBody, CommentEnvelope, CommentsBody, NewComment};
+use conduit_common::validate::validated;
+use conduit_common::{ApiError, views};
+
+use super::articles::article_from_path;
+
+#[tracing::instrument(skip_all)]
+pub async fn add_comment(ctx: Ctx) -> ApiResult {
+    let me = &ctx.user()?.user;
+    let new = validated(ctx.json::<CommentEnvelope<NewComment>>()?.comment)?;
+    let article = article_from_path(&ctx).await?;
+    let comment = ctx
+        .db()
+        .add_comment(&article, new.body, &me.id, now().1)
+        .await?;
+    let comment = views::comments(ctx.db(), vec![comment], Some(me))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("comment author vanished"))?;
+    created(&CommentBody { comment })
+}
+
+/// Oldest first, up to 100 (or `limit`) a page; `cursor` continues.
+#[tracing::instrument(skip_all)]
+pub async fn list_comments(ctx: Ctx) -> ApiResult {
+    let article = article_from_path(&ctx).await?;
+    let params = ctx.list_params()?;
+    let limit = ctx
+        .query("limit")
+        .map_or(MAX_COMMENTS_PAGE, |_| params.limit);
+    let after = match params.cursor {
+        Some(cursor) => Some(
+            cursor
+                .parse::<u64>()
+                .map_err(|_| ApiError::field("cursor", "is invalid"))?,
+        ),
+        None => None,
+    };
+    let comments = ctx.db().comments(&article.id, after, limit).await?;
+    let next_cursor = (comments.len() == limit)
+        .then(|| comments.last().map(|c| encode_cursor(&c.id.to_string())))
+        .flatten();
+    let comments = views::comments(ctx.db(), comments, ctx.viewer()).await?;
+    json(
+        StatusCode::OK,
+        &CommentsBody {
+            comments,
+            next_cursor,
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_comment(ctx: Ctx) -> ApiResult {
+    let me = &ctx.user()?.user;
+    let article = article_from_path(&ctx).await?;
+    let id = ctx
+        .path("id")?
+        .parse::<u64>()
+        .map_err(|_| ApiError::NotFound("comment"))?;
+    let comment = ctx
+        .db()
+        .comment(&article.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("comment"))?;
+    // Authors delete their own comments; moderators and admins any comment.
+    if comment.author_id != me.id && me.role < Role::Moderator {
+        return Err(ApiError::Forbidden("comment"));
+    }
+    if !ctx.db().delete_comment(&article.id, id).await? {
+        return Err(ApiError::NotFound("comment"));
+    }
+    no_content()
+}

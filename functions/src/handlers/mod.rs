@@ -1,0 +1,6 @@
+pub mod articles;
+pub mod comments;
+pub mod favorites;
+pub mod profiles;
+pub mod tags;
+pub mod users;

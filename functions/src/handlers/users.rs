@@ -1,0 +1,111 @@
+//! Registration, login and the current user.
+
+use conduit_common::auth::password;
+use conduit_common::db::users::{User, UserChanges};
+use conduit_common::http::{ApiResult, Ctx, created, json};
+use conduit_common::lambda_http::http::StatusCode;
+use conduit_common::model::{LoginUser, NewUser, UpdateUser, UserBody, UserEnvelope};
+use conduit_common::validate::{normalize_email, validated};
+use conduit_common::{ApiError, time, views};
+
+#[tracing::instrument(skip_all)]
+pub async fn register(ctx: Ctx) -> ApiResult {
+    let new = validated(ctx.json::<UserEnvelope<NewUser>>()?.user)?;
+    let now = std::time::SystemTime::now();
+    let user = User {
+        id: time::new_id(now).to_string(),
+        username: new.username.trim().to_owned(),
+        email: normalize_email(&new.email),
+        password_hash: password::hash(new.password).await?,
+        bio: None,
+        image: None,
+        role: Default::default(),
+        status: Default::default(),
+        token_version: 0,
+        articles_count: 0,
+        favorites_count: 0,
+        following_count: 0,
+        created_at: time::iso(now),
+    };
+    ctx.db().create_user(&user).await?;
+    tracing::info!(user_id = %user.id, "user registered");
+    let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
+    created(&UserBody {
+        user: views::user_view(&user, token),
+    })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login(ctx: Ctx) -> ApiResult {
+    let login = validated(ctx.json::<UserEnvelope<LoginUser>>()?.user)?;
+    let user = ctx
+        .db()
+        .user_by_email(&normalize_email(&login.email))
+        .await?;
+    // Unknown email or wrong password: same work, same answer.
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    if !password::verify(login.password, stored).await? {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let user = user.ok_or(ApiError::InvalidCredentials)?;
+    if user.status == conduit_common::db::users::UserStatus::Suspended {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
+    json(
+        StatusCode::OK,
+        &UserBody {
+            user: views::user_view(&user, token),
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn current_user(ctx: Ctx) -> ApiResult {
+    let auth = ctx.user()?;
+    json(
+        StatusCode::OK,
+        &UserBody {
+            user: views::user_view(&auth.user, auth.token.clone()),
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn update_user(ctx: Ctx) -> ApiResult {
+    let auth = ctx.user()?;
+    let edit = validated(ctx.json::<UserEnvelope<UpdateUser>>()?.user)?;
+    edit.reject_nulls()?;
+    // An empty bio or image means "none", like null.
+    let clear_empty = |field: Option<Option<String>>| field.map(|v| v.filter(|s| !s.is_empty()));
+    let changes = UserChanges {
+        username: edit.username.flatten().map(|u| u.trim().to_owned()),
+        email: edit.email.flatten().as_deref().map(normalize_email),
+        password_hash: match edit.password.flatten() {
+            Some(password) => Some(password::hash(password).await?),
+            None => None,
+        },
+        bio: clear_empty(edit.bio),
+        image: clear_empty(edit.image),
+    };
+    ctx.db().update_user(&auth.user, &changes).await?;
+    let mut user = auth.user.clone();
+    if let Some(username) = changes.username {
+        user.username = username;
+    }
+    if let Some(email) = changes.email {
+        user.email = email;
+    }
+    if let Some(bio) = changes.bio {
+        user.bio = bio;
+    }
+    if let Some(image) = changes.image {
+        user.image = image;
+    }
+    json(
+        StatusCode::OK,
+        &UserBody {
+            user: views::user_view(&user, auth.token.clone()),
+        },
+    )
+}
