@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Static checks of the infrastructure and the GitHub workflows:
+#   sam validate --lint, cfn-lint, checkov (infra/template.yaml),
+#   samconfig.toml sanity, template binaries vs Cargo [[bin]]s, actionlint.
+# Offline: no AWS account, credentials or network needed. Runs every check,
+# then exits non-zero if any failed.
+#
+#   scripts/check-infra.sh            # tools from .venv/ and .venv-checkov/
+#   VENV=/path/to/venv scripts/check-infra.sh
+#
+# Tools come from `scripts/setup.sh venv`. Checks are never skipped wholesale:
+# a checkov finding is waived only on its resource, with the reason, in
+# infra/template.yaml.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+# checkov pins an older boto3 than aws-sam-cli, so setup.sh gives it its own venv.
+CHECKOV_VENV=${CHECKOV_VENV:-${VENV}-checkov}
+TEMPLATE=infra/template.yaml
+WORKFLOWS=(.github/workflows/*.yml)
+
+# sam validate creates a boto3 session: give it a region and dummy credentials
+# so it neither stops for lack of them nor ever touches a real account.
+export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=offline-check AWS_SECRET_ACCESS_KEY=offline-check
+unset AWS_PROFILE AWS_SESSION_TOKEN
+export AWS_EC2_METADATA_DISABLED=true
+export SAM_CLI_TELEMETRY=0
+
+tool() { # tool NAME -> path of NAME in the venvs, or fail with a hint
+  local dir
+  for dir in "$VENV" "$CHECKOV_VENV"; do
+    if [ -x "$dir/bin/$1" ]; then echo "$dir/bin/$1"; return 0; fi
+  done
+  echo "check-infra: $1 not found in $VENV/bin or $CHECKOV_VENV/bin (run scripts/setup.sh venv)" >&2
+  return 1
+}
+
+failed=()
+passed=0
+run() { # run NAME CMD... : run one check, record its outcome
+  local name=$1; shift
+  echo "==> $name"
+  if "$@"; then
+    echo "<== $name: ok"
+    passed=$((passed + 1))
+  else
+    echo "<== $name: FAILED"
+    failed+=("$name")
+  fi
+  echo
+}
+
+check_sam() {
+  local sam; sam=$(tool sam) || return 1
+  "$sam" validate --lint -t "$TEMPLATE"
+}
+
+check_cfn_lint() {
+  local cfn_lint; cfn_lint=$(tool cfn-lint) || return 1
+  "$cfn_lint" "$TEMPLATE"
+}
+
+check_checkov() {
+  local checkov; checkov=$(tool checkov) || return 1
+  # --skip-download: no Prisma Cloud look-ups (offline); waivers are read from
+  # each resource's Metadata.checkov.skip in the template.
+  "$checkov" -f "$TEMPLATE" --framework cloudformation --quiet --compact --skip-download
+}
+
+# Every environment that CI deploys must be fully described in samconfig.toml.
+check_samconfig() {
+  local python; python=$(tool python) || return 1
+  "$python" - <<'EOF'
+import sys, tomllib
+
+with open("samconfig.toml", "rb") as f:
+    cfg = tomllib.load(f)
+errors = []
+for env in ("dev", "prod"):
+    deploy = cfg.get(env, {}).get("deploy", {}).get("parameters", {})
+    for key in ("stack_name", "region", "capabilities", "parameter_overrides"):
+        if not deploy.get(key):
+            errors.append(f"[{env}.deploy.parameters] lacks {key}")
+    if f"Environment={env}" not in str(deploy.get("parameter_overrides", "")):
+        errors.append(f"[{env}.deploy.parameters] must override Environment={env}")
+    if "template_file" in deploy:
+        errors.append(f"[{env}.deploy.parameters] must not set template_file (deploy the built one)")
+if cfg.get("default", {}).get("build", {}).get("parameters", {}).get("template_file") != "infra/template.yaml":
+    errors.append("[default.build.parameters] template_file must be infra/template.yaml")
+for e in errors:
+    print("samconfig.toml:", e)
+print(f"samconfig.toml: {'ok' if not errors else f'{len(errors)} problem(s)'}")
+sys.exit(1 if errors else 0)
+EOF
+}
+
+# sam build runs `cargo lambda build --bin <Binary>` per function: every Binary
+# in the template must be a [[bin]] of conduit-functions, and vice versa.
+check_binaries() {
+  if ! command -v cargo >/dev/null; then
+    echo "cargo not found"; return 1
+  fi
+  local in_template in_cargo
+  in_template=$(sed -n 's/^ *Binary: *\([A-Za-z0-9_-]*\).*/\1/p' "$TEMPLATE" | sort)
+  in_cargo=$(cargo metadata --no-deps --format-version 1 --offline --manifest-path Cargo.toml |
+    "$(tool python)" -c '
+import json, sys
+meta = json.load(sys.stdin)
+for p in meta["packages"]:
+    if p["name"] == "conduit-functions":
+        for t in p["targets"]:
+            if "bin" in t["kind"]:
+                print(t["name"])
+' | sort) || return 1
+  if [ "$in_template" != "$in_cargo" ]; then
+    echo "template Binary entries and conduit-functions [[bin]]s differ (< template, > Cargo):"
+    diff <(echo "$in_template") <(echo "$in_cargo")
+    return 1
+  fi
+  echo "$(echo "$in_template" | wc -l) binaries, all matched"
+}
+
+check_actionlint() {
+  local actionlint; actionlint=$(tool actionlint) || return 1
+  # Also runs shellcheck on `run:` blocks when shellcheck is on PATH.
+  "$actionlint" "${WORKFLOWS[@]}" && echo "${#WORKFLOWS[@]} workflow file(s) clean"
+}
+
+run "sam validate --lint" check_sam
+run "cfn-lint" check_cfn_lint
+run "checkov" check_checkov
+run "samconfig.toml" check_samconfig
+run "template binaries" check_binaries
+run "actionlint" check_actionlint
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "check-infra: ${#failed[@]} failed (${failed[*]}), $passed passed"
+  exit 1
+fi
+echo "check-infra: all $passed checks passed"
