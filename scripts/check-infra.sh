@@ -13,7 +13,7 @@
 # infra/template.yaml.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 VENV=${VENV:-.venv}
 # checkov pins an older boto3 than aws-sam-cli, so setup.sh gives it its own venv.
@@ -100,13 +100,14 @@ EOF
 # sam build runs `cargo lambda build --bin <Binary>` per function: every Binary
 # in the template must be a [[bin]] of conduit-functions, and vice versa.
 check_binaries() {
+  local python in_template in_cargo
+  python=$(tool python) || return 1
   if ! command -v cargo >/dev/null; then
     echo "cargo not found"; return 1
   fi
-  local in_template in_cargo
   in_template=$(sed -n 's/^ *Binary: *\([A-Za-z0-9_-]*\).*/\1/p' "$TEMPLATE" | sort)
   in_cargo=$(cargo metadata --no-deps --format-version 1 --offline --manifest-path Cargo.toml |
-    "$(tool python)" -c '
+    "$python" -c '
 import json, sys
 meta = json.load(sys.stdin)
 for p in meta["packages"]:

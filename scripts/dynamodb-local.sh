@@ -7,11 +7,17 @@
 set -euo pipefail
 
 port=${1:-8000}
-dir="$(cd "$(dirname "$0")/.." && pwd)/node_modules/amplify-dynamodb-simulator/emulator"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dir="$root/node_modules/amplify-dynamodb-simulator/emulator"
 if [ ! -f "$dir/DynamoDBLocal.jar" ]; then
   echo "dynamodb-local: $dir/DynamoDBLocal.jar missing; run scripts/setup.sh dynamodb-local" >&2
   exit 1
 fi
+
+# It writes dynamodb-local-metadata.json into its working directory, even in memory: keep that in .data/.
+mkdir -p "$root/.data/dynamodb-local"
+cd "$root/.data/dynamodb-local"
+export DDB_LOCAL_TELEMETRY=0
 
 # DynamoDBLocal_lib holds the sqlite4java native libs; the jar finds its other jars itself.
 # Quick-start JVM flags: this is a short-lived test server, not a long-running one.

@@ -39,7 +39,7 @@ step_apt() {
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   log "apt: installing ${missing[*]}"
   $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 step_hurl() {

@@ -1,0 +1,53 @@
+# The two commands a newcomer needs are `make dev` and `make test`;
+# everything else here is what they are built from.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 3000
+ENV ?= dev
+REALWORLD_DIR ?= ../shared/realworld
+export REALWORLD_DIR
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity infra-check lambda-watch invoke clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
+	PORT=$(PORT) cargo run -p conduit-local
+
+test: setup fmt-check clippy unit-tests e2e fidelity infra-check ## Everything CI runs
+	@echo "make test: all checks passed"
+
+setup: ## Install the tools the checks need (idempotent)
+	scripts/setup.sh all
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit-tests: ## Unit and handler tests on the embedded engine
+	cargo test --workspace
+
+build-local:
+	cargo build -p conduit-local
+
+e2e: build-local ## The official Hurl suite against the local server
+	scripts/e2e.sh
+
+fidelity: build-local ## Handler tests and the Hurl suite again, on AWS DynamoDB Local
+	scripts/with-dynamodb-local.sh bash -c '\
+	  TEST_DYNAMODB_ENDPOINT=$$DYNAMODB_LOCAL_ENDPOINT cargo test -p conduit-tests && \
+	  scripts/e2e.sh $$DYNAMODB_LOCAL_ENDPOINT'
+
+infra-check: ## Lint the SAM template and the workflows
+	scripts/check-infra.sh
+
+clean:
+	cargo clean
+	rm -rf .data .aws-sam
