@@ -25,6 +25,16 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Set for local development: the DynamoDB-compatible endpoint to talk to.
     pub dynamodb_endpoint: Option<String>,
+    pub login_limits: LoginLimits,
+}
+
+/// Brute-force protection: failed logins allowed per window, per account
+/// and per client address, before answers turn into 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub per_account: u64,
+    pub per_client: u64,
+    pub window: Duration,
 }
 
 // Hand-written so the secret can never end up in a log line through `{:?}`.
@@ -38,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_audience", &self.jwt_audience)
             .field("allowed_origins", &self.allowed_origins)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
+            .field("login_limits", &self.login_limits)
             .finish()
     }
 }
@@ -72,6 +83,22 @@ impl Config {
                     reason: format!("{raw:?} is not a number of seconds between 60 and 30 days"),
                 })?,
         };
+        let number = |name: &'static str, default: u64, max: u64| match var(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    reason: format!("{raw:?} is not a number from 1 to {max}"),
+                }),
+        };
+        let login_limits = LoginLimits {
+            per_account: number("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, 1_000)?,
+            per_client: number("LOGIN_MAX_FAILURES_PER_CLIENT", 100, 100_000)?,
+            window: Duration::from_secs(number("LOGIN_WINDOW_SECONDS", 900, 86_400)?),
+        };
         let allowed_origins = var("ALLOWED_ORIGINS")
             .unwrap_or_else(|| "*".into())
             .split(',')
@@ -86,6 +113,7 @@ impl Config {
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "conduit-api".into()),
             allowed_origins,
             dynamodb_endpoint: var("DYNAMODB_ENDPOINT").filter(|url| !url.is_empty()),
+            login_limits,
         })
     }
 }

@@ -21,7 +21,7 @@ pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
         let config = Config::from_env().inspect_err(|err| {
             tracing::error!(error = %err, "invalid configuration");
         })?;
-        let client = dynamodb_client(&config).await;
+        let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
         let state = Arc::new(AppState::new(config, client));
         lambda_http::run(service_fn(move |req| {
             let state = state.clone();

@@ -239,3 +239,53 @@ pub struct CommentsBody {
 pub struct TagsBody {
     pub tags: Vec<String>,
 }
+
+/// `PUT /api/admin/users/{username}/role` body: `{"role": "moderator"}`.
+#[derive(Debug, Deserialize)]
+pub struct RoleChange {
+    pub role: crate::auth::Role,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUserView {
+    pub username: String,
+    pub email: String,
+    pub role: crate::auth::Role,
+    pub status: crate::db::users::UserStatus,
+    pub bio: Option<String>,
+    pub image: Option<String>,
+    pub articles_count: u64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AdminUserBody {
+    pub user: AdminUserView,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUsersBody {
+    pub users: Vec<AdminUserView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditEntryView {
+    pub id: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditBody {
+    pub entries: Vec<AuditEntryView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

@@ -25,9 +25,9 @@ impl AppState {
 /// Builds the DynamoDB client. In AWS, credentials and region come from the
 /// Lambda environment; with `DYNAMODB_ENDPOINT` set (local development) any
 /// credentials will do, so placeholders are used when none are configured.
-pub async fn dynamodb_client(config: &Config) -> Client {
+pub async fn dynamodb_client(endpoint: Option<&str>) -> Client {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(endpoint) = &config.dynamodb_endpoint {
+    if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
             loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

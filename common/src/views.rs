@@ -128,3 +128,27 @@ pub async fn comments(
         })
         .collect())
 }
+
+pub fn admin_user_view(user: &User) -> crate::model::AdminUserView {
+    crate::model::AdminUserView {
+        username: user.username.clone(),
+        email: user.email.clone(),
+        role: user.role,
+        status: user.status,
+        bio: user.bio.clone(),
+        image: user.image.clone(),
+        articles_count: user.articles_count,
+        created_at: user.created_at.clone(),
+    }
+}
+
+pub fn audit_view(entry: crate::db::admin::AuditEntry) -> crate::model::AuditEntryView {
+    crate::model::AuditEntryView {
+        id: entry.id,
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target,
+        detail: entry.detail,
+        at: entry.at,
+    }
+}

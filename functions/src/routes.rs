@@ -3,11 +3,12 @@
 //! server and the router of `cargo lambda watch` derive from it, and tests
 //! check the SAM template and the README against it.
 
-use conduit_common::auth::Access::{Anonymous, Optional, User};
+use conduit_common::auth::Access::{Anonymous, Optional, Role, User};
+use conduit_common::auth::Role::Admin;
 use conduit_common::http::Route;
 use conduit_common::route;
 
-use crate::handlers::{articles, comments, favorites, profiles, tags, users};
+use crate::handlers::{admin, articles, comments, favorites, profiles, tags, users};
 
 route!(REGISTER = "register", POST "/api/users", Anonymous, users::register, "Register a new user");
 route!(LOGIN = "login", POST "/api/users/login", Anonymous, users::login, "Log in");
@@ -28,6 +29,11 @@ route!(DELETE_COMMENT = "delete_comment", DELETE "/api/articles/{slug}/comments/
 route!(FAVORITE_ARTICLE = "favorite_article", POST "/api/articles/{slug}/favorite", User, favorites::favorite, "Favorite an article");
 route!(UNFAVORITE_ARTICLE = "unfavorite_article", DELETE "/api/articles/{slug}/favorite", User, favorites::unfavorite, "Unfavorite an article");
 route!(LIST_TAGS = "list_tags", GET "/api/tags", Anonymous, tags::list_tags, "List every tag in use");
+route!(LIST_USERS = "list_users", GET "/api/admin/users", Role(Admin), admin::list_users, "List users (admin)");
+route!(SET_USER_ROLE = "set_user_role", PUT "/api/admin/users/{username}/role", Role(Admin), admin::set_role, "Change a user's role (admin)");
+route!(SUSPEND_USER = "suspend_user", POST "/api/admin/users/{username}/suspend", Role(Admin), admin::suspend_user, "Suspend a user (admin)");
+route!(REINSTATE_USER = "reinstate_user", POST "/api/admin/users/{username}/reinstate", Role(Admin), admin::reinstate_user, "Reinstate a user (admin)");
+route!(LIST_AUDIT = "list_audit", GET "/api/admin/audit", Role(Admin), admin::list_audit, "The audit trail (admin)");
 
 pub static ROUTES: &[&Route] = &[
     &REGISTER,
@@ -49,4 +55,9 @@ pub static ROUTES: &[&Route] = &[
     &FAVORITE_ARTICLE,
     &UNFAVORITE_ARTICLE,
     &LIST_TAGS,
+    &LIST_USERS,
+    &SET_USER_ROLE,
+    &SUSPEND_USER,
+    &REINSTATE_USER,
+    &LIST_AUDIT,
 ];

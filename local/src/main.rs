@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::{Body as AxumBody, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use conduit_common::config::Config;
-use conduit_common::http::{MAX_BODY_BYTES, Router};
+use conduit_common::http::{ClientAddr, MAX_BODY_BYTES, Router};
 use conduit_common::lambda_http::Body;
 use conduit_common::state::{AppState, dynamodb_client};
 use conduit_common::{ApiError, telemetry};
@@ -96,7 +96,7 @@ async fn main() -> Result<(), Error> {
         "TABLE_NAME" => Some(table.clone()),
         other => std::env::var(other).ok(),
     })?;
-    let client = dynamodb_client(&config).await;
+    let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
     let state = Arc::new(AppState::new(config, client));
     if state
         .db
@@ -119,9 +119,12 @@ async fn main() -> Result<(), Error> {
          Try:  curl {url}/api/tags\n      \
          curl -X POST {url}/api/users -d '{{\"user\":{{\"username\":\"jake\",\"email\":\"jake@example.com\",\"password\":\"jakejake\"}}}}'"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     Ok(())
 }
 
@@ -129,9 +132,11 @@ async fn main() -> Result<(), Error> {
 /// the handlers use, and hands the request to the shared router.
 async fn serve(
     State((state, router)): State<(Arc<AppState>, Arc<Router>)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(ClientAddr(peer.ip()));
     let response = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => {
             let body = if bytes.is_empty() {

@@ -9,12 +9,26 @@
 
 use std::sync::Arc;
 
+use conduit_common::auth::Role;
 use conduit_common::config::Config;
+use conduit_common::db::users::{User, UserStatus};
 use conduit_common::http::Router;
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{self, Method, StatusCode};
 use conduit_common::state::{AppState, dynamodb_client};
 use serde_json::{Value, json};
+
+/// One argon2id hash of `password123`, computed once per test binary.
+async fn password123_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        conduit_common::auth::password::hash("password123".into())
+            .await
+            .expect("hash")
+    })
+    .await
+    .clone()
+}
 
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
@@ -69,7 +83,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         }
     })
     .expect("test configuration");
-    let client = dynamodb_client(&config).await;
+    let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
     let state = Arc::new(AppState::new(config, client));
     state.db.ensure_table().await.expect("table created");
     TestApp {
@@ -146,6 +160,30 @@ impl TestApp {
             .await;
         assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
         response.body["user"]["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Makes a user directly in the table, skipping the password hashing of
+    /// the API (for tests that need many users); its password is
+    /// `password123`. Returns a token.
+    pub async fn seed_user(&self, name: &str, role: Role) -> String {
+        let now = std::time::SystemTime::now();
+        let user = User {
+            id: conduit_common::time::new_id(now).to_string(),
+            username: name.to_owned(),
+            email: format!("{name}@example.com"),
+            password_hash: password123_hash().await,
+            bio: None,
+            image: None,
+            role,
+            status: UserStatus::Active,
+            token_version: 0,
+            articles_count: 0,
+            favorites_count: 0,
+            following_count: 0,
+            created_at: conduit_common::time::iso(now),
+        };
+        self.state.db.create_user(&user).await.expect("user stored");
+        self.state.jwt.issue(&user.id, 0).expect("token")
     }
 
     /// Creates an article and returns its slug.

@@ -252,7 +252,11 @@ impl Db {
     /// article. Its comments and favorites are then removed in batches: no
     /// reader reaches them meanwhile, since every path to them goes through
     /// the article, which is already gone.
-    pub async fn delete_article(&self, article: &Article) -> Result<(), ApiError> {
+    pub async fn delete_article(
+        &self,
+        article: &Article,
+        audit: Option<&super::admin::AuditEntry>,
+    ) -> Result<(), ApiError> {
         let mut items = vec![
             self.delete(key_of(keys::article(&article.id)))
                 .condition_expression("attribute_exists(PK)")
@@ -261,6 +265,9 @@ impl Db {
         ];
         items.extend(self.count_actions(article, -1)?);
         items.extend(self.tag_actions(&article.id, &article.tag_list, -1));
+        if let Some(audit) = audit {
+            items.push(self.audit_action(audit)?);
+        }
         match self.transact(items).await {
             Ok(()) => {}
             Err(err) if err.failed_at(0) => return Err(ApiError::NotFound("article")),
@@ -440,50 +447,6 @@ impl Db {
             .map(|article| article.map(|a| (a.id.clone(), a)))
             .collect::<Result<_, _>>()?;
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
-    }
-
-    /// Newest-first items of one partition of the table or an index, after
-    /// the cursor if any, reading no more than `wanted` items.
-    async fn query_newest(
-        &self,
-        index: Option<&str>,
-        partition: &str,
-        before: Option<&str>,
-        wanted: usize,
-    ) -> Result<Vec<Item>, ApiError> {
-        let (pk, sk) = match index {
-            Some(index) => (format!("{index}PK"), format!("{index}SK")),
-            None => ("PK".to_owned(), "SK".to_owned()),
-        };
-        let mut condition = format!("{pk} = :pk");
-        let mut values = HashMap::from([(":pk".to_owned(), s(partition))]);
-        if let Some(before) = before {
-            condition += &format!(" AND {sk} < :before");
-            values.insert(":before".to_owned(), s(before));
-        }
-        let mut items = Vec::new();
-        let mut start = None;
-        while items.len() < wanted {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                .key_condition_expression(&condition)
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
-                .limit((wanted - items.len()).min(1000) as i32)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(items)
     }
 
     /// Counters of one counter partition (`TAGS` or `BUCKETS`), keyed by sort key.

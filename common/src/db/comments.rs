@@ -116,20 +116,26 @@ impl Db {
             .transpose()
     }
 
-    /// Deletes a comment; `false` when it was already gone.
-    pub async fn delete_comment(&self, article_id: &str, id: u64) -> Result<bool, ApiError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key_of(keys::comment(article_id, id))))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if super::is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(sdk_error(err)),
+    /// Deletes a comment, with its audit entry when a moderator deletes
+    /// someone else's; `false` when it was already gone.
+    pub async fn delete_comment(
+        &self,
+        article_id: &str,
+        id: u64,
+        audit: Option<&super::admin::AuditEntry>,
+    ) -> Result<bool, ApiError> {
+        let mut items = vec![
+            self.delete(key_of(keys::comment(article_id, id)))
+                .condition_expression("attribute_exists(PK)")
+                .tx(),
+        ];
+        if let Some(audit) = audit {
+            items.push(self.audit_action(audit)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(err) if err.failed_at(0) => Ok(false),
+            Err(err) => Err(err.into()),
         }
     }
 }

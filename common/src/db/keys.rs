@@ -111,6 +111,13 @@ pub fn login_attempts(subject: &str) -> (String, String) {
     (format!("LOGIN#{subject}"), "ATTEMPTS".to_owned())
 }
 
-pub fn audit_partition() -> String {
-    "AUDIT".to_owned()
+/// GSI1 partition listing every user, for admins.
+pub const USERS: &str = "USERS";
+
+/// The audit trail: one partition, newest last (sort key: entry id, a ULID).
+/// Moderation is rare enough that one partition's throughput is ample.
+pub const AUDIT: &str = "AUDIT";
+
+pub fn audit_entry(id: &str) -> (String, String) {
+    (AUDIT.to_owned(), id.to_owned())
 }

@@ -3,11 +3,13 @@
 //! `docs/data-model.md` lists every item type and access pattern; the key
 //! formats live in [`keys`] and nowhere else.
 
+pub mod admin;
 pub mod articles;
 pub mod comments;
 pub mod keys;
 pub mod profiles;
 pub mod schema;
+pub mod throttle;
 pub mod users;
 
 use std::collections::HashMap;
@@ -210,6 +212,52 @@ impl Db {
             }
             return Err(TxError::Cancelled(codes));
         }
+    }
+}
+
+impl Db {
+    /// Newest-first items of one partition of the table or an index, after
+    /// the cursor if any, reading no more than `wanted` items.
+    pub(crate) async fn query_newest(
+        &self,
+        index: Option<&str>,
+        partition: &str,
+        before: Option<&str>,
+        wanted: usize,
+    ) -> Result<Vec<Item>, ApiError> {
+        let (pk, sk) = match index {
+            Some(index) => (format!("{index}PK"), format!("{index}SK")),
+            None => ("PK".to_owned(), "SK".to_owned()),
+        };
+        let mut condition = format!("{pk} = :pk");
+        let mut values = HashMap::from([(":pk".to_owned(), s(partition))]);
+        if let Some(before) = before {
+            condition += &format!(" AND {sk} < :before");
+            values.insert(":before".to_owned(), s(before));
+        }
+        let mut items = Vec::new();
+        let mut start = None;
+        while items.len() < wanted {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(&condition)
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .limit((wanted - items.len()).min(1000) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(items)
     }
 }
 

@@ -68,6 +68,9 @@ impl User {
     fn item(&self) -> Result<Item, ApiError> {
         let mut item = to_item(self)?;
         item.extend(key_of(keys::user(&self.id)));
+        // Listed for admins, newest first.
+        item.insert("GSI1PK".into(), s(keys::USERS));
+        item.insert("GSI1SK".into(), s(&self.id));
         Ok(item)
     }
 }

@@ -27,6 +27,11 @@ pub struct Ctx {
     pub auth: Option<AuthUser>,
 }
 
+/// The peer address of a request, set by the local server (in AWS the
+/// request context carries it).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// `limit`, `offset` and `cursor` from the query string, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListParams {
@@ -79,6 +84,21 @@ impl Ctx {
             .and_then(|params| params.first(name))
             .filter(|value| !value.is_empty())
             .map(str::to_owned)
+    }
+
+    /// The caller's network address: from API Gateway's request context in
+    /// AWS, from the connection locally (see [`ClientAddr`]).
+    pub fn client_ip(&self) -> String {
+        use lambda_http::request::RequestContext;
+        if let Some(RequestContext::ApiGatewayV2(context)) = self.req.request_context_ref()
+            && let Some(ip) = &context.http.source_ip
+        {
+            return ip.clone();
+        }
+        self.req
+            .extensions()
+            .get::<ClientAddr>()
+            .map_or_else(|| "unknown".to_owned(), |addr| addr.0.to_string())
     }
 
     pub fn list_params(&self) -> Result<ListParams, ApiError> {

@@ -1,7 +1,9 @@
 //! Articles: lists, the feed, and single-article reads and writes.
 
 use conduit_common::auth::Role;
+use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::articles::{Article, ArticlePage, Page, now, slugify};
+use conduit_common::db::users::User;
 use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{
@@ -10,6 +12,25 @@ use conduit_common::model::{
 use conduit_common::validate::{normalize_tags, validated};
 use conduit_common::views::{self, Body};
 use conduit_common::{ApiError, time};
+
+/// Who may delete a `resource` (`"article"` or `"comment"`) owned by
+/// `owner_id`: its author, or a moderator or admin, whose deletion of someone
+/// else's work is audited. Returns that audit entry, `None` for an author.
+pub(crate) fn authorize_delete(
+    me: &User,
+    resource: &'static str,
+    owner_id: &str,
+    target: String,
+) -> Result<Option<AuditEntry>, ApiError> {
+    if me.id == owner_id {
+        Ok(None)
+    } else if me.role >= Role::Moderator {
+        let action = format!("{resource}.delete");
+        Ok(Some(AuditEntry::new(me, &action, target, None)))
+    } else {
+        Err(ApiError::Forbidden(resource))
+    }
+}
 
 /// The article named by the `slug` path parameter.
 pub(crate) async fn article_from_path(ctx: &Ctx) -> Result<Article, ApiError> {
@@ -161,11 +182,9 @@ pub async fn update_article(ctx: Ctx) -> ApiResult {
 pub async fn delete_article(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let article = article_from_path(&ctx).await?;
-    // Authors delete their own articles; moderators and admins any article.
-    if article.author_id != me.id && me.role < Role::Moderator {
-        return Err(ApiError::Forbidden("article"));
-    }
-    ctx.db().delete_article(&article).await?;
+    let target = format!("article:{}", article.slug);
+    let audit = authorize_delete(me, "article", &article.author_id, target)?;
+    ctx.db().delete_article(&article, audit.as_ref()).await?;
     tracing::info!(article_id = %article.id, by = %me.id, "article deleted");
     no_content()
 }

@@ -1,6 +1,5 @@
 //! Comments.
 
-use conduit_common::auth::Role;
 use conduit_common::db::articles::now;
 use conduit_common::db::comments::MAX_COMMENTS_PAGE;
 use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
@@ -9,7 +8,7 @@ use conduit_common::model::{CommentBody, CommentEnvelope, CommentsBody, NewComme
 use conduit_common::validate::validated;
 use conduit_common::{ApiError, views};
 
-use super::articles::article_from_path;
+use super::articles::{article_from_path, authorize_delete};
 
 #[tracing::instrument(skip_all)]
 pub async fn add_comment(ctx: Ctx) -> ApiResult {
@@ -70,11 +69,13 @@ pub async fn delete_comment(ctx: Ctx) -> ApiResult {
         .comment(&article.id, id)
         .await?
         .ok_or(ApiError::NotFound("comment"))?;
-    // Authors delete their own comments; moderators and admins any comment.
-    if comment.author_id != me.id && me.role < Role::Moderator {
-        return Err(ApiError::Forbidden("comment"));
-    }
-    if !ctx.db().delete_comment(&article.id, id).await? {
+    let target = format!("comment:{}/{id}", article.slug);
+    let audit = authorize_delete(me, "comment", &comment.author_id, target)?;
+    if !ctx
+        .db()
+        .delete_comment(&article.id, id, audit.as_ref())
+        .await?
+    {
         return Err(ApiError::NotFound("comment"));
     }
     no_content()

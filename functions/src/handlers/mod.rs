@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod articles;
 pub mod comments;
 pub mod favorites;

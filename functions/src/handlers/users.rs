@@ -1,7 +1,8 @@
 //! Registration, login and the current user.
 
 use conduit_common::auth::password;
-use conduit_common::db::users::{User, UserChanges};
+use conduit_common::db::throttle::Subject;
+use conduit_common::db::users::{User, UserChanges, UserStatus};
 use conduit_common::http::{ApiResult, Ctx, created, json};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{LoginUser, NewUser, UpdateUser, UserBody, UserEnvelope};
@@ -38,19 +39,32 @@ pub async fn register(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn login(ctx: Ctx) -> ApiResult {
     let login = validated(ctx.json::<UserEnvelope<LoginUser>>()?.user)?;
-    let user = ctx
-        .db()
-        .user_by_email(&normalize_email(&login.email))
-        .await?;
+    let email = normalize_email(&login.email);
+    let limits = ctx.state.config.login_limits;
+    let subjects = [
+        Subject::account(&email, &limits),
+        Subject::client(&ctx.client_ip(), &limits),
+    ];
+    ctx.db().check_login_allowed(&subjects, &limits).await?;
+    let user = ctx.db().user_by_email(&email).await?;
     // Unknown email or wrong password: same work, same answer.
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify(login.password, stored).await? {
+    let user = match user {
+        Some(user) if password::verify(login.password, stored).await? => user,
+        other => {
+            if other.is_none() {
+                // Keep the cost of an unknown email equal to a wrong password.
+                password::verify(String::new(), None).await?;
+            }
+            ctx.db().record_login_failure(&subjects, &limits).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    if user.status == UserStatus::Suspended {
         return Err(ApiError::InvalidCredentials);
     }
-    let user = user.ok_or(ApiError::InvalidCredentials)?;
-    if user.status == conduit_common::db::users::UserStatus::Suspended {
-        return Err(ApiError::InvalidCredentials);
-    }
+    let [account, _] = &subjects;
+    ctx.db().clear_login_failures(account, &limits).await?;
     let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
     json(
         StatusCode::OK,

@@ -1,0 +1,144 @@
+//! Administration: listing users, roles, suspensions, and the audit trail
+//! that every moderator and admin action writes in the same transaction.
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use serde::{Deserialize, Serialize};
+
+use super::users::{User, UserStatus};
+use super::{Db, Tx, from_item, key_of, keys, n, s, to_item};
+use crate::auth::Role;
+use crate::error::ApiError;
+
+/// One moderator or admin action.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditEntry {
+    /// A ULID: entries sort by time.
+    pub id: String,
+    /// The user id of who acted (`cli` for the admin command).
+    pub actor_id: String,
+    pub actor: String,
+    /// e.g. `article.delete`, `user.role`, `user.suspend`.
+    pub action: String,
+    /// What was acted on, e.g. `article:<slug>` or `user:<username>`.
+    pub target: String,
+    /// Extra facts, e.g. the new role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub at: String,
+}
+
+impl AuditEntry {
+    pub fn new(actor: &User, action: &str, target: String, detail: Option<String>) -> Self {
+        let now = std::time::SystemTime::now();
+        Self {
+            id: crate::time::new_id(now).to_string(),
+            actor_id: actor.id.clone(),
+            actor: actor.username.clone(),
+            action: action.to_owned(),
+            target,
+            detail,
+            at: crate::time::iso(now),
+        }
+    }
+}
+
+impl AuditEntry {
+    /// An action taken outside the API, by the `conduit-admin` command.
+    pub fn by_operator(
+        operator: &str,
+        action: &str,
+        target: String,
+        detail: Option<String>,
+    ) -> Self {
+        let now = std::time::SystemTime::now();
+        Self {
+            id: crate::time::new_id(now).to_string(),
+            actor_id: "operator".to_owned(),
+            actor: format!("operator:{operator}"),
+            action: action.to_owned(),
+            target,
+            detail,
+            at: crate::time::iso(now),
+        }
+    }
+}
+
+impl Db {
+    /// The put that records `entry`, to add to the action's own transaction.
+    pub fn audit_action(&self, entry: &AuditEntry) -> Result<TransactWriteItem, ApiError> {
+        let mut item = to_item(entry)?;
+        item.extend(key_of(keys::audit_entry(&entry.id)));
+        Ok(self.put(item).tx())
+    }
+
+    /// Users, newest first, after the cursor `before` (a user id).
+    pub async fn list_users(
+        &self,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Vec<User>, ApiError> {
+        self.query_newest(Some(keys::GSI1), keys::USERS, before, limit)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    /// The audit trail, newest first, after the cursor `before` (an entry id).
+    pub async fn audit_log(
+        &self,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, ApiError> {
+        self.query_newest(None, keys::AUDIT, before, limit)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    /// Changes a user's role, recording who did it. The role is read fresh on
+    /// every request, so the change applies to existing tokens at once.
+    pub async fn set_role(
+        &self,
+        user: &User,
+        role: Role,
+        audit: &AuditEntry,
+    ) -> Result<(), ApiError> {
+        let items = vec![
+            self.update(key_of(keys::user(&user.id)))
+                .update_expression("SET #role = :role")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(role.as_str()))
+                .tx(),
+            self.audit_action(audit)?,
+        ];
+        self.transact(items).await.map_err(Into::into)
+    }
+
+    /// Suspends or reinstates a user. Suspending also moves the token
+    /// version on, so every token issued before stops working at once.
+    pub async fn set_status(
+        &self,
+        user: &User,
+        status: UserStatus,
+        audit: &AuditEntry,
+    ) -> Result<(), ApiError> {
+        let value = match status {
+            UserStatus::Active => "active",
+            UserStatus::Suspended => "suspended",
+        };
+        let items = vec![
+            self.update(key_of(keys::user(&user.id)))
+                .update_expression("SET #status = :status ADD token_version :one")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(value))
+                .expression_attribute_values(":one", n(1))
+                .tx(),
+            self.audit_action(audit)?,
+        ];
+        self.transact(items).await.map_err(Into::into)
+    }
+}

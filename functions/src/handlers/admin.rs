@@ -1,0 +1,111 @@
+//! Administration: users, roles, suspensions and the audit trail.
+//! Every route here requires the admin role (see `routes.rs`).
+
+use conduit_common::db::admin::AuditEntry;
+use conduit_common::db::users::{User, UserStatus};
+use conduit_common::http::{ApiResult, Ctx, encode_cursor, json};
+use conduit_common::lambda_http::http::StatusCode;
+use conduit_common::model::{AdminUserBody, AdminUsersBody, AuditBody, RoleChange};
+use conduit_common::{ApiError, views};
+
+/// The user named by the `username` path parameter; admins may not act on
+/// themselves here, so that the last admin cannot lock everyone out.
+async fn target_user(ctx: &Ctx) -> Result<User, ApiError> {
+    let username = ctx.path("username")?;
+    let user = ctx
+        .db()
+        .user_by_username(&username)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if user.id == ctx.user()?.user.id {
+        return Err(ApiError::field(
+            "user",
+            "admins can't change their own role or status",
+        ));
+    }
+    Ok(user)
+}
+
+fn user_body(user: &User) -> ApiResult {
+    json(
+        StatusCode::OK,
+        &AdminUserBody {
+            user: views::admin_user_view(user),
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_users(ctx: Ctx) -> ApiResult {
+    let params = ctx.list_params()?;
+    let users = ctx
+        .db()
+        .list_users(params.limit, params.cursor.as_deref())
+        .await?;
+    let next_cursor = (users.len() == params.limit)
+        .then(|| users.last().map(|u| encode_cursor(&u.id)))
+        .flatten();
+    let users = users.iter().map(views::admin_user_view).collect();
+    json(StatusCode::OK, &AdminUsersBody { users, next_cursor })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_role(ctx: Ctx) -> ApiResult {
+    let change = ctx.json::<RoleChange>()?;
+    let mut user = target_user(&ctx).await?;
+    let me = &ctx.user()?.user;
+    let audit = AuditEntry::new(
+        me,
+        "user.role",
+        format!("user:{}", user.username),
+        Some(format!(
+            "{} -> {}",
+            user.role.as_str(),
+            change.role.as_str()
+        )),
+    );
+    ctx.db().set_role(&user, change.role, &audit).await?;
+    tracing::info!(target_user = %user.id, role = change.role.as_str(), "role changed");
+    user.role = change.role;
+    user_body(&user)
+}
+
+async fn set_status(ctx: Ctx, status: UserStatus, action: &str) -> ApiResult {
+    let mut user = target_user(&ctx).await?;
+    let me = &ctx.user()?.user;
+    let audit = AuditEntry::new(me, action, format!("user:{}", user.username), None);
+    ctx.db().set_status(&user, status, &audit).await?;
+    tracing::info!(target_user = %user.id, action, "status changed");
+    user.status = status;
+    user_body(&user)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn suspend_user(ctx: Ctx) -> ApiResult {
+    set_status(ctx, UserStatus::Suspended, "user.suspend").await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn reinstate_user(ctx: Ctx) -> ApiResult {
+    set_status(ctx, UserStatus::Active, "user.reinstate").await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_audit(ctx: Ctx) -> ApiResult {
+    let params = ctx.list_params()?;
+    let entries = ctx
+        .db()
+        .audit_log(params.limit, params.cursor.as_deref())
+        .await?;
+    let next_cursor = (entries.len() == params.limit)
+        .then(|| entries.last().map(|e| encode_cursor(&e.id)))
+        .flatten();
+    let entries = entries.into_iter().map(views::audit_view).collect();
+    json(
+        StatusCode::OK,
+        &AuditBody {
+            entries,
+            next_cursor,
+        },
+    )
+}

@@ -1,0 +1,53 @@
+//! `conduit-admin`: operator commands that no API endpoint offers, above all
+//! making the first admin. It talks to DynamoDB directly, so only someone
+//! with access to the table (locally, anyone; in AWS, IAM) can run it.
+//!
+//!     conduit-admin grant <username> <user|moderator|admin>
+//!
+//! Environment: `TABLE_NAME` (default `conduit`), `DYNAMODB_ENDPOINT` (for a
+//! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs; unset
+//! for AWS, which then uses the usual AWS credentials and region).
+
+use conduit_common::auth::Role;
+use conduit_common::db::Db;
+use conduit_common::db::admin::AuditEntry;
+use conduit_common::state::dynamodb_client;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "usage: conduit-admin grant <username> <user|moderator|admin>";
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [command, username, role] = args.as_slice() else {
+        return Err(USAGE.into());
+    };
+    if command != "grant" {
+        return Err(USAGE.into());
+    }
+    let role: Role = serde_json::from_value(serde_json::Value::String(role.clone()))
+        .map_err(|_| format!("unknown role {role:?}\n{USAGE}"))?;
+    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "conduit".into());
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty());
+    let db = Db::new(dynamodb_client(endpoint.as_deref()).await, table);
+    let user = db
+        .user_by_username(username)
+        .await
+        .map_err(|e| format!("reading the user: {e}"))?
+        .ok_or_else(|| format!("no user named {username:?}"))?;
+    let operator = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let audit = AuditEntry::by_operator(
+        &operator,
+        "user.role",
+        format!("user:{}", user.username),
+        Some(format!("{} -> {}", user.role.as_str(), role.as_str())),
+    );
+    db.set_role(&user, role, &audit)
+        .await
+        .map_err(|e| format!("changing the role: {e}"))?;
+    println!("{} is now {}", user.username, role.as_str());
+    Ok(())
+}

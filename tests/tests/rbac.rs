@@ -1,0 +1,212 @@
+//! Who may call what: every route, for every kind of caller, with the status
+//! each must get. The table must name every route in the route table.
+
+use conduit_common::auth::Role;
+use conduit_common::lambda_http::http::Method;
+use conduit_tests::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+const PERSONAS: [&str; 6] = [
+    "anonymous",
+    "user",
+    "owner",
+    "moderator",
+    "admin",
+    "suspended",
+];
+
+/// Expected status per persona, in the order of `PERSONAS`.
+const TABLE: &[(&str, [u16; 6])] = &[
+    ("register", [201, 201, 201, 201, 201, 201]),
+    ("login", [200, 200, 200, 200, 200, 200]),
+    ("get_current_user", [401, 200, 200, 200, 200, 401]),
+    ("update_user", [401, 200, 200, 200, 200, 401]),
+    ("get_profile", [200, 200, 200, 200, 200, 401]),
+    ("follow_user", [401, 200, 422, 200, 200, 401]),
+    ("unfollow_user", [401, 200, 200, 200, 200, 401]),
+    ("list_articles", [200, 200, 200, 200, 200, 401]),
+    ("feed_articles", [401, 200, 200, 200, 200, 401]),
+    ("get_article", [200, 200, 200, 200, 200, 401]),
+    ("create_article", [401, 201, 201, 201, 201, 401]),
+    ("update_article", [401, 403, 200, 403, 403, 401]),
+    ("delete_article", [401, 403, 204, 204, 204, 401]),
+    ("add_comment", [401, 201, 201, 201, 201, 401]),
+    ("list_comments", [200, 200, 200, 200, 200, 401]),
+    ("delete_comment", [401, 403, 204, 204, 204, 401]),
+    ("favorite_article", [401, 200, 200, 200, 200, 401]),
+    ("unfavorite_article", [401, 200, 200, 200, 200, 401]),
+    ("list_tags", [200, 200, 200, 200, 200, 200]),
+    ("list_users", [401, 403, 403, 403, 200, 401]),
+    ("set_user_role", [401, 403, 403, 403, 200, 401]),
+    ("suspend_user", [401, 403, 403, 403, 200, 401]),
+    ("reinstate_user", [401, 403, 403, 403, 200, 401]),
+    ("list_audit", [401, 403, 403, 403, 200, 401]),
+];
+
+/// A fresh world for one call: an owner with an article and a comment,
+/// the other personas, and a user for admin actions to target.
+struct World {
+    tokens: [Option<String>; 6],
+    owner: String,
+    slug: String,
+    comment_id: u64,
+    target: String,
+}
+
+async fn world(app: &TestApp, n: usize) -> World {
+    let name = |who: &str| format!("{who}{n}");
+    let owner_token = app.seed_user(&name("owner"), Role::User).await;
+    let slug = app
+        .create_article(&owner_token, &format!("Owned {n}"), &["t"])
+        .await;
+    let comment = app
+        .post(
+            &format!("/api/articles/{slug}/comments"),
+            json!({"comment": {"body": "c"}}),
+            Some(&owner_token),
+        )
+        .await;
+    let suspended = app.seed_user(&name("suspended"), Role::User).await;
+    let admin = app.seed_user(&name("admin"), Role::Admin).await;
+    let banned = app
+        .post(
+            &format!("/api/admin/users/{}/suspend", name("suspended")),
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(banned.status, 200);
+    app.seed_user(&name("target"), Role::User).await;
+    World {
+        tokens: [
+            None,
+            Some(app.seed_user(&name("user"), Role::User).await),
+            Some(owner_token),
+            Some(app.seed_user(&name("moderator"), Role::Moderator).await),
+            Some(admin),
+            Some(suspended),
+        ],
+        owner: name("owner"),
+        slug,
+        comment_id: comment.body["comment"]["id"].as_u64().unwrap(),
+        target: name("target"),
+    }
+}
+
+/// The request that exercises `route` in `world`.
+fn request(route: &str, w: &World, n: usize) -> (Method, String, Option<Value>) {
+    let (slug, owner, target, id) = (&w.slug, &w.owner, &w.target, w.comment_id);
+    let unique = format!("new{n}");
+    match route {
+        "register" => (
+            Method::POST,
+            "/api/users".into(),
+            Some(
+                json!({"user": {"username": unique, "email": format!("{unique}@example.com"), "password": "password123"}}),
+            ),
+        ),
+        "login" => (
+            Method::POST,
+            "/api/users/login".into(),
+            Some(
+                json!({"user": {"email": format!("{owner}@example.com"), "password": "password123"}}),
+            ),
+        ),
+        "get_current_user" => (Method::GET, "/api/user".into(), None),
+        "update_user" => (
+            Method::PUT,
+            "/api/user".into(),
+            Some(json!({"user": {"bio": "hello"}})),
+        ),
+        "get_profile" => (Method::GET, format!("/api/profiles/{owner}"), None),
+        "follow_user" => (Method::POST, format!("/api/profiles/{owner}/follow"), None),
+        "unfollow_user" => (
+            Method::DELETE,
+            format!("/api/profiles/{owner}/follow"),
+            None,
+        ),
+        "list_articles" => (Method::GET, "/api/articles".into(), None),
+        "feed_articles" => (Method::GET, "/api/articles/feed".into(), None),
+        "get_article" => (Method::GET, format!("/api/articles/{slug}"), None),
+        "create_article" => (
+            Method::POST,
+            "/api/articles".into(),
+            Some(json!({"article": {"title": unique, "description": "d", "body": "b"}})),
+        ),
+        "update_article" => (
+            Method::PUT,
+            format!("/api/articles/{slug}"),
+            Some(json!({"article": {"body": "edited"}})),
+        ),
+        "delete_article" => (Method::DELETE, format!("/api/articles/{slug}"), None),
+        "add_comment" => (
+            Method::POST,
+            format!("/api/articles/{slug}/comments"),
+            Some(json!({"comment": {"body": "hi"}})),
+        ),
+        "list_comments" => (Method::GET, format!("/api/articles/{slug}/comments"), None),
+        "delete_comment" => (
+            Method::DELETE,
+            format!("/api/articles/{slug}/comments/{id}"),
+            None,
+        ),
+        "favorite_article" => (Method::POST, format!("/api/articles/{slug}/favorite"), None),
+        "unfavorite_article" => (
+            Method::DELETE,
+            format!("/api/articles/{slug}/favorite"),
+            None,
+        ),
+        "list_tags" => (Method::GET, "/api/tags".into(), None),
+        "list_users" => (Method::GET, "/api/admin/users".into(), None),
+        "set_user_role" => (
+            Method::PUT,
+            format!("/api/admin/users/{target}/role"),
+            Some(json!({"role": "moderator"})),
+        ),
+        "suspend_user" => (
+            Method::POST,
+            format!("/api/admin/users/{target}/suspend"),
+            None,
+        ),
+        "reinstate_user" => (
+            Method::POST,
+            format!("/api/admin/users/{target}/reinstate"),
+            None,
+        ),
+        "list_audit" => (Method::GET, "/api/admin/audit".into(), None),
+        other => panic!("no request written for route {other}"),
+    }
+}
+
+#[test]
+fn the_table_covers_every_route() {
+    let mut covered: Vec<&str> = TABLE.iter().map(|(route, _)| *route).collect();
+    let mut routes: Vec<&str> = functions::ROUTES.iter().map(|r| r.name).collect();
+    covered.sort();
+    routes.sort();
+    assert_eq!(covered, routes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_allows_and_denies_as_the_table_says() {
+    let app = spawn_app().await;
+    let mut failures = vec![];
+    let mut n = 0;
+    for (route, expected) in TABLE {
+        for (persona, want) in PERSONAS.iter().zip(expected) {
+            n += 1;
+            // A fresh world per call: a delete must not affect the next call.
+            let w = world(&app, n).await;
+            let (method, path, body) = request(route, &w, n);
+            let token = w.tokens[PERSONAS.iter().position(|p| p == persona).unwrap()].as_deref();
+            let response = app.request(method.clone(), &path, body, token).await;
+            if response.status.as_u16() != *want {
+                failures.push(format!(
+                    "{route} as {persona}: {method} {path} gave {} (wanted {want}): {}",
+                    response.status, response.body
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
