@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity infra-check lambda-watch invoke clean
+.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz lambda-smoke infra-check infra admin deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ help: ## List the targets
 dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 	PORT=$(PORT) cargo run -p conduit-local
 
-test: setup fmt-check clippy unit-tests e2e fidelity infra-check ## Everything CI runs
+test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz lambda-smoke infra-check ## Everything CI runs
 	@echo "make test: all checks passed"
 
 setup: ## Install the tools the checks need (idempotent)
@@ -45,8 +45,27 @@ fidelity: build-local ## Handler tests and the Hurl suite again, on AWS DynamoDB
 	  TEST_DYNAMODB_ENDPOINT=$$DYNAMODB_LOCAL_ENDPOINT cargo test -p conduit-tests && \
 	  scripts/e2e.sh $$DYNAMODB_LOCAL_ENDPOINT'
 
+api-fuzz: build-local ## schemathesis against /api/openapi.json: no 5xx, no schema violation
+	scripts/schemathesis.sh
+
+admin: ## Grant a role while `make dev` runs: make admin USERNAME=jake [ROLE=admin]
+	DYNAMODB_ENDPOINT=http://127.0.0.1:$${DYNAMODB_PORT:-8000} \
+	  cargo run -q -p conduit-local --bin conduit-admin -- grant "$(USERNAME)" "$(or $(ROLE),admin)"
+
+lambda-smoke: ## The real Lambda binaries under cargo lambda watch, driven by cargo lambda invoke
+	scripts/lambda-smoke.sh
+
 infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh
+
+infra: ## Regenerate infra/template.yaml from the route table
+	cargo run -q -p xtask -- sam-template > infra/template.yaml
+
+deploy: ## Build and deploy to AWS: make deploy ENV=dev|prod
+	scripts/deploy.sh $(ENV)
+
+destroy: ## Delete the stack of ENV (keeps the table and the secret)
+	scripts/deploy.sh $(ENV) --delete
 
 clean:
 	cargo clean

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use lambda_http::http::StatusCode;
-use serde::Serialize;
 
 /// Field errors, keyed by field name; a `BTreeMap` keeps the body stable.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
@@ -40,11 +39,6 @@ pub enum ApiError {
     /// Anything unexpected. The detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    errors: &'a FieldErrors,
 }
 
 impl ApiError {
@@ -98,8 +92,10 @@ impl ApiError {
 
     /// The JSON body, `{"errors":{...}}`.
     pub fn body(&self) -> String {
-        let errors = self.field_errors();
-        serde_json::to_string(&ErrorBody { errors: &errors }).expect("error body serializes")
+        let body = crate::model::GenericErrorModel {
+            errors: self.field_errors(),
+        };
+        serde_json::to_string(&body).expect("error body serializes")
     }
 }
 

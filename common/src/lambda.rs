@@ -7,7 +7,7 @@ use lambda_http::service_fn;
 
 use crate::config::Config;
 use crate::http::{Route, handle};
-use crate::state::{AppState, dynamodb_client};
+use crate::state::{AppState, aws_config, secure_parameter};
 
 /// Serves one route on the Lambda runtime. Configuration, keys and the
 /// DynamoDB client are built once here, at cold start, and shared by every
@@ -18,11 +18,28 @@ pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let config = Config::from_env().inspect_err(|err| {
-            tracing::error!(error = %err, "invalid configuration");
-        })?;
-        let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
-        let state = Arc::new(AppState::new(config, client));
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty());
+        let sdk = aws_config(endpoint.as_deref()).await;
+        // In AWS the secret lives in Parameter Store (`JWT_SECRET_PARAM`);
+        // locally it may be given directly as `JWT_SECRET`.
+        let secret = match (
+            std::env::var("JWT_SECRET"),
+            std::env::var("JWT_SECRET_PARAM"),
+        ) {
+            (Ok(secret), _) => Some(secret),
+            (Err(_), Ok(name)) => Some(secure_parameter(&sdk, &name).await.inspect_err(|err| {
+                tracing::error!(error = %err, "cannot read the JWT secret");
+            })?),
+            _ => None,
+        };
+        let config = Config::from_lookup(|name| match name {
+            "JWT_SECRET" => secret.clone(),
+            other => std::env::var(other).ok(),
+        })
+        .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
+        let state = Arc::new(AppState::new(config, aws_sdk_dynamodb::Client::new(&sdk)));
         lambda_http::run(service_fn(move |req| {
             let state = state.clone();
             async move { Ok::<_, Infallible>(handle(route, state, req).await) }

@@ -4,6 +4,7 @@
 //! the same "can't be blank" answer as an empty one, not a parse error.
 
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldErrors};
@@ -18,22 +19,37 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct UserEnvelope<T> {
-    pub user: T,
+/// Declares a request envelope, `{"<key>": <inner>}`, as the spec names it.
+macro_rules! envelope {
+    ($name:ident { $key:ident: $inner:ty }) => {
+        #[derive(Debug, Deserialize, ToSchema)]
+        pub struct $name {
+            pub $key: $inner,
+        }
+    };
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ArticleEnvelope<T> {
-    pub article: T,
+envelope!(NewUserRequest { user: NewUser });
+envelope!(LoginUserRequest { user: LoginUser });
+envelope!(UpdateUserRequest { user: UpdateUser });
+envelope!(NewArticleRequest {
+    article: NewArticle
+});
+envelope!(UpdateArticleRequest {
+    article: UpdateArticle
+});
+envelope!(NewCommentRequest {
+    comment: NewComment
+});
+
+/// Every error: `{"errors": {"<field>": ["<message>", ...]}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GenericErrorModel {
+    #[schema(value_type = std::collections::HashMap<String, Vec<String>>)]
+    pub errors: FieldErrors,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CommentEnvelope<T> {
-    pub comment: T,
-}
-
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewUser {
     #[serde(default)]
     #[validate(custom(function = "validate::username"))]
@@ -46,7 +62,7 @@ pub struct NewUser {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginUser {
     #[serde(default)]
     #[validate(custom(function = "validate::email"))]
@@ -56,7 +72,7 @@ pub struct LoginUser {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::username"))]
@@ -102,7 +118,7 @@ fn reject_nulls<const N: usize>(fields: [(&str, bool); N]) -> Result<(), ApiErro
     }
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewArticle {
     #[serde(default)]
     #[validate(custom(function = "validate::title"))]
@@ -118,7 +134,7 @@ pub struct NewArticle {
     pub tag_list: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateArticle {
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::title"))]
@@ -146,14 +162,14 @@ impl UpdateArticle {
     }
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewComment {
     #[serde(default)]
     #[validate(custom(function = "validate::comment_body"))]
     pub body: String,
 }
 
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, ToSchema)]
 pub struct UserView {
     pub email: String,
     pub token: String,
@@ -162,12 +178,12 @@ pub struct UserView {
     pub image: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserBody {
     pub user: UserView,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Clone, PartialEq, ToSchema)]
 pub struct ProfileView {
     pub username: String,
     pub bio: Option<String>,
@@ -175,12 +191,12 @@ pub struct ProfileView {
     pub following: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileBody {
     pub profile: ProfileView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArticleView {
     pub slug: String,
@@ -197,12 +213,12 @@ pub struct ArticleView {
     pub author: ProfileView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ArticleBody {
     pub article: ArticleView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArticlesBody {
     pub articles: Vec<ArticleView>,
@@ -212,7 +228,7 @@ pub struct ArticlesBody {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentView {
     pub id: u64,
@@ -222,12 +238,12 @@ pub struct CommentView {
     pub author: ProfileView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CommentBody {
     pub comment: CommentView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentsBody {
     pub comments: Vec<CommentView>,
@@ -235,18 +251,18 @@ pub struct CommentsBody {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TagsBody {
     pub tags: Vec<String>,
 }
 
 /// `PUT /api/admin/users/{username}/role` body: `{"role": "moderator"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleChange {
     pub role: crate::auth::Role,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminUserView {
     pub username: String,
@@ -259,12 +275,12 @@ pub struct AdminUserView {
     pub created_at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AdminUserBody {
     pub user: AdminUserView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminUsersBody {
     pub users: Vec<AdminUserView>,
@@ -272,7 +288,7 @@ pub struct AdminUsersBody {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntryView {
     pub id: String,
     pub actor: String,
@@ -282,7 +298,7 @@ pub struct AuditEntryView {
     pub at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditBody {
     pub entries: Vec<AuditEntryView>,

@@ -22,10 +22,10 @@ impl AppState {
     }
 }
 
-/// Builds the DynamoDB client. In AWS, credentials and region come from the
-/// Lambda environment; with `DYNAMODB_ENDPOINT` set (local development) any
+/// Loads the AWS SDK configuration. In AWS, credentials and region come from
+/// the Lambda environment; with an `endpoint` (local development) any
 /// credentials will do, so placeholders are used when none are configured.
-pub async fn dynamodb_client(endpoint: Option<&str>) -> Client {
+pub async fn aws_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
@@ -40,5 +40,30 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> Client {
             loader = loader.region(aws_config::Region::new("us-east-1"));
         }
     }
-    Client::new(&loader.load().await)
+    loader.load().await
+}
+
+/// The DynamoDB client for `endpoint` (AWS itself when `None`).
+pub async fn dynamodb_client(endpoint: Option<&str>) -> Client {
+    Client::new(&aws_config(endpoint).await)
+}
+
+/// Reads a SecureString parameter: the JWT secret in AWS, which never
+/// appears in the template, the environment or a log.
+pub async fn secure_parameter(sdk: &aws_config::SdkConfig, name: &str) -> Result<String, String> {
+    let out = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|err| {
+            format!(
+                "reading SSM parameter {name}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(err)
+            )
+        })?;
+    out.parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| format!("SSM parameter {name} has no value"))
 }

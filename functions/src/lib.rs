@@ -5,6 +5,7 @@
 //! [`Ctx`]: conduit_common::http::Ctx
 
 pub mod handlers;
+pub mod openapi;
 pub mod routes;
 
 pub use routes::ROUTES;

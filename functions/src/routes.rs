@@ -8,7 +8,7 @@ use conduit_common::auth::Role::Admin;
 use conduit_common::http::Route;
 use conduit_common::route;
 
-use crate::handlers::{admin, articles, comments, favorites, profiles, tags, users};
+use crate::handlers::{admin, articles, comments, docs, favorites, profiles, tags, users};
 
 route!(REGISTER = "register", POST "/api/users", Anonymous, users::register, "Register a new user");
 route!(LOGIN = "login", POST "/api/users/login", Anonymous, users::login, "Log in");
@@ -34,6 +34,9 @@ route!(SET_USER_ROLE = "set_user_role", PUT "/api/admin/users/{username}/role", 
 route!(SUSPEND_USER = "suspend_user", POST "/api/admin/users/{username}/suspend", Role(Admin), admin::suspend_user, "Suspend a user (admin)");
 route!(REINSTATE_USER = "reinstate_user", POST "/api/admin/users/{username}/reinstate", Role(Admin), admin::reinstate_user, "Reinstate a user (admin)");
 route!(LIST_AUDIT = "list_audit", GET "/api/admin/audit", Role(Admin), admin::list_audit, "The audit trail (admin)");
+route!(OPENAPI = "openapi", GET "/api/openapi.json", Anonymous, docs::openapi, "This API's OpenAPI 3.1 document");
+route!(API_DOCS = "api_docs", GET "/api/docs", Anonymous, docs::swagger_index, "Swagger UI");
+route!(API_DOCS_ASSET = "api_docs_asset", GET "/api/docs/{file}", Anonymous, docs::swagger_ui, "Swagger UI's assets");
 
 pub static ROUTES: &[&Route] = &[
     &REGISTER,
@@ -60,4 +63,7 @@ pub static ROUTES: &[&Route] = &[
     &SUSPEND_USER,
     &REINSTATE_USER,
     &LIST_AUDIT,
+    &OPENAPI,
+    &API_DOCS,
+    &API_DOCS_ASSET,
 ];

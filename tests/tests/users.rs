@@ -182,3 +182,31 @@ async fn responses_carry_security_headers() {
     assert_eq!(me.headers["cache-control"], "no-store");
     assert_eq!(me.headers["x-content-type-options"], "nosniff");
 }
+
+#[tokio::test]
+async fn a_password_change_signs_out_other_sessions() {
+    let app = spawn_app().await;
+    let old = app.register("jake").await;
+    let changed = app
+        .put(
+            "/api/user",
+            json!({"user": {"password": "a-new-password"}}),
+            Some(&old),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let new = changed.body["user"]["token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/user", Some(&old)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.get("/api/user", Some(new)).await.status, StatusCode::OK);
+    let login = app
+        .post(
+            "/api/users/login",
+            json!({"user": {"email": "jake@example.com", "password": "a-new-password"}}),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+}

@@ -4,7 +4,19 @@ use serde::{Deserialize, Serialize};
 
 /// Ordered from least to most privileged: `role >= Role::Moderator` reads as
 /// "at least a moderator".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     #[default]

@@ -7,7 +7,7 @@ use super::{Db, Item, Tx, TxError, from_item, get_s, key_of, keys, s, to_item};
 use crate::auth::Role;
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UserStatus {
     #[default]
@@ -172,6 +172,11 @@ impl Db {
         }
         if !removes.is_empty() {
             expression += &format!(" REMOVE {}", removes.join(", "));
+        }
+        if changes.password_hash.is_some() {
+            // A new password signs out every other session.
+            expression += " ADD token_version :one";
+            update = update.expression_attribute_values(":one", super::n(1));
         }
         // The condition pins the username and email this edit was computed
         // from, so two concurrent edits cannot leave a stale guard behind.

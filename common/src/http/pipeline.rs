@@ -1,9 +1,11 @@
 //! The request pipeline every endpoint runs through, in Lambda and locally:
 //! size limit, authentication, the handler, error mapping, headers, a log line.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt;
 use lambda_http::http::header::{self, HeaderMap, HeaderValue};
 use lambda_http::http::{Method, StatusCode};
 use tracing::Instrument;
@@ -65,7 +67,13 @@ async fn run(
         Err(err) => return (Err(err), None),
     };
     let user_id = auth.as_ref().map(|a| a.user.id.clone());
-    ((route.handler)(Ctx { state, req, auth }).await, user_id)
+    // A panic is a bug, but the client still gets the API's 500, not a
+    // dropped connection (locally) or a 502 (from API Gateway).
+    let handled = AssertUnwindSafe((route.handler)(Ctx { state, req, auth }))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal("handler panicked")));
+    (handled, user_id)
 }
 
 /// Headers on every response. Answers that may carry a token or personal

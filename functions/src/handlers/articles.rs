@@ -6,9 +6,7 @@ use conduit_common::db::articles::{Article, ArticlePage, Page, now, slugify};
 use conduit_common::db::users::User;
 use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::{
-    ArticleBody, ArticleEnvelope, ArticlesBody, NewArticle, UpdateArticle,
-};
+use conduit_common::model::{ArticleBody, ArticlesBody, NewArticleRequest, UpdateArticleRequest};
 use conduit_common::validate::{normalize_tags, validated};
 use conduit_common::views::{self, Body};
 use conduit_common::{ApiError, time};
@@ -122,7 +120,7 @@ pub async fn get_article(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn create_article(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
-    let new = validated(ctx.json::<ArticleEnvelope<NewArticle>>()?.article)?;
+    let new = validated(ctx.json::<NewArticleRequest>()?.article)?;
     let (at, stamp) = now();
     let article = Article {
         id: time::new_id(at).to_string(),
@@ -145,7 +143,7 @@ pub async fn create_article(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn update_article(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
-    let edit = validated(ctx.json::<ArticleEnvelope<UpdateArticle>>()?.article)?;
+    let edit = validated(ctx.json::<UpdateArticleRequest>()?.article)?;
     edit.reject_nulls()?;
     let current = article_from_path(&ctx).await?;
     if current.author_id != me.id {

@@ -4,7 +4,7 @@ use conduit_common::db::articles::now;
 use conduit_common::db::comments::MAX_COMMENTS_PAGE;
 use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::{CommentBody, CommentEnvelope, CommentsBody, NewComment};
+use conduit_common::model::{CommentBody, CommentsBody, NewCommentRequest};
 use conduit_common::validate::validated;
 use conduit_common::{ApiError, views};
 
@@ -13,7 +13,7 @@ use super::articles::{article_from_path, authorize_delete};
 #[tracing::instrument(skip_all)]
 pub async fn add_comment(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
-    let new = validated(ctx.json::<CommentEnvelope<NewComment>>()?.comment)?;
+    let new = validated(ctx.json::<NewCommentRequest>()?.comment)?;
     let article = article_from_path(&ctx).await?;
     let comment = ctx
         .db()

@@ -5,13 +5,13 @@ use conduit_common::db::throttle::Subject;
 use conduit_common::db::users::{User, UserChanges, UserStatus};
 use conduit_common::http::{ApiResult, Ctx, created, json};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::{LoginUser, NewUser, UpdateUser, UserBody, UserEnvelope};
+use conduit_common::model::{LoginUserRequest, NewUserRequest, UpdateUserRequest, UserBody};
 use conduit_common::validate::{normalize_email, validated};
 use conduit_common::{ApiError, time, views};
 
 #[tracing::instrument(skip_all)]
 pub async fn register(ctx: Ctx) -> ApiResult {
-    let new = validated(ctx.json::<UserEnvelope<NewUser>>()?.user)?;
+    let new = validated(ctx.json::<NewUserRequest>()?.user)?;
     let now = std::time::SystemTime::now();
     let user = User {
         id: time::new_id(now).to_string(),
@@ -38,7 +38,7 @@ pub async fn register(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn login(ctx: Ctx) -> ApiResult {
-    let login = validated(ctx.json::<UserEnvelope<LoginUser>>()?.user)?;
+    let login = validated(ctx.json::<LoginUserRequest>()?.user)?;
     let email = normalize_email(&login.email);
     let limits = ctx.state.config.login_limits;
     let subjects = [
@@ -88,7 +88,7 @@ pub async fn current_user(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn update_user(ctx: Ctx) -> ApiResult {
     let auth = ctx.user()?;
-    let edit = validated(ctx.json::<UserEnvelope<UpdateUser>>()?.user)?;
+    let edit = validated(ctx.json::<UpdateUserRequest>()?.user)?;
     edit.reject_nulls()?;
     // An empty bio or image means "none", like null.
     let clear_empty = |field: Option<Option<String>>| field.map(|v| v.filter(|s| !s.is_empty()));
@@ -116,10 +116,15 @@ pub async fn update_user(ctx: Ctx) -> ApiResult {
     if let Some(image) = changes.image {
         user.image = image;
     }
+    // A password change revoked the old tokens: hand out a fresh one.
+    let token = match changes.password_hash {
+        Some(_) => ctx.state.jwt.issue(&user.id, user.token_version + 1)?,
+        None => auth.token.clone(),
+    };
     json(
         StatusCode::OK,
         &UserBody {
-            user: views::user_view(&user, auth.token.clone()),
+            user: views::user_view(&user, token),
         },
     )
 }

@@ -1,0 +1,5 @@
+//! `GET /api/docs/{file}` as an AWS Lambda function.
+
+fn main() -> Result<(), conduit_common::lambda_http::Error> {
+    functions::run(&functions::routes::API_DOCS_ASSET)
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds and deploys the stack of one environment from samconfig.toml.
+#
+#   scripts/deploy.sh dev|prod          build, make sure the JWT secret exists, deploy
+#   scripts/deploy.sh dev|prod --delete tear the stack down (the table is retained)
+#
+# Needs AWS credentials in the environment (profile, SSO or keys) allowed to
+# deploy SAM stacks, and the tools from `scripts/setup.sh venv`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.venv/bin:$PATH"
+
+env=${1:?usage: scripts/deploy.sh dev|prod [--delete]}
+case "$env" in dev | prod) ;; *) echo "unknown environment $env" >&2; exit 2 ;; esac
+
+if [ "${2:-}" = "--delete" ]; then
+  sam delete --config-env "$env"
+  echo "Stack deleted. The DynamoDB table and the SSM secret are kept on purpose; delete them by hand if wanted."
+  exit 0
+fi
+
+# The secret's parameter name comes from samconfig.toml's overrides.
+param=$(sed -n "/^\[$env.deploy.parameters\]/,/^\[/s/.*JwtSecretParameterName=\([^ \"]*\).*/\1/p" samconfig.toml)
+param=${param:-/conduit/$env/jwt-secret}
+
+# Create the JWT secret once, randomly, as a SecureString; never printed,
+# never overwritten (rotating it signs everyone out: delete it and redeploy).
+.venv/bin/python - "$param" <<'PY'
+import secrets, sys
+import boto3
+name = sys.argv[1]
+ssm = boto3.client("ssm")
+try:
+    ssm.put_parameter(Name=name, Type="SecureString", Overwrite=False,
+                      Value=secrets.token_urlsafe(48), Description="Conduit JWT signing secret")
+    print(f"created JWT secret {name}")
+except ssm.exceptions.ParameterAlreadyExists:
+    print(f"JWT secret {name} exists")
+PY
+
+sam build --config-env "$env"
+sam deploy --config-env "$env"
