@@ -59,7 +59,7 @@ infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh
 
 infra: ## Regenerate infra/template.yaml from the route table
-	cargo run -q -p xtask -- sam-template > infra/template.yaml
+	cargo run -q -p xtask -- sam-template > infra/template.yaml.new && mv infra/template.yaml.new infra/template.yaml
 
 deploy: ## Build and deploy to AWS: make deploy ENV=dev|prod
 	scripts/deploy.sh $(ENV)

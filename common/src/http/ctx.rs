@@ -129,6 +129,15 @@ pub fn encode_cursor(last_id: &str) -> String {
     URL_SAFE_NO_PAD.encode(last_id)
 }
 
+/// The cursor of the page after `page`: a full page may have a successor,
+/// which starts after its last item (`id` gives an item's id).
+pub fn next_cursor<T>(page: &[T], limit: usize, id: impl Fn(&T) -> String) -> Option<String> {
+    if page.len() < limit {
+        return None;
+    }
+    page.last().map(|last| encode_cursor(&id(last)))
+}
+
 fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)

@@ -6,7 +6,7 @@ mod pipeline;
 mod response;
 mod router;
 
-pub use ctx::{ClientAddr, Ctx, ListParams, encode_cursor};
+pub use ctx::{ClientAddr, Ctx, ListParams, next_cursor};
 pub use pipeline::{MAX_BODY_BYTES, handle};
 pub use response::{created, json, no_content};
 pub use router::Router;

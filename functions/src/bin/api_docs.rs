@@ -1,4 +1,4 @@
-//! `GET /api/docs/{file}` as an AWS Lambda function.
+//! `GET /api/docs` as an AWS Lambda function.
 
 fn main() -> Result<(), conduit_common::lambda_http::Error> {
     functions::run(&functions::routes::API_DOCS)

@@ -3,7 +3,7 @@
 
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::users::{User, UserStatus};
-use conduit_common::http::{ApiResult, Ctx, encode_cursor, json};
+use conduit_common::http::{ApiResult, Ctx, json, next_cursor};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{AdminUserBody, AdminUsersBody, AuditBody, RoleChange};
 use conduit_common::{ApiError, views};
@@ -42,9 +42,7 @@ pub async fn list_users(ctx: Ctx) -> ApiResult {
         .db()
         .list_users(params.limit, params.cursor.as_deref())
         .await?;
-    let next_cursor = (users.len() == params.limit)
-        .then(|| users.last().map(|u| encode_cursor(&u.id)))
-        .flatten();
+    let next_cursor = next_cursor(&users, params.limit, |u| u.id.clone());
     let users = users.iter().map(views::admin_user_view).collect();
     json(StatusCode::OK, &AdminUsersBody { users, next_cursor })
 }
@@ -97,9 +95,7 @@ pub async fn list_audit(ctx: Ctx) -> ApiResult {
         .db()
         .audit_log(params.limit, params.cursor.as_deref())
         .await?;
-    let next_cursor = (entries.len() == params.limit)
-        .then(|| entries.last().map(|e| encode_cursor(&e.id)))
-        .flatten();
+    let next_cursor = next_cursor(&entries, params.limit, |e| e.id.clone());
     let entries = entries.into_iter().map(views::audit_view).collect();
     json(
         StatusCode::OK,

@@ -4,7 +4,7 @@ use conduit_common::auth::Role;
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::articles::{Article, ArticlePage, Page, now, slugify};
 use conduit_common::db::users::User;
-use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
+use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{ArticleBody, ArticlesBody, NewArticleRequest, UpdateArticleRequest};
 use conduit_common::validate::{normalize_tags, validated};
@@ -50,10 +50,7 @@ fn page(ctx: &Ctx) -> Result<Page, ApiError> {
 }
 
 async fn respond_with_list(ctx: &Ctx, page: &Page, found: ArticlePage) -> ApiResult {
-    // A full page may have a successor; its cursor is the last id shown.
-    let next_cursor = (found.articles.len() == page.limit)
-        .then(|| found.articles.last().map(|a| encode_cursor(&a.id)))
-        .flatten();
+    let next_cursor = next_cursor(&found.articles, page.limit, |a| a.id.clone());
     let articles = views::articles(ctx.db(), found.articles, ctx.viewer(), Body::Omit).await?;
     json(
         StatusCode::OK,

@@ -2,7 +2,7 @@
 
 use conduit_common::db::articles::now;
 use conduit_common::db::comments::MAX_COMMENTS_PAGE;
-use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, no_content};
+use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{CommentBody, CommentsBody, NewCommentRequest};
 use conduit_common::validate::validated;
@@ -43,9 +43,7 @@ pub async fn list_comments(ctx: Ctx) -> ApiResult {
         None => None,
     };
     let comments = ctx.db().comments(&article.id, after, limit).await?;
-    let next_cursor = (comments.len() == limit)
-        .then(|| comments.last().map(|c| encode_cursor(&c.id.to_string())))
-        .flatten();
+    let next_cursor = next_cursor(&comments, limit, |c| c.id.to_string());
     let comments = views::comments(ctx.db(), comments, ctx.viewer()).await?;
     json(
         StatusCode::OK,
