@@ -121,13 +121,19 @@ impl TestApp {
         let response = self.router.dispatch(self.state.clone(), request).await;
         let (parts, body) = response.into_parts();
         let bytes: &[u8] = body.as_ref();
+        let is_json = parts
+            .headers
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
         TestResponse {
             status: parts.status,
             headers: parts.headers,
             body: if bytes.is_empty() {
                 Value::Null
-            } else {
+            } else if is_json {
                 serde_json::from_slice(bytes).expect("JSON response body")
+            } else {
+                Value::String(String::from_utf8_lossy(bytes).into_owned())
             },
         }
     }

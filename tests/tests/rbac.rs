@@ -41,6 +41,9 @@ const TABLE: &[(&str, [u16; 6])] = &[
     ("suspend_user", [401, 403, 403, 403, 200, 401]),
     ("reinstate_user", [401, 403, 403, 403, 200, 401]),
     ("list_audit", [401, 403, 403, 403, 200, 401]),
+    ("openapi", [200, 200, 200, 200, 200, 200]),
+    ("api_docs", [200, 200, 200, 200, 200, 200]),
+    ("api_docs_asset", [200, 200, 200, 200, 200, 200]),
 ];
 
 /// A fresh world for one call: an owner with an article and a comment,
@@ -174,6 +177,9 @@ fn request(route: &str, w: &World, n: usize) -> (Method, String, Option<Value>) 
             None,
         ),
         "list_audit" => (Method::GET, "/api/admin/audit".into(), None),
+        "openapi" => (Method::GET, "/api/openapi.json".into(), None),
+        "api_docs" => (Method::GET, "/api/docs".into(), None),
+        "api_docs_asset" => (Method::GET, "/api/docs/swagger-ui.css".into(), None),
         other => panic!("no request written for route {other}"),
     }
 }

@@ -173,11 +173,7 @@ impl Db {
         if !removes.is_empty() {
             expression += &format!(" REMOVE {}", removes.join(", "));
         }
-        if changes.password_hash.is_some() {
-            // A new password signs out every other session.
-            expression += " ADD token_version :one";
-            update = update.expression_attribute_values(":one", super::n(1));
-        }
+
         // The condition pins the username and email this edit was computed
         // from, so two concurrent edits cannot leave a stale guard behind.
         let update = update
