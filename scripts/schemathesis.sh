@@ -11,16 +11,18 @@ source scripts/lib.sh
 server=${SERVER_BIN:-target/debug/conduit-local}
 data=$(mktemp -d)
 port=$(free_port)
-DATA_DIR=$data PORT=$port DYNAMODB_PORT=0 RUST_LOG=warn "$server" >"$data/server.log" 2>&1 &
+ddb_port=$(free_port)
+DATA_DIR=$data PORT=$port DYNAMODB_PORT=$ddb_port RUST_LOG=warn "$server" >"$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 base="http://127.0.0.1:$port"
 wait_for "conduit-local" "$base/api/tags" 60 || { cat "$data/server.log" >&2; exit 1; }
 
-# A signed-in user, so that authenticated operations get past 401.
+# A signed-in admin, so that every operation, admin ones included, gets past 401/403.
 token=$(curl -sf -X POST "$base/api/users" \
   -d '{"user":{"username":"fuzzer","email":"fuzzer@example.com","password":"password123"}}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["user"]["token"])')
+DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" "$(dirname "$server")/conduit-admin" grant fuzzer admin
 
 set +e
 .venv/bin/schemathesis run "$base/api/openapi.json" \

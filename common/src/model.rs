@@ -52,12 +52,15 @@ pub struct GenericErrorModel {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewUser {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$")]
     #[validate(custom(function = "validate::username"))]
     pub username: String,
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     #[validate(custom(function = "validate::email"))]
     pub email: String,
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128)]
     #[validate(custom(function = "validate::password"))]
     pub password: String,
 }
@@ -65,9 +68,11 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginUser {
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     #[validate(custom(function = "validate::email"))]
     pub email: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 128)]
     #[validate(custom(function = "validate::password_present"))]
     pub password: String,
 }
@@ -75,20 +80,25 @@ pub struct LoginUser {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$")]
     #[validate(custom(function = "validate::username"))]
     pub username: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Email, max_length = 254)]
     #[validate(custom(function = "validate::email"))]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 8, max_length = 128)]
     #[validate(custom(function = "validate::password"))]
     pub password: Option<Option<String>>,
     /// `null` or `""` clears the bio.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 1000)]
     #[validate(custom(function = "validate::bio"))]
     pub bio: Option<Option<String>>,
     /// `null` or `""` clears the image.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 2048)]
     #[validate(custom(function = "validate::image"))]
     pub image: Option<Option<String>>,
 }
@@ -121,15 +131,19 @@ fn reject_nulls<const N: usize>(fields: [(&str, bool); N]) -> Result<(), ApiErro
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewArticle {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(custom(function = "validate::title"))]
     pub title: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 1000)]
     #[validate(custom(function = "validate::description"))]
     pub description: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 65536)]
     #[validate(custom(function = "validate::article_body"))]
     pub body: String,
     #[serde(default, rename = "tagList")]
+    #[schema(max_items = 10)]
     #[validate(custom(function = "validate::tag_list"))]
     pub tag_list: Vec<String>,
 }
@@ -137,16 +151,20 @@ pub struct NewArticle {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateArticle {
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(custom(function = "validate::title"))]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 1000)]
     #[validate(custom(function = "validate::description"))]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 65536)]
     #[validate(custom(function = "validate::article_body"))]
     pub body: Option<Option<String>>,
     /// Absent keeps the tags, `[]` removes them all, `null` is refused.
     #[serde(default, rename = "tagList", deserialize_with = "double_option")]
+    #[schema(max_items = 10)]
     #[validate(custom(function = "validate::tag_list"))]
     pub tag_list: Option<Option<Vec<String>>>,
 }
@@ -165,6 +183,7 @@ impl UpdateArticle {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewComment {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 10000)]
     #[validate(custom(function = "validate::comment_body"))]
     pub body: String,
 }

@@ -15,7 +15,7 @@ use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use conduit_common::config::Config;
-use conduit_common::http::{ClientAddr, MAX_BODY_BYTES, Router};
+use conduit_common::http::{ClientAddr, MAX_BODY_BYTES, Router, reject};
 use conduit_common::lambda_http::Body;
 use conduit_common::state::{AppState, dynamodb_client};
 use conduit_common::{ApiError, telemetry};
@@ -147,14 +147,11 @@ async fn serve(
             let request = conduit_common::lambda_http::http::Request::from_parts(parts, body);
             router.dispatch(state, request).await
         }
-        Err(_) => {
-            let err = ApiError::PayloadTooLarge;
-            conduit_common::lambda_http::Response::builder()
-                .status(err.status_code())
-                .header("content-type", "application/json")
-                .body(Body::Text(err.body()))
-                .expect("static response parts are valid")
-        }
+        Err(_) => reject(
+            &state,
+            parts.headers.get("origin"),
+            &ApiError::PayloadTooLarge,
+        ),
     };
     let (parts, body) = response.into_parts();
     let body = match body {

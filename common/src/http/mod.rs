@@ -9,7 +9,7 @@ mod router;
 pub use ctx::{ClientAddr, Ctx, ListParams, next_cursor};
 pub use pipeline::{MAX_BODY_BYTES, handle};
 pub use response::{created, json, no_content};
-pub use router::Router;
+pub use router::{Router, reject};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use lambda_http::RequestExt;
-use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::http::{Method, header};
 
 use super::{Request, Response, Route, pipeline, response};
 use crate::error::ApiError;
@@ -75,10 +75,15 @@ impl Router {
 
     /// API Gateway answers unknown routes and methods with 404.
     fn not_found(&self, state: &AppState, origin: Option<&header::HeaderValue>) -> Response {
-        let mut response = response::error(&ApiError::NotFound("route"));
-        *response.status_mut() = StatusCode::NOT_FOUND;
-        pipeline::secure_headers(response.headers_mut(), false);
-        pipeline::cors_headers(&state.config, origin, response.headers_mut());
-        response
+        reject(state, origin, &ApiError::NotFound("route"))
     }
+}
+
+/// An error answered before any route runs (unknown route, oversized body
+/// at the server), with the same headers as every other response.
+pub fn reject(state: &AppState, origin: Option<&header::HeaderValue>, err: &ApiError) -> Response {
+    let mut response = response::error(err);
+    pipeline::secure_headers(response.headers_mut(), false);
+    pipeline::cors_headers(&state.config, origin, response.headers_mut());
+    response
 }
