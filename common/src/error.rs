@@ -34,8 +34,12 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// The resource changed between read and write (a concurrent edit).
+    #[error("{0} changed concurrently")]
+    Stale(&'static str),
+    /// DynamoDB kept refusing a write under contention; the client may retry.
+    #[error("busy")]
+    Busy,
     /// Anything unexpected. The detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,7 +66,8 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Stale(_) => StatusCode::CONFLICT,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,7 +90,8 @@ impl ApiError {
             Self::Validation(errors) => errors.clone(),
             Self::PayloadTooLarge => one("body", "is too large"),
             Self::TooManyRequests { .. } => one("request", "too many attempts, try again later"),
-            Self::MethodNotAllowed => one("method", "is not allowed"),
+            Self::Stale(resource) => one(resource, "was changed meanwhile, reload and retry"),
+            Self::Busy => one("server", "busy, retry shortly"),
             Self::Internal(_) => one("server", "internal error"),
         }
     }

@@ -42,6 +42,36 @@ envelope!(NewCommentRequest {
     comment: NewComment
 });
 
+/// Debug output for types that carry a password or a token: never the secret.
+macro_rules! redacted_debug {
+    ($($ty:ident { $($field:ident),* }),* $(,)?) => {$(
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+
+redacted_debug!(
+    NewUser { username, email },
+    LoginUser { email },
+    UpdateUser {
+        username,
+        email,
+        bio,
+        image
+    },
+    UserView {
+        username,
+        email,
+        bio,
+        image
+    },
+);
+
 /// Every error: `{"errors": {"<field>": ["<message>", ...]}}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GenericErrorModel {
@@ -49,7 +79,7 @@ pub struct GenericErrorModel {
     pub errors: FieldErrors,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 pub struct NewUser {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$")]
@@ -65,7 +95,7 @@ pub struct NewUser {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 pub struct LoginUser {
     #[serde(default)]
     #[schema(format = Email, max_length = 254)]
@@ -77,7 +107,7 @@ pub struct LoginUser {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$")]
@@ -188,7 +218,7 @@ pub struct NewComment {
     pub body: String,
 }
 
-#[derive(Debug, Serialize, PartialEq, ToSchema)]
+#[derive(Serialize, PartialEq, ToSchema)]
 pub struct UserView {
     pub email: String,
     pub token: String,

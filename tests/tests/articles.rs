@@ -293,3 +293,68 @@ async fn unknown_articles_are_404_for_every_verb() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn hostile_lookups_are_4xx_or_empty_never_500() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+    let slug = app.create_article(&token, "Target", &[]).await;
+    // A cursor that decodes but is no article id.
+    assert_eq!(
+        app.get("/api/articles?cursor=YWJj", None).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Keys longer than DynamoDB allows cannot exist.
+    let long = "x".repeat(3000);
+    assert_eq!(
+        app.get(&format!("/api/articles/{long}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/profiles/{long}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let by_tag = app.get(&format!("/api/articles?tag={long}"), None).await;
+    assert_eq!(
+        (by_tag.status, by_tag.body["articlesCount"].as_u64()),
+        (StatusCode::OK, Some(0))
+    );
+    // The last possible comment id as a cursor: nothing after it.
+    let cursor = conduit_common::http::next_cursor(&[u64::MAX], 1, |id| id.to_string()).unwrap();
+    let comments = app
+        .get(
+            &format!("/api/articles/{slug}/comments?cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(comments.status, StatusCode::OK);
+    assert_eq!(comments.body["comments"], json!([]));
+}
+
+#[tokio::test]
+async fn deleting_a_stale_copy_removes_the_current_tags() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+    let slug = app.create_article(&token, "Edited", &["old"]).await;
+    let db = &app.state.db;
+    let stale = db.article_by_slug(&slug).await.unwrap().unwrap();
+    // An edit lands between the delete's read and its write.
+    let edited = app
+        .put(
+            &format!("/api/articles/{slug}"),
+            json!({"article": {"tagList": ["new"]}}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK);
+    db.delete_article(&stale, None).await.unwrap();
+    assert_eq!(app.get("/api/tags", None).await.body["tags"], json!([]));
+    assert_eq!(
+        app.get("/api/articles?tag=new", None).await.body["articlesCount"],
+        0
+    );
+    assert_eq!(
+        app.get("/api/articles?tag=old", None).await.body["articlesCount"],
+        0
+    );
+}

@@ -87,3 +87,15 @@ async fn concurrent_comments_get_distinct_ids() {
     ids.dedup();
     assert_eq!(ids.len(), 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_password_guesses_cannot_overshoot_the_limit() {
+    let app = conduit_tests::spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")]).await;
+    app.register("victim").await;
+    let guess = json!({"user": {"email": "victim@example.com", "password": "not-the-password"}});
+    let responses =
+        join_all((0..10).map(|_| app.post("/api/users/login", guess.clone(), None))).await;
+    let mut statuses: Vec<u16> = responses.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+}

@@ -17,11 +17,20 @@ use crate::state::AppState;
 
 /// The authenticated caller, freshly loaded from the table, so a suspension or
 /// role change takes effect on the very next request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthUser {
     pub user: User,
     /// The token the caller presented, echoed back by the user endpoints.
     pub token: String,
+}
+
+// Hand-written so the bearer token never reaches a log.
+impl std::fmt::Debug for AuthUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthUser")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Extracts the raw token from `Authorization: Token <jwt>` (RealWorld) or
@@ -66,8 +75,8 @@ pub async fn authenticate(
         .user_by_id(&claims.sub)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    // The version moves on every role change, suspension and password change,
-    // which revokes every token issued before it.
+    // Suspension moves the version on, which revokes every token issued
+    // before it. (Roles need no version: they are read here every time.)
     if user.token_version != claims.ver || user.status == UserStatus::Suspended {
         return Err(ApiError::InvalidToken);
     }

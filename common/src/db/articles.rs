@@ -67,7 +67,8 @@ pub struct ArticlePage {
 
 /// The month an article id was minted in: its partition of the global list.
 pub fn bucket_of(id: &str) -> Result<String, ApiError> {
-    let id = ulid::Ulid::from_string(id).map_err(ApiError::internal)?;
+    // Ids come from the table or from a client's cursor: a bad one is the client's.
+    let id = ulid::Ulid::from_string(id).map_err(|_| ApiError::field("cursor", "is invalid"))?;
     Ok(crate::time::month(id.datetime()))
 }
 
@@ -242,7 +243,10 @@ impl Db {
         items.extend(self.tag_actions(&current.id, &added, 1));
         match self.transact(items).await {
             Ok(()) => Ok(()),
-            Err(err) if err.failed_at(0) => Err(ApiError::Conflict(vec!["article"])),
+            Err(err) if err.failed_at(0) => match self.article_by_id(&current.id).await? {
+                Some(_) => Err(ApiError::Stale("article")),
+                None => Err(ApiError::NotFound("article")),
+            },
             Err(err) => Err(err.into()),
         }
     }
@@ -257,23 +261,32 @@ impl Db {
         article: &Article,
         audit: Option<&super::admin::AuditEntry>,
     ) -> Result<(), ApiError> {
-        let mut items = vec![
-            self.delete(key_of(keys::article(&article.id)))
-                .condition_expression("attribute_exists(PK)")
-                .tx(),
-            self.delete(key_of(keys::slug(&article.slug))).tx(),
-        ];
-        items.extend(self.count_actions(article, -1)?);
-        items.extend(self.tag_actions(&article.id, &article.tag_list, -1));
-        if let Some(audit) = audit {
-            items.push(self.audit_action(audit)?);
+        let mut article = article.clone();
+        for _ in 0..SLUG_ATTEMPTS {
+            // The condition pins the version whose tags are being removed: an
+            // edit in between would otherwise leave its new tags counted.
+            let mut items = vec![
+                self.delete(key_of(keys::article(&article.id)))
+                    .condition_expression("attribute_exists(PK) AND updated_at = :read")
+                    .expression_attribute_values(":read", s(&article.updated_at))
+                    .tx(),
+                self.delete(key_of(keys::slug(&article.slug))).tx(),
+            ];
+            items.extend(self.count_actions(&article, -1)?);
+            items.extend(self.tag_actions(&article.id, &article.tag_list, -1));
+            if let Some(audit) = audit {
+                items.push(self.audit_action(audit)?);
+            }
+            match self.transact(items).await {
+                Ok(()) => return self.delete_article_children(&article.id).await,
+                Err(err) if err.failed_at(0) => match self.article_by_id(&article.id).await? {
+                    Some(current) => article = current,
+                    None => return Err(ApiError::NotFound("article")),
+                },
+                Err(err) => return Err(err.into()),
+            }
         }
-        match self.transact(items).await {
-            Ok(()) => {}
-            Err(err) if err.failed_at(0) => return Err(ApiError::NotFound("article")),
-            Err(err) => return Err(err.into()),
-        }
-        self.delete_article_children(&article.id).await
+        Err(ApiError::Stale("article"))
     }
 
     async fn delete_article_children(&self, article_id: &str) -> Result<(), ApiError> {
@@ -287,6 +300,9 @@ impl Db {
                 .key_condition_expression("PK = :pk")
                 .expression_attribute_values(":pk", s(&pk))
                 .projection_expression("PK, SK")
+                // Strongly consistent: a favorite or comment committed just
+                // before the delete must not be missed and left behind.
+                .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -345,6 +361,7 @@ impl Db {
                     .build()
             })
             .collect();
+        let mut backoff = std::time::Duration::from_millis(20);
         while !pending.is_empty() {
             let rest = pending.split_off(pending.len().min(25));
             let chunk = std::mem::replace(&mut pending, rest);
@@ -355,8 +372,14 @@ impl Db {
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            if let Some(mut unprocessed) = out.unprocessed_items {
-                pending.extend(unprocessed.remove(&self.table).unwrap_or_default());
+            if let Some(unprocessed) = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|u| !u.is_empty())
+            {
+                pending.extend(unprocessed);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_millis(500));
             }
         }
         Ok(())
@@ -429,8 +452,9 @@ impl Db {
             .await?
             .iter()
             .filter_map(|item| {
+                let (article_pk, _) = keys::article("");
                 get_s(item, "PK")?
-                    .strip_prefix("ARTICLE#")
+                    .strip_prefix(&article_pk)
                     .map(str::to_owned)
             })
             .collect())

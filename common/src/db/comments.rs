@@ -79,7 +79,10 @@ impl Db {
         after: Option<u64>,
         limit: usize,
     ) -> Result<Vec<Comment>, ApiError> {
-        let (pk, first) = keys::comment(article_id, after.map_or(0, |id| id + 1));
+        let Some(first_id) = after.map_or(Some(0), |id| id.checked_add(1)) else {
+            return Ok(vec![]);
+        };
+        let (pk, first) = keys::comment(article_id, first_id);
         let (_, last) = keys::comment(article_id, u64::MAX);
         let mut comments = vec![];
         let mut start = None;

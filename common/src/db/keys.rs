@@ -1,7 +1,8 @@
 //! Every key format of the single table, in one place.
 //!
 //! Base table: `PK`/`SK`. `GSI1` (`GSI1PK`/`GSI1SK`) is the global article
-//! list, partitioned by month so no one partition takes every write.
+//! list, partitioned by month so that the index's partitions stay bounded
+//! (the month counter item is still written by every create, see the docs).
 //! `GSI2` (`GSI2PK`/`GSI2SK`) lists an author's articles and a user's
 //! favorites. Sort keys that order articles are article ids: ULIDs, which
 //! sort by creation time.

@@ -56,6 +56,14 @@ impl From<TxError> for ApiError {
     fn from(err: TxError) -> Self {
         match err {
             TxError::Other(err) => err,
+            // Still losing races after every retry: ask the client to retry.
+            TxError::Cancelled(codes)
+                if codes
+                    .iter()
+                    .any(|code| code.as_deref() == Some("TransactionConflict")) =>
+            {
+                ApiError::Busy
+            }
             TxError::Cancelled(codes) => {
                 ApiError::Internal(format!("transaction cancelled unexpectedly: {codes:?}"))
             }
@@ -127,6 +135,9 @@ impl Db {
 
     /// A strongly consistent read of one item.
     pub async fn get(&self, key: Item) -> Result<Option<Item>, ApiError> {
+        if !key_fits(&key) {
+            return Ok(None);
+        }
         let out = self
             .client
             .get_item()
@@ -142,7 +153,7 @@ impl Db {
     /// Reads many items by key in as few round trips as DynamoDB allows
     /// (100 keys a call), retrying whatever it leaves unprocessed.
     pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, ApiError> {
-        let mut keys = dedup_keys(keys);
+        let mut keys = dedup_keys(keys.into_iter().filter(key_fits).collect());
         let mut found = Vec::with_capacity(keys.len());
         let mut backoff = Duration::from_millis(20);
         while !keys.is_empty() {
@@ -229,6 +240,9 @@ impl Db {
             Some(index) => (format!("{index}PK"), format!("{index}SK")),
             None => ("PK".to_owned(), "SK".to_owned()),
         };
+        if partition.len() > MAX_PARTITION_KEY_BYTES {
+            return Ok(vec![]);
+        }
         let mut condition = format!("{pk} = :pk");
         let mut values = HashMap::from([(":pk".to_owned(), s(partition))]);
         if let Some(before) = before {
@@ -266,6 +280,19 @@ fn jitter(attempt: u32) -> Duration {
     use rand::Rng;
     let cap = 10u64 * 2u64.pow(attempt.min(6));
     Duration::from_millis(rand::thread_rng().gen_range(1..=cap))
+}
+
+/// DynamoDB's limits on key sizes, in bytes.
+const MAX_PARTITION_KEY_BYTES: usize = 2048;
+const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// Whether a key is within DynamoDB's size limits. Keys built from client
+/// input (a slug, a username, a tag in the URL) may not be; no stored item
+/// can have such a key, so a lookup answers "absent" instead of letting
+/// DynamoDB reject the request (which would be a 500).
+fn key_fits(key: &Item) -> bool {
+    get_s(key, "PK").is_none_or(|pk| pk.len() <= MAX_PARTITION_KEY_BYTES)
+        && get_s(key, "SK").is_none_or(|sk| sk.len() <= MAX_SORT_KEY_BYTES)
 }
 
 fn dedup_keys(keys: Vec<Item>) -> Vec<Item> {

@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Db, get_s, get_u64, key_of, keys, n, sdk_error};
+use super::{Db, Tx, key_of, keys, n};
 use crate::config::LoginLimits;
 use crate::error::ApiError;
 
@@ -47,72 +47,65 @@ fn counter_key(subject: &Subject, window: u64) -> super::Item {
 }
 
 impl Db {
-    /// Refuses with 429 (and when to retry) if any subject used up its failures.
-    pub async fn check_login_allowed(
+    /// Counts a login attempt against every subject before the password is
+    /// checked, refusing with 429 (and when to retry) once any is at its
+    /// limit. Reserving first, atomically, means parallel guesses cannot all
+    /// slip past a check made before any of them was counted.
+    pub async fn reserve_login_attempt(
         &self,
         subjects: &[Subject],
         limits: &LoginLimits,
     ) -> Result<(), ApiError> {
         let (index, ends) = window(limits);
-        let counters = self
-            .batch_get(subjects.iter().map(|s| counter_key(s, index)).collect())
-            .await?;
-        let over = subjects.iter().any(|subject| {
-            let (pk, _) = keys::login_attempts(&format!("{}#{index}", subject.key));
-            counters
-                .iter()
-                .find(|item| get_s(item, "PK") == Some(pk.as_str()))
-                .is_some_and(|item| get_u64(item, "n") >= subject.limit)
-        });
-        if over {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .expect("clock after 1970")
-                .as_secs();
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: ends.saturating_sub(now).max(1),
-            });
+        let items = subjects
+            .iter()
+            .map(|subject| {
+                self.update(counter_key(subject, index))
+                    .update_expression("ADD n :one SET expires_at = :ends")
+                    .condition_expression("attribute_not_exists(n) OR n < :limit")
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":ends", n(ends))
+                    .expression_attribute_values(":limit", n(subject.limit))
+                    .tx()
+            })
+            .collect();
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(err) if (0..subjects.len()).any(|i| err.failed_at(i)) => {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .expect("clock after 1970")
+                    .as_secs();
+                Err(ApiError::TooManyRequests {
+                    retry_after_secs: ends.saturating_sub(now).max(1),
+                })
+            }
+            Err(err) => Err(err.into()),
         }
-        Ok(())
     }
 
-    /// Counts one failed login against every subject.
-    pub async fn record_login_failure(
+    /// After a successful login: the account starts afresh, and the attempt
+    /// no longer counts against the client (many users may share an address).
+    pub async fn release_login_attempt(
         &self,
-        subjects: &[Subject],
-        limits: &LoginLimits,
-    ) -> Result<(), ApiError> {
-        let (index, ends) = window(limits);
-        let updates = subjects.iter().map(|subject| {
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(counter_key(subject, index)))
-                .update_expression("ADD n :one SET expires_at = :ends")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":ends", n(ends))
-                .send()
-        });
-        futures::future::try_join_all(updates)
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
-    }
-
-    /// Forgets an account's failures after it logged in successfully.
-    pub async fn clear_login_failures(
-        &self,
-        subject: &Subject,
+        account: &Subject,
+        client: &Subject,
         limits: &LoginLimits,
     ) -> Result<(), ApiError> {
         let (index, _) = window(limits);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(counter_key(subject, index)))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
+        let items = vec![
+            self.delete(counter_key(account, index)).tx(),
+            self.update(counter_key(client, index))
+                .update_expression("ADD n :minus_one")
+                .condition_expression("n > :zero")
+                .expression_attribute_values(":minus_one", n(-1))
+                .expression_attribute_values(":zero", n(0))
+                .tx(),
+        ];
+        match self.transact(items).await {
+            // The window turned over in between: nothing left to release.
+            Err(err) if err.failed_at(1) => Ok(()),
+            other => other.map_err(Into::into),
+        }
     }
 }

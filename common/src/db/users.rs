@@ -55,13 +55,26 @@ impl std::fmt::Debug for User {
 
 /// A profile edit. `None` leaves a field alone; for `bio` and `image`,
 /// `Some(None)` clears it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct UserChanges {
     pub username: Option<String>,
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub bio: Option<Option<String>>,
     pub image: Option<Option<String>>,
+}
+
+// Hand-written so a new password's hash never reaches a log.
+impl std::fmt::Debug for UserChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChanges")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password_changed", &self.password_hash.is_some())
+            .field("bio", &self.bio)
+            .field("image", &self.image)
+            .finish()
+    }
 }
 
 impl User {
@@ -204,7 +217,7 @@ impl Db {
             Err(err) => Err(taken(&err, username_at, email_at).unwrap_or_else(|| {
                 if err.failed_at(0) {
                     // Another edit of this user won the race.
-                    ApiError::Conflict(vec!["user"])
+                    ApiError::Stale("user")
                 } else {
                     err.into()
                 }

@@ -35,11 +35,15 @@ pub(crate) fn with_body(status: StatusCode, body: String) -> Response {
 
 pub(crate) fn error(err: &ApiError) -> Response {
     let mut response = with_body(err.status_code(), err.body());
-    if let ApiError::TooManyRequests { retry_after_secs } = err {
-        response.headers_mut().insert(
-            lambda_http::http::header::RETRY_AFTER,
-            (*retry_after_secs).into(),
-        );
+    let retry_after = match err {
+        ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+        ApiError::Busy => Some(1),
+        _ => None,
+    };
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(lambda_http::http::header::RETRY_AFTER, seconds.into());
     }
     response
 }

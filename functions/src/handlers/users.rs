@@ -45,26 +45,23 @@ pub async fn login(ctx: Ctx) -> ApiResult {
         Subject::account(&email, &limits),
         Subject::client(&ctx.client_ip(), &limits),
     ];
-    ctx.db().check_login_allowed(&subjects, &limits).await?;
+    ctx.db().reserve_login_attempt(&subjects, &limits).await?;
     let user = ctx.db().user_by_email(&email).await?;
-    // Unknown email or wrong password: same work, same answer.
+    // Unknown email or wrong password: same work (a dummy hash is checked
+    // for an unknown email), same answer.
     let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = password::verify(login.password, stored).await?;
     let user = match user {
-        Some(user) if password::verify(login.password, stored).await? => user,
-        other => {
-            if other.is_none() {
-                // Keep the cost of an unknown email equal to a wrong password.
-                password::verify(String::new(), None).await?;
-            }
-            ctx.db().record_login_failure(&subjects, &limits).await?;
-            return Err(ApiError::InvalidCredentials);
-        }
+        Some(user) if verified => user,
+        _ => return Err(ApiError::InvalidCredentials),
     };
     if user.status == UserStatus::Suspended {
         return Err(ApiError::InvalidCredentials);
     }
-    let [account, _] = &subjects;
-    ctx.db().clear_login_failures(account, &limits).await?;
+    let [account, client] = &subjects;
+    ctx.db()
+        .release_login_attempt(account, client, &limits)
+        .await?;
     let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
     json(
         StatusCode::OK,
