@@ -38,6 +38,12 @@ pub fn new_id(at: SystemTime) -> ulid::Ulid {
         .unwrap_or_else(|_| ulid::Ulid::from_datetime(at))
 }
 
+/// Now, as a time and as stored.
+pub fn now() -> (SystemTime, String) {
+    let at = SystemTime::now();
+    (at, iso(at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,6 @@
 //! Articles, their tags, favorites and the list queries.
 
 use std::collections::{HashMap, HashSet};
-use std::time::SystemTime;
 
 use aws_sdk_dynamodb::types::{DeleteRequest, TransactWriteItem, WriteRequest};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -650,43 +649,6 @@ impl Db {
             .collect::<Result<_, _>>()?;
         Ok(ArticlePage { articles, total })
     }
-
-    /// Users by id, in one batch read.
-    pub async fn users_by_ids(&self, ids: &[&str]) -> Result<Vec<User>, ApiError> {
-        self.batch_get(ids.iter().map(|id| key_of(keys::user(id))).collect())
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
-    }
-
-    /// Of `followee_ids`, those that `follower` follows, in one batch read.
-    pub async fn followed_among(
-        &self,
-        follower: &str,
-        followee_ids: &[&str],
-    ) -> Result<HashSet<String>, ApiError> {
-        let keys = followee_ids
-            .iter()
-            .map(|id| key_of(keys::follow(follower, id)))
-            .collect();
-        Ok(self
-            .batch_get(keys)
-            .await?
-            .iter()
-            .filter_map(|item| {
-                get_s(item, "SK")?
-                    .strip_prefix(keys::FOLLOWS_PREFIX)
-                    .map(str::to_owned)
-            })
-            .collect())
-    }
-}
-
-/// Now, as stored: the article timestamp format.
-pub fn now() -> (SystemTime, String) {
-    let at = SystemTime::now();
-    (at, crate::time::iso(at))
 }
 
 #[cfg(test)]

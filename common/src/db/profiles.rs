@@ -1,5 +1,7 @@
 //! Follows: `USER#<follower>` / `FOLLOWS#<followee>` items.
 
+use std::collections::HashSet;
+
 use super::{Db, Tx, get_s, key_of, keys, n, s, sdk_error};
 use crate::error::ApiError;
 
@@ -57,6 +59,28 @@ impl Db {
             Err(err) if err.failed_at(0) => Ok(()),
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// Of `followee_ids`, those that `follower` follows, in one batch read.
+    pub async fn followed_among(
+        &self,
+        follower: &str,
+        followee_ids: &[&str],
+    ) -> Result<HashSet<String>, ApiError> {
+        let keys = followee_ids
+            .iter()
+            .map(|id| key_of(keys::follow(follower, id)))
+            .collect();
+        Ok(self
+            .batch_get(keys)
+            .await?
+            .iter()
+            .filter_map(|item| {
+                get_s(item, "SK")?
+                    .strip_prefix(keys::FOLLOWS_PREFIX)
+                    .map(str::to_owned)
+            })
+            .collect())
     }
 
     /// Ids of everyone `follower` follows (at most [`MAX_FOLLOWING`]).

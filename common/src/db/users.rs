@@ -123,6 +123,15 @@ impl Db {
         }
     }
 
+    /// Users by id, in one batch read.
+    pub async fn users_by_ids(&self, ids: &[&str]) -> Result<Vec<User>, ApiError> {
+        self.batch_get(ids.iter().map(|id| key_of(keys::user(id))).collect())
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, ApiError> {
         self.user_by_guard(keys::username(username)).await
     }

@@ -101,7 +101,13 @@ impl Ctx {
             .map_or_else(|| "unknown".to_owned(), |addr| addr.0.to_string())
     }
 
+    /// `limit` (default 20), `offset` and `cursor`.
     pub fn list_params(&self) -> Result<ListParams, ApiError> {
+        self.list_params_with_default(DEFAULT_LIMIT)
+    }
+
+    /// The same with another default page size.
+    pub fn list_params_with_default(&self, default_limit: usize) -> Result<ListParams, ApiError> {
         let number =
             |name: &'static str, default: usize, min: usize, max: usize| match self.query(name) {
                 None => Ok(default),
@@ -114,7 +120,7 @@ impl Ctx {
                     }),
             };
         Ok(ListParams {
-            limit: number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?,
+            limit: number("limit", default_limit, 1, MAX_LIMIT)?,
             offset: number("offset", 0, 0, MAX_OFFSET)?,
             cursor: self
                 .query("cursor")

@@ -2,7 +2,7 @@
 
 use conduit_common::auth::Role;
 use conduit_common::db::admin::AuditEntry;
-use conduit_common::db::articles::{Article, ArticlePage, Page, now, slugify};
+use conduit_common::db::articles::{Article, ArticlePage, Page, slugify};
 use conduit_common::db::users::User;
 use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
@@ -118,7 +118,7 @@ pub async fn get_article(ctx: Ctx) -> ApiResult {
 pub async fn create_article(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let new = validated(ctx.json::<NewArticleRequest>()?.article)?;
-    let (at, stamp) = now();
+    let (at, stamp) = time::now();
     let article = Article {
         id: time::new_id(at).to_string(),
         slug: slugify(&new.title),
@@ -160,7 +160,7 @@ pub async fn update_article(ctx: Ctx) -> ApiResult {
     if let Some(Some(tags)) = edit.tag_list {
         updated.tag_list = normalize_tags(tags);
     }
-    updated.updated_at = now().1;
+    updated.updated_at = time::now().1;
     if updated.updated_at <= current.updated_at {
         // Two edits within one millisecond: keep updatedAt strictly increasing.
         updated.updated_at = time::iso(

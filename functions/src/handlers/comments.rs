@@ -1,12 +1,11 @@
 //! Comments.
 
-use conduit_common::db::articles::now;
 use conduit_common::db::comments::MAX_COMMENTS_PAGE;
 use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{CommentBody, CommentsBody, NewCommentRequest};
 use conduit_common::validate::validated;
-use conduit_common::{ApiError, views};
+use conduit_common::{ApiError, time, views};
 
 use super::articles::{article_from_path, authorize_delete};
 
@@ -17,7 +16,7 @@ pub async fn add_comment(ctx: Ctx) -> ApiResult {
     let article = article_from_path(&ctx).await?;
     let comment = ctx
         .db()
-        .add_comment(&article, new.body, &me.id, now().1)
+        .add_comment(&article, new.body, &me.id, time::now().1)
         .await?;
     let comment = views::comments(ctx.db(), vec![comment], Some(me))
         .await?
@@ -30,10 +29,8 @@ pub async fn add_comment(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn list_comments(ctx: Ctx) -> ApiResult {
     let article = article_from_path(&ctx).await?;
-    let params = ctx.list_params()?;
-    let limit = ctx
-        .query("limit")
-        .map_or(MAX_COMMENTS_PAGE, |_| params.limit);
+    let params = ctx.list_params_with_default(MAX_COMMENTS_PAGE)?;
+    let limit = params.limit;
     let after = match params.cursor {
         Some(cursor) => Some(
             cursor
