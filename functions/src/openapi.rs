@@ -3,7 +3,7 @@
 //! routes the API serves. Served at `GET /api/openapi.json`.
 
 use conduit_common::auth::Access;
-use conduit_common::http::{Method, Route};
+use conduit_common::http::{MAX_FEED_OFFSET, MAX_OFFSET, Method, Route};
 use conduit_common::model::*;
 
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
@@ -31,7 +31,10 @@ struct Doc {
 
 const LIST: &[(&str, &str)] = &[
     ("limit", "Page size, 1 to 100 (default 20)"),
-    ("offset", "Items to skip, 0 to 10000 (default 0)"),
+    (
+        "offset",
+        "Items to skip (default 0); page deeper with the cursor",
+    ),
     (
         "cursor",
         "Opaque cursor from a previous page's `nextCursor`",
@@ -42,7 +45,10 @@ const ARTICLE_LIST: &[(&str, &str)] = &[
     ("author", "Only articles by this username"),
     ("favorited", "Only articles favorited by this username"),
     ("limit", "Page size, 1 to 100 (default 20)"),
-    ("offset", "Items to skip, 0 to 10000 (default 0)"),
+    (
+        "offset",
+        "Items to skip (default 0); page deeper with the cursor",
+    ),
     (
         "cursor",
         "Opaque cursor from a previous page's `nextCursor`",
@@ -269,7 +275,11 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
             "offset" => ObjectBuilder::new()
                 .schema_type(Type::Integer)
                 .minimum(Some(0))
-                .maximum(Some(10_000)),
+                .maximum(Some(if route.name == "feed_articles" {
+                    MAX_FEED_OFFSET
+                } else {
+                    MAX_OFFSET
+                })),
             _ => ObjectBuilder::new().schema_type(Type::String),
         };
         op = op.parameter(

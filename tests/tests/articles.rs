@@ -358,3 +358,18 @@ async fn deleting_a_stale_copy_removes_the_current_tags() {
         0
     );
 }
+
+#[tokio::test]
+async fn the_feed_refers_deep_offsets_to_the_cursor() {
+    let app = spawn_app().await;
+    let token = app.register("reader").await;
+    let deep = app.get("/api/articles/feed?offset=501", Some(&token)).await;
+    assert_eq!(deep.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(deep.error("offset").contains("500"), "{:?}", deep.body);
+    assert_eq!(
+        app.get("/api/articles/feed?offset=500", Some(&token))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}

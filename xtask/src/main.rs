@@ -32,7 +32,11 @@ const DOCUMENTATION: &[&str] = &["openapi", "api_docs", "api_docs_asset"];
 
 /// The whole `infra/template.yaml`.
 fn sam_template(routes: &[&Route]) -> String {
-    let mut out = String::from(include_str!("template_head.yaml"));
+    let projection = format!(
+        "{{ ProjectionType: INCLUDE, NonKeyAttributes: [{}] }}",
+        conduit_common::db::schema::INDEX_ATTRIBUTES.join(", ")
+    );
+    let mut out = include_str!("template_head.yaml").replace("{{INDEX_PROJECTION}}", &projection);
     for route in routes {
         function(&mut out, route);
     }

@@ -77,11 +77,17 @@ impl Db {
         limit: usize,
         before: Option<&str>,
     ) -> Result<Vec<User>, ApiError> {
-        self.query_newest(Some(keys::GSI1), keys::USERS, before, limit)
+        // The index holds no user attributes: read the users themselves.
+        let ids: Vec<String> = self
+            .query_newest(Some(keys::GSI1), keys::USERS, before, limit)
             .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+            .iter()
+            .filter_map(|item| super::get_s(item, "GSI1SK").map(str::to_owned))
+            .collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut users = self.users_by_ids(&ids).await?;
+        users.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(users)
     }
 
     /// The audit trail, newest first, after the cursor `before` (an entry id).

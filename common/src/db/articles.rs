@@ -23,6 +23,8 @@ pub struct Article {
     pub slug: String,
     pub title: String,
     pub description: String,
+    /// Absent from index items (see `schema::INDEX_ATTRIBUTES`): lists omit it.
+    #[serde(default)]
     pub body: String,
     #[serde(default)]
     pub tag_list: Vec<String>,

@@ -19,6 +19,9 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 /// Deep offsets cost reads; past this, clients page with the cursor instead.
 pub const MAX_OFFSET: usize = 10_000;
+/// The feed reads `offset + limit` articles of every followed author, so its
+/// offset is held lower; deeper pages come with the cursor.
+pub const MAX_FEED_OFFSET: usize = 500;
 
 pub struct Ctx {
     pub state: Arc<AppState>,
@@ -103,11 +106,15 @@ impl Ctx {
 
     /// `limit` (default 20), `offset` and `cursor`.
     pub fn list_params(&self) -> Result<ListParams, ApiError> {
-        self.list_params_with_default(DEFAULT_LIMIT)
+        self.list_params_with(DEFAULT_LIMIT, MAX_OFFSET)
     }
 
-    /// The same with another default page size.
-    pub fn list_params_with_default(&self, default_limit: usize) -> Result<ListParams, ApiError> {
+    /// The same with another default page size and largest offset.
+    pub fn list_params_with(
+        &self,
+        default_limit: usize,
+        max_offset: usize,
+    ) -> Result<ListParams, ApiError> {
         let number =
             |name: &'static str, default: usize, min: usize, max: usize| match self.query(name) {
                 None => Ok(default),
@@ -121,7 +128,7 @@ impl Ctx {
             };
         Ok(ListParams {
             limit: number("limit", default_limit, 1, MAX_LIMIT)?,
-            offset: number("offset", 0, 0, MAX_OFFSET)?,
+            offset: number("offset", 0, 0, max_offset)?,
             cursor: self
                 .query("cursor")
                 .map(|c| decode_cursor(&c))

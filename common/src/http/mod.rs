@@ -6,7 +6,9 @@ mod pipeline;
 mod response;
 mod router;
 
-pub use ctx::{ClientAddr, Ctx, ListParams, next_cursor};
+pub use ctx::{
+    ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_FEED_OFFSET, MAX_LIMIT, MAX_OFFSET, next_cursor,
+};
 pub use pipeline::{MAX_BODY_BYTES, handle};
 pub use response::{created, json, no_content};
 pub use router::{Router, reject};

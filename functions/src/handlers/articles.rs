@@ -4,7 +4,10 @@ use conduit_common::auth::Role;
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::articles::{Article, ArticlePage, Page, slugify};
 use conduit_common::db::users::User;
-use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
+use conduit_common::http::{
+    ApiResult, Ctx, DEFAULT_LIMIT, MAX_FEED_OFFSET, MAX_OFFSET, created, json, next_cursor,
+    no_content,
+};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{ArticleBody, ArticlesBody, NewArticleRequest, UpdateArticleRequest};
 use conduit_common::validate::{normalize_tags, validated};
@@ -39,9 +42,9 @@ pub(crate) async fn article_from_path(ctx: &Ctx) -> Result<Article, ApiError> {
         .ok_or(ApiError::NotFound("article"))
 }
 
-/// The page asked for by `limit`, `offset` and `cursor`.
-fn page(ctx: &Ctx) -> Result<Page, ApiError> {
-    let params = ctx.list_params()?;
+/// The page asked for by `limit`, `offset` (up to `max_offset`) and `cursor`.
+fn page(ctx: &Ctx, max_offset: usize) -> Result<Page, ApiError> {
+    let params = ctx.list_params_with(DEFAULT_LIMIT, max_offset)?;
     Ok(Page {
         limit: params.limit,
         offset: params.offset,
@@ -64,7 +67,7 @@ async fn respond_with_list(ctx: &Ctx, page: &Page, found: ArticlePage) -> ApiRes
 
 #[tracing::instrument(skip_all)]
 pub async fn list_articles(ctx: Ctx) -> ApiResult {
-    let page = page(&ctx)?;
+    let page = page(&ctx, MAX_OFFSET)?;
     let filters = [
         ctx.query("tag"),
         ctx.query("author"),
@@ -99,7 +102,7 @@ pub async fn list_articles(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn feed(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
-    let page = page(&ctx)?;
+    let page = page(&ctx, MAX_FEED_OFFSET)?;
     let followed = ctx.db().followed_ids(&me.id).await?;
     let followed: Vec<&str> = followed.iter().map(String::as_str).collect();
     let authors = ctx.db().users_by_ids(&followed).await?;

@@ -1,6 +1,7 @@
 //! Comments.
 
 use conduit_common::db::comments::MAX_COMMENTS_PAGE;
+use conduit_common::http::MAX_OFFSET;
 use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{CommentBody, CommentsBody, NewCommentRequest};
@@ -29,7 +30,7 @@ pub async fn add_comment(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn list_comments(ctx: Ctx) -> ApiResult {
     let article = article_from_path(&ctx).await?;
-    let params = ctx.list_params_with_default(MAX_COMMENTS_PAGE)?;
+    let params = ctx.list_params_with(MAX_COMMENTS_PAGE, MAX_OFFSET)?;
     let limit = params.limit;
     let after = match params.cursor {
         Some(cursor) => Some(
