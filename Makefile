@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz lambda-smoke infra-check infra admin deploy destroy clean
+.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz lambda-smoke infra-check sam-build infra admin deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ help: ## List the targets
 dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 	PORT=$(PORT) cargo run -p conduit-local
 
-test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz lambda-smoke infra-check ## Everything CI runs
+test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz lambda-smoke infra-check sam-build ## Everything CI runs
 	@echo "make test: all checks passed"
 
 setup: ## Install the tools the checks need (idempotent)
@@ -60,6 +60,9 @@ lambda-smoke: ## The real Lambda binaries under cargo lambda watch, driven by ca
 
 infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh
+
+sam-build: ## sam build of every function (arm64, cargo-lambda), with each zipped size
+	scripts/sam-build.sh
 
 infra: ## Regenerate infra/template.yaml from the route table
 	cargo run -q -p xtask -- sam-template > infra/template.yaml.new && mv infra/template.yaml.new infra/template.yaml
