@@ -448,17 +448,8 @@ impl Db {
             .iter()
             .map(|id| key_of(keys::favorite(id, user_id)))
             .collect();
-        Ok(self
-            .batch_get(keys)
-            .await?
-            .iter()
-            .filter_map(|item| {
-                let (article_pk, _) = keys::article("");
-                get_s(item, "PK")?
-                    .strip_prefix(&article_pk)
-                    .map(str::to_owned)
-            })
-            .collect())
+        let (article_prefix, _) = keys::article("");
+        self.which_exist(keys, "PK", &article_prefix).await
     }
 
     /// Articles by id, in the order given, skipping any that no longer exist.

@@ -187,6 +187,26 @@ impl Db {
         Ok(found)
     }
 
+    /// Which of `keys` exist, in one batch read: for each item found, the
+    /// part of its `attribute` after `prefix` (e.g. the followed user's id).
+    pub(crate) async fn which_exist(
+        &self,
+        keys: Vec<Item>,
+        attribute: &str,
+        prefix: &str,
+    ) -> Result<std::collections::HashSet<String>, ApiError> {
+        Ok(self
+            .batch_get(keys)
+            .await?
+            .iter()
+            .filter_map(|item| {
+                get_s(item, attribute)?
+                    .strip_prefix(prefix)
+                    .map(str::to_owned)
+            })
+            .collect())
+    }
+
     /// Runs a transaction, retrying it when it lost a race with another
     /// transaction; a failed condition is returned to the caller to interpret.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {

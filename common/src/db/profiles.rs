@@ -71,16 +71,7 @@ impl Db {
             .iter()
             .map(|id| key_of(keys::follow(follower, id)))
             .collect();
-        Ok(self
-            .batch_get(keys)
-            .await?
-            .iter()
-            .filter_map(|item| {
-                get_s(item, "SK")?
-                    .strip_prefix(keys::FOLLOWS_PREFIX)
-                    .map(str::to_owned)
-            })
-            .collect())
+        self.which_exist(keys, "SK", keys::FOLLOWS_PREFIX).await
     }
 
     /// Ids of everyone `follower` follows (at most [`MAX_FOLLOWING`]).
