@@ -6,6 +6,11 @@ use std::time::Duration;
 /// at least as many bits as the hash output.
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// Staleness a reader may see in another process after a write (the writing
+/// process drops its own entries at once).
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(10);
+const MAX_CACHE_TTL: Duration = Duration::from_secs(300);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} must be set")]
@@ -26,6 +31,13 @@ pub struct Config {
     /// Set for local development: the DynamoDB-compatible endpoint to talk to.
     pub dynamodb_endpoint: Option<String>,
     pub login_limits: LoginLimits,
+    /// How long a process may serve hot public reads (tags, author profiles)
+    /// from memory; zero turns the cache off.
+    pub cache_ttl: Duration,
+    /// Whether responses carry a `Server-Timing` header with the request's
+    /// cost (local development and benchmarks; off in AWS, where the same
+    /// figures are in the log line).
+    pub server_timing: bool,
 }
 
 /// Brute-force protection: failed logins allowed per window, per account
@@ -49,6 +61,8 @@ impl std::fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
             .field("login_limits", &self.login_limits)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("server_timing", &self.server_timing)
             .finish()
     }
 }
@@ -99,6 +113,18 @@ impl Config {
             per_client: number("LOGIN_MAX_FAILURES_PER_CLIENT", 100, 100_000)?,
             window: Duration::from_secs(number("LOGIN_WINDOW_SECONDS", 900, 86_400)?),
         };
+        let cache_ttl = match var("CACHE_TTL_SECONDS") {
+            None => DEFAULT_CACHE_TTL,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|secs| *secs <= MAX_CACHE_TTL.as_secs())
+                .map(Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "CACHE_TTL_SECONDS",
+                    reason: format!("{raw:?} is not a number of seconds from 0 to 300"),
+                })?,
+        };
         let allowed_origins = var("ALLOWED_ORIGINS")
             .unwrap_or_else(|| "*".into())
             .split(',')
@@ -114,6 +140,8 @@ impl Config {
             allowed_origins,
             dynamodb_endpoint: var("DYNAMODB_ENDPOINT").filter(|url| !url.is_empty()),
             login_limits,
+            cache_ttl,
+            server_timing: var("SERVER_TIMING").is_some_and(|v| v == "1" || v == "true"),
         })
     }
 }

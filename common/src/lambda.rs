@@ -7,7 +7,7 @@ use lambda_http::service_fn;
 
 use crate::config::Config;
 use crate::http::{Route, handle};
-use crate::state::{AppState, aws_config, secure_parameter};
+use crate::state::{AppState, aws_config, dynamodb_client_from, secure_parameter};
 
 /// Serves one route on the Lambda runtime. Configuration, keys and the
 /// DynamoDB client are built once here, at cold start, and shared by every
@@ -39,7 +39,7 @@ pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
             other => std::env::var(other).ok(),
         })
         .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
-        let state = Arc::new(AppState::new(config, aws_sdk_dynamodb::Client::new(&sdk)));
+        let state = Arc::new(AppState::new(config, dynamodb_client_from(&sdk)));
         lambda_http::run(service_fn(move |req| {
             let state = state.clone();
             async move { Ok::<_, Infallible>(handle(route, state, req).await) }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod lambda;
+pub mod meter;
 pub mod model;
 pub mod state;
 pub mod telemetry;

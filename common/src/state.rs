@@ -15,7 +15,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, client: Client) -> Self {
         Self {
-            db: Db::new(client, config.table_name.clone()),
+            db: Db::new(client, config.table_name.clone()).with_cache(config.cache_ttl),
             jwt: JwtKeys::new(&config),
             config,
         }
@@ -45,7 +45,16 @@ pub async fn aws_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
 
 /// The DynamoDB client for `endpoint` (AWS itself when `None`).
 pub async fn dynamodb_client(endpoint: Option<&str>) -> Client {
-    Client::new(&aws_config(endpoint).await)
+    dynamodb_client_from(&aws_config(endpoint).await)
+}
+
+/// The DynamoDB client every process uses: each call's round trip and
+/// consumed capacity is recorded in the request's meter.
+pub fn dynamodb_client_from(sdk: &aws_config::SdkConfig) -> Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .interceptor(crate::db::capacity::CapacityMeter)
+        .build();
+    Client::from_conf(config)
 }
 
 /// Reads a SecureString parameter: the JWT secret in AWS, which never

@@ -49,9 +49,9 @@ pub async fn profiles(
     ids.dedup();
     let (authors, followed) = match viewer {
         Some(viewer) => {
-            futures::try_join!(db.users_by_ids(&ids), db.followed_among(&viewer.id, &ids))?
+            futures::try_join!(db.authors_by_ids(&ids), db.followed_among(&viewer.id, &ids))?
         }
-        None => (db.users_by_ids(&ids).await?, Default::default()),
+        None => (db.authors_by_ids(&ids).await?, Default::default()),
     };
     Ok(authors
         .iter()

@@ -94,6 +94,8 @@ async fn main() -> Result<(), Error> {
         "DYNAMODB_ENDPOINT" => Some(endpoint.clone()),
         "JWT_SECRET" => Some(secret.clone()),
         "TABLE_NAME" => Some(table.clone()),
+        // Each response says what it cost (DynamoDB calls, capacity, CPU).
+        "SERVER_TIMING" => Some(env_or("SERVER_TIMING", "1")),
         other => std::env::var(other).ok(),
     })?;
     let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;

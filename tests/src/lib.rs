@@ -49,6 +49,39 @@ impl TestResponse {
     pub fn error(&self, field: &str) -> &str {
         self.body["errors"][field][0].as_str().unwrap_or_default()
     }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// What the request cost, from its `Server-Timing` header (the app must
+    /// run with `SERVER_TIMING=1`).
+    pub fn cost(&self) -> Cost {
+        let timing = self
+            .header("server-timing")
+            .expect("a Server-Timing header");
+        let field = |name: &str| -> f64 {
+            let start = timing.find(&format!("{name}=")).expect(name) + name.len() + 1;
+            let rest = &timing[start..];
+            let end = rest.find([' ', '"']).unwrap_or(rest.len());
+            rest[..end].parse().expect("a number")
+        };
+        Cost {
+            db_calls: field("calls") as u32,
+            read_units: field("rcu"),
+            write_units: field("wcu"),
+            cache_hits: field("cache_hits") as u32,
+        }
+    }
+}
+
+/// A request's DynamoDB usage as the API reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cost {
+    pub db_calls: u32,
+    pub read_units: f64,
+    pub write_units: f64,
+    pub cache_hits: u32,
 }
 
 async fn start_embedded() -> String {
@@ -114,6 +147,15 @@ impl TestApp {
             None => Body::Empty,
         };
         self.send(builder.body(body).unwrap()).await
+    }
+
+    /// A GET with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut builder = http::Request::builder().method(Method::GET).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        self.send(builder.body(Body::Empty).unwrap()).await
     }
 
     /// Sends a fully built request (custom headers, raw bodies).

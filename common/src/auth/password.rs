@@ -57,9 +57,19 @@ fn dummy_hash() -> &'static str {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(ApiError::internal)?
+    let (result, spent) = tokio::task::spawn_blocking(|| {
+        let started = crate::meter::thread_cpu_time();
+        let result = work();
+        (
+            result,
+            crate::meter::thread_cpu_time().saturating_sub(started),
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    // Hashing is this request's CPU too, though it ran on another thread.
+    crate::meter::cpu(spent);
+    result
 }
 
 #[cfg(test)]

@@ -173,7 +173,10 @@ impl Db {
             items.extend(self.count_actions(&article, 1)?);
             items.extend(self.tag_actions(&article.id, &article.tag_list, 1));
             match self.transact(items).await {
-                Ok(()) => return Ok(article),
+                Ok(()) => {
+                    self.tags_changed();
+                    return Ok(article);
+                }
                 Err(err) if err.failed_at(1) => continue,
                 Err(err) => return Err(err.into()),
             }
@@ -243,7 +246,12 @@ impl Db {
         items.extend(self.tag_actions(&current.id, &removed, -1));
         items.extend(self.tag_actions(&current.id, &added, 1));
         match self.transact(items).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if !removed.is_empty() || !added.is_empty() {
+                    self.tags_changed();
+                }
+                Ok(())
+            }
             Err(err) if err.failed_at(0) => match self.article_by_id(&current.id).await? {
                 Some(_) => Err(ApiError::Stale("article")),
                 None => Err(ApiError::NotFound("article")),
@@ -279,7 +287,10 @@ impl Db {
                 items.push(self.audit_action(audit)?);
             }
             match self.transact(items).await {
-                Ok(()) => return self.delete_article_children(&article.id).await,
+                Ok(()) => {
+                    self.tags_changed();
+                    return self.delete_article_children(&article.id).await;
+                }
                 Err(err) if err.failed_at(0) => match self.article_by_id(&article.id).await? {
                     Some(current) => article = current,
                     None => return Err(ApiError::NotFound("article")),

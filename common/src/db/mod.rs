@@ -5,6 +5,8 @@
 
 pub mod admin;
 pub mod articles;
+pub mod cache;
+pub mod capacity;
 pub mod comments;
 pub mod keys;
 pub mod profiles;
@@ -33,6 +35,7 @@ const CONFLICT_ATTEMPTS: u32 = 8;
 pub struct Db {
     pub client: Client,
     pub table: String,
+    cache: Option<cache::ReadCache>,
 }
 
 /// Why a transaction did not commit.
@@ -130,7 +133,14 @@ impl Db {
         Self {
             client,
             table: table.into(),
+            cache: None,
         }
+    }
+
+    /// Serves hot public reads from memory for up to `ttl` (zero: never).
+    pub fn with_cache(mut self, ttl: Duration) -> Self {
+        self.cache = cache::ReadCache::new(ttl);
+        self
     }
 
     /// A strongly consistent read of one item.

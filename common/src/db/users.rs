@@ -222,7 +222,10 @@ impl Db {
             items.push(self.guard_put(keys::email(new), &current.id));
         }
         match self.transact(items).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.user_changed(current);
+                Ok(())
+            }
             Err(err) => Err(taken(&err, username_at, email_at).unwrap_or_else(|| {
                 if err.failed_at(0) {
                     // Another edit of this user won the race.

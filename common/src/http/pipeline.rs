@@ -5,7 +5,11 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::FutureExt;
+use headers::{ETag, HeaderMapExt, IfNoneMatch};
+use lambda_http::Body;
 use lambda_http::http::header::{self, HeaderMap, HeaderValue};
 use lambda_http::http::{Method, StatusCode};
 use tracing::Instrument;
@@ -14,6 +18,7 @@ use super::{Ctx, Response, Route, response};
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::meter;
 use crate::state::AppState;
 
 /// Larger bodies are refused with 413 before they are parsed. The largest
@@ -29,9 +34,10 @@ pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Req
     let started = Instant::now();
     let origin = req.headers().get(header::ORIGIN).cloned();
     let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
+    let if_none_match = req.headers().typed_get::<IfNoneMatch>();
     let span = tracing::info_span!("request", route = route.name);
     let config = state.clone();
-    let (result, user_id) = run(route, state, req).instrument(span).await;
+    let ((result, user_id), usage) = meter::measure(run(route, state, req).instrument(span)).await;
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
@@ -41,19 +47,103 @@ pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Req
             response::error(&err)
         }
     };
-    let status = response.status();
+    let elapsed = started.elapsed();
     tracing::info!(
         route = route.name,
         method = %route.method,
-        status = status.as_u16(),
-        latency_ms = started.elapsed().as_millis() as u64,
+        status = response.status().as_u16(),
+        latency_ms = elapsed.as_millis() as u64,
+        cpu_us = usage.cpu.as_micros() as u64,
+        db_calls = usage.db_calls,
+        rcu = usage.read_units,
+        wcu = usage.write_units,
+        cache_hits = usage.cache_hits,
         user_id,
         "request"
     );
-    let cacheable = anonymous && route.method == Method::GET && status == StatusCode::OK;
-    secure_headers(response.headers_mut(), cacheable);
+    let caching = Caching::of(route, anonymous, &response);
+    caching.apply(&mut response, if_none_match.as_ref());
+    secure_headers(response.headers_mut());
     cors_headers(&config.config, origin.as_ref(), response.headers_mut());
+    if config.config.server_timing
+        && let Ok(value) = HeaderValue::from_str(&usage.server_timing(elapsed))
+    {
+        response.headers_mut().insert("server-timing", value);
+    }
     response
+}
+
+/// How a response may be cached, from who asked and what it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caching {
+    /// Never stored: writes, errors, and anything carrying a token.
+    NoStore,
+    /// A signed-in reader's view (it says whom they follow and what they
+    /// favorited): their own client may keep it but must revalidate.
+    Private,
+    /// An anonymous read, the same for everyone: a CDN may serve it briefly.
+    Public,
+}
+
+/// How long a CDN or browser may serve an anonymous read without asking.
+const PUBLIC_MAX_AGE: &str = "public, max-age=5";
+
+impl Caching {
+    fn of(route: &Route, anonymous: bool, response: &Response) -> Self {
+        let carries_token = response.extensions().get::<CarriesToken>().is_some();
+        if route.method != Method::GET || response.status() != StatusCode::OK || carries_token {
+            Caching::NoStore
+        } else if anonymous {
+            Caching::Public
+        } else {
+            Caching::Private
+        }
+    }
+
+    /// Sets `Cache-Control` and, on a cacheable read, an `ETag` from the
+    /// body; when the client already holds that version, the answer becomes
+    /// a bodiless 304.
+    pub(crate) fn apply(self, response: &mut Response, if_none_match: Option<&IfNoneMatch>) {
+        let cache_control = match self {
+            Caching::NoStore => "no-store",
+            Caching::Private => "private, no-cache",
+            Caching::Public => PUBLIC_MAX_AGE,
+        };
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
+        if self == Caching::NoStore {
+            return;
+        }
+        let etag = entity_tag(response.body());
+        if if_none_match.is_some_and(|condition| !condition.precondition_passes(&etag)) {
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            *response.body_mut() = Body::Empty;
+            response.headers_mut().remove(header::CONTENT_TYPE);
+            response.headers_mut().remove(header::CONTENT_ENCODING);
+        }
+        response.headers_mut().typed_insert(etag);
+    }
+}
+
+/// Marks a response whose body holds a token (the user endpoints): never
+/// cached, never given an `ETag`.
+#[derive(Debug, Clone, Copy)]
+pub struct CarriesToken;
+
+/// A strong validator: the first 128 bits of the body's SHA-256.
+fn entity_tag(body: &Body) -> ETag {
+    let bytes: &[u8] = match body {
+        Body::Empty => b"",
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]))
+        .parse()
+        .expect("base64url between quotes is a valid entity tag")
 }
 
 async fn run(
@@ -78,15 +168,8 @@ async fn run(
     (handled, user_id)
 }
 
-/// Headers on every response. Answers that may carry a token or personal
-/// data are never stored by caches; anonymous reads may be, briefly.
-pub(crate) fn secure_headers(headers: &mut HeaderMap, cacheable: bool) {
-    let cache = if cacheable {
-        "public, max-age=5"
-    } else {
-        "no-store"
-    };
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+/// Headers on every response.
+pub(crate) fn secure_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -123,7 +206,7 @@ pub(crate) fn cors_headers(config: &Config, origin: Option<&HeaderValue>, header
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After"),
+            HeaderValue::from_static("Retry-After, ETag"),
         );
     }
 }

@@ -83,7 +83,8 @@ impl Router {
 /// at the server), with the same headers as every other response.
 pub fn reject(state: &AppState, origin: Option<&header::HeaderValue>, err: &ApiError) -> Response {
     let mut response = response::error(err);
-    pipeline::secure_headers(response.headers_mut(), false);
+    pipeline::Caching::NoStore.apply(&mut response, None);
+    pipeline::secure_headers(response.headers_mut());
     pipeline::cors_headers(&state.config, origin, response.headers_mut());
     response
 }

@@ -9,7 +9,7 @@ use conduit_common::{ApiError, views};
 async fn profile_user(ctx: &Ctx) -> Result<User, ApiError> {
     let username = ctx.path("username")?;
     ctx.db()
-        .user_by_username(&username)
+        .profile_by_username(&username)
         .await?
         .ok_or(ApiError::NotFound("profile"))
 }

@@ -7,10 +7,11 @@ use conduit_common::model::TagsBody;
 /// Every tag in use, most used first.
 #[tracing::instrument(skip_all)]
 pub async fn list_tags(ctx: Ctx) -> ApiResult {
+    let tags = ctx.db().cached_tags().await?;
     json(
         StatusCode::OK,
         &TagsBody {
-            tags: ctx.db().tags().await?,
+            tags: tags.to_vec(),
         },
     )
 }

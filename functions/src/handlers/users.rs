@@ -3,11 +3,23 @@
 use conduit_common::auth::password;
 use conduit_common::db::throttle::Subject;
 use conduit_common::db::users::{User, UserChanges, UserStatus};
-use conduit_common::http::{ApiResult, Ctx, created, json};
+use conduit_common::http::{ApiResult, CarriesToken, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{LoginUserRequest, NewUserRequest, UpdateUserRequest, UserBody};
 use conduit_common::validate::{normalize_email, validated};
 use conduit_common::{ApiError, time, views};
+
+/// The user with their token: marked so that no cache ever keeps it.
+fn with_token(status: StatusCode, user: &User, token: String) -> ApiResult {
+    let mut response = json(
+        status,
+        &UserBody {
+            user: views::user_view(user, token),
+        },
+    )?;
+    response.extensions_mut().insert(CarriesToken);
+    Ok(response)
+}
 
 #[tracing::instrument(skip_all)]
 pub async fn register(ctx: Ctx) -> ApiResult {
@@ -31,9 +43,7 @@ pub async fn register(ctx: Ctx) -> ApiResult {
     ctx.db().create_user(&user).await?;
     tracing::info!(user_id = %user.id, "user registered");
     let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
-    created(&UserBody {
-        user: views::user_view(&user, token),
-    })
+    with_token(StatusCode::CREATED, &user, token)
 }
 
 #[tracing::instrument(skip_all)]
@@ -63,23 +73,13 @@ pub async fn login(ctx: Ctx) -> ApiResult {
         .release_login_attempt(account, client, &limits)
         .await?;
     let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
-    json(
-        StatusCode::OK,
-        &UserBody {
-            user: views::user_view(&user, token),
-        },
-    )
+    with_token(StatusCode::OK, &user, token)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn current_user(ctx: Ctx) -> ApiResult {
     let auth = ctx.user()?;
-    json(
-        StatusCode::OK,
-        &UserBody {
-            user: views::user_view(&auth.user, auth.token.clone()),
-        },
-    )
+    with_token(StatusCode::OK, &auth.user, auth.token.clone())
 }
 
 #[tracing::instrument(skip_all)]
@@ -116,10 +116,5 @@ pub async fn update_user(ctx: Ctx) -> ApiResult {
     // The presented token stays valid: the RealWorld suite relies on it
     // after a password change. Suspension is what revokes tokens at once.
     let token = auth.token.clone();
-    json(
-        StatusCode::OK,
-        &UserBody {
-            user: views::user_view(&user, token),
-        },
-    )
+    with_token(StatusCode::OK, &user, token)
 }

@@ -1,0 +1,170 @@
+//! What one request costs: DynamoDB round trips and capacity units, cache
+//! hits, and the CPU time of our own code. Serverless bills for exactly
+//! these, so every request's log line carries them, and the local server can
+//! also return them in a `Server-Timing` header for the benchmark.
+//!
+//! The figures live in a task-local [`Meter`] that the pipeline installs
+//! around each request; the DynamoDB client records into it through an SDK
+//! interceptor ([`crate::db::capacity`]), so no data-layer call site has to.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+tokio::task_local! {
+    static METER: Meter;
+}
+
+/// The cost of one request so far.
+#[derive(Debug, Default)]
+pub struct Meter {
+    db_calls: Cell<u32>,
+    read_units: Cell<f64>,
+    write_units: Cell<f64>,
+    cache_hits: Cell<u32>,
+    cpu: Cell<Duration>,
+}
+
+/// A finished request's figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// HTTP round trips to DynamoDB, retries included.
+    pub db_calls: u32,
+    pub read_units: f64,
+    pub write_units: f64,
+    pub cache_hits: u32,
+    /// Time our code held a thread: the handler's polls plus password
+    /// hashing, but not the time spent waiting on DynamoDB.
+    pub cpu: Duration,
+}
+
+impl Usage {
+    /// The `Server-Timing` header value (durations in milliseconds).
+    pub fn server_timing(&self, total: Duration) -> String {
+        format!(
+            "total;dur={:.3}, cpu;dur={:.3}, db;desc=\"calls={} rcu={} wcu={} cache_hits={}\"",
+            total.as_secs_f64() * 1e3,
+            self.cpu.as_secs_f64() * 1e3,
+            self.db_calls,
+            self.read_units,
+            self.write_units,
+            self.cache_hits,
+        )
+    }
+}
+
+/// Runs `fut` with a fresh meter and returns its output with what it cost.
+/// Every poll of `fut` is timed on the thread's CPU clock.
+pub async fn measure<F: Future>(fut: F) -> (F::Output, Usage) {
+    METER
+        .scope(Meter::default(), async {
+            let out = CpuTimed { inner: fut }.await;
+            let usage = METER.with(|m| Usage {
+                db_calls: m.db_calls.get(),
+                read_units: m.read_units.get(),
+                write_units: m.write_units.get(),
+                cache_hits: m.cache_hits.get(),
+                cpu: m.cpu.get(),
+            });
+            (out, usage)
+        })
+        .await
+}
+
+/// Records into the current request's meter; a no-op outside a request
+/// (start-up work, the admin command).
+fn record(f: impl FnOnce(&Meter)) {
+    let _ = METER.try_with(f);
+}
+
+pub(crate) fn db_call() {
+    record(|m| m.db_calls.set(m.db_calls.get() + 1));
+}
+
+pub(crate) fn capacity(read_units: f64, write_units: f64) {
+    record(|m| {
+        m.read_units.set(m.read_units.get() + read_units);
+        m.write_units.set(m.write_units.get() + write_units);
+    });
+}
+
+pub(crate) fn cache_hit() {
+    record(|m| m.cache_hits.set(m.cache_hits.get() + 1));
+}
+
+/// CPU time spent on this request's behalf off the request's task (password
+/// hashing runs on the blocking pool).
+pub(crate) fn cpu(spent: Duration) {
+    record(|m| m.cpu.set(m.cpu.get() + spent));
+}
+
+/// The CPU time the calling thread has used so far.
+pub(crate) fn thread_cpu_time() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(Duration::from)
+        .unwrap_or_default()
+}
+
+pin_project_lite::pin_project! {
+    /// Adds the thread CPU time of each poll of `inner` to the meter.
+    struct CpuTimed<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for CpuTimed<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let started = thread_cpu_time();
+        let poll = self.project().inner.poll(cx);
+        cpu(thread_cpu_time().saturating_sub(started));
+        poll
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn records_only_inside_a_request() {
+        db_call(); // outside: ignored, and must not panic
+        let ((), usage) = measure(async {
+            db_call();
+            db_call();
+            capacity(0.5, 0.0);
+            capacity(1.0, 2.0);
+            cache_hit();
+            // Burn some CPU inside a poll so the clock has something to see.
+            let mut x = 0u64;
+            for i in 0..2_000_000u64 {
+                x = std::hint::black_box(x.wrapping_add(i));
+            }
+        })
+        .await;
+        assert_eq!(usage.db_calls, 2);
+        assert_eq!(usage.read_units, 1.5);
+        assert_eq!(usage.write_units, 2.0);
+        assert_eq!(usage.cache_hits, 1);
+        assert!(usage.cpu > Duration::ZERO, "{usage:?}");
+    }
+
+    #[test]
+    fn server_timing_is_well_formed() {
+        let usage = Usage {
+            db_calls: 3,
+            read_units: 1.5,
+            write_units: 0.0,
+            cache_hits: 1,
+            cpu: Duration::from_micros(250),
+        };
+        assert_eq!(
+            usage.server_timing(Duration::from_micros(1500)),
+            "total;dur=1.500, cpu;dur=0.250, db;desc=\"calls=3 rcu=1.5 wcu=0 cache_hits=1\""
+        );
+    }
+}
