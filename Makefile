@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz lambda-smoke infra-check sam-build infra admin deploy destroy clean
+.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz lambda-smoke infra-check sam-build bench generate admin deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,8 +64,13 @@ infra-check: ## Lint the SAM template and the workflows
 sam-build: ## sam build of every function (arm64, cargo-lambda), with each zipped size
 	scripts/sam-build.sh
 
-infra: ## Regenerate infra/template.yaml from the route table
+bench: setup sam-build ## Benchmarks, not part of make test: the mix, sizes, cold starts -> docs/benchmarks.md
+	cargo build --release -p conduit-local -p conduit-functions -p conduit-bench
+	$${CARGO_TARGET_DIR:-target}/release/conduit-bench run $(BENCH_ARGS)
+
+generate: ## Regenerate infra/template.yaml and functions/openapi.json from the code
 	cargo run -q -p xtask -- sam-template > infra/template.yaml.new && mv infra/template.yaml.new infra/template.yaml
+	cargo run -q -p xtask -- openapi > functions/openapi.json.new && mv functions/openapi.json.new functions/openapi.json
 
 deploy: ## Build and deploy to AWS: make deploy ENV=dev|prod
 	scripts/deploy.sh $(ENV)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `sam build` of every function in infra/template.yaml (arm64, through
-# cargo-lambda), then the size of each function's bootstrap, raw and zipped.
+# cargo-lambda), then the size of each function's bootstrap, raw and zipped,
+# checked against the budget: every zip at most 4 MB (cold starts grow with
+# the code Lambda has to fetch and load), and no OpenSSL anywhere.
 #
 # Usage: scripts/sam-build.sh [sam build options]   e.g. --config-env prod
 #        (not --build-dir: the table reads .aws-sam/build)
@@ -24,13 +26,24 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 # `cargo lambda build --release --arm64 --bin <Binary>` once per function. The
 # runs share target/, so the first one compiles the dependencies and the rest
 # only link. Cargo's output appears only if a build fails.
+# OpenSSL would mean a second TLS stack, a larger binary and a slower cold
+# start; the SDK is configured for rustls (with aws-lc) only.
+openssl=$(cargo tree -q -p conduit-functions -e normal --target aarch64-unknown-linux-gnu -i openssl-sys 2>&1) && {
+  echo "$openssl" >&2
+  echo "sam-build: openssl-sys is in the functions' dependency tree" >&2
+  exit 1
+}
+grep -q "did not match any packages" <<<"$openssl" || { echo "$openssl" >&2; exit 1; }
+
 sam build --build-in-source "$@"
 
 # The zip is deflate level 9. `sam deploy` uploads deflate at the default
 # level, which comes out about 0.3% larger. Lambda's limits are 50 MB zipped
 # (direct upload) and 250 MB unzipped.
 python3 - <<'EOF'
-import io, pathlib, sys, zipfile
+import io, json, pathlib, sys, zipfile
+
+BUDGET = 4_000_000  # bytes, per zipped function
 
 rows = []
 for bootstrap in sorted(pathlib.Path(".aws-sam/build").glob("*/bootstrap")):
@@ -47,4 +60,11 @@ for name, raw, zipped in rows:
     print(f"{name:<28}{mb(raw)}{mb(zipped)}")
 print(f"{f'total ({len(rows)} functions)':<28}"
       f"{mb(sum(r[1] for r in rows))}{mb(sum(r[2] for r in rows))}")
+# For `make bench`, which reports the sizes beside the cold starts.
+pathlib.Path(".aws-sam/sizes.json").write_text(json.dumps(
+    {name: {"bootstrap_bytes": raw, "zip_bytes": zipped} for name, raw, zipped in rows}, indent=1))
+over = [name for name, _, zipped in rows if zipped > BUDGET]
+if over:
+    sys.exit(f"sam-build: over the {mb(BUDGET).strip()} zip budget: {', '.join(over)}")
+print(f"every zip within the {mb(BUDGET).strip()} budget; no OpenSSL")
 EOF

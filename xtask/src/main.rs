@@ -1,20 +1,26 @@
 //! Repository chores that are easier in Rust than in shell.
 //!
-//! `cargo run -q -p xtask -- sam-template > infra/template.yaml` writes the
-//! SAM template from the route table, so a new route cannot be forgotten in
-//! the infrastructure. The shared resources are plain YAML in
-//! `template_head.yaml` and `template_tail.yaml`; only the per-route resources
-//! are generated here.
+//! `make generate` runs the two generators here, and tests below fail when
+//! a committed output is not what its generator makes:
+//!
+//! - `sam-template` writes `infra/template.yaml` from the route table, so a
+//!   new route cannot be forgotten in the infrastructure. The shared
+//!   resources are plain YAML in `template_head.yaml` and
+//!   `template_tail.yaml`; only the per-route resources are generated here.
+//! - `openapi` writes `functions/openapi.json`, which the `openapi` function
+//!   serves as it is: no document is built at run time, and that function's
+//!   binary does not carry every handler and schema.
 
 use std::fmt::Write;
 
 use conduit_common::http::{Method, Route};
 
-const USAGE: &str = "usage: cargo run -q -p xtask -- sam-template > infra/template.yaml";
+const USAGE: &str = "usage: cargo run -q -p xtask -- sam-template|openapi (or: make generate)";
 
 fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("sam-template") => print!("{}", sam_template(functions::ROUTES)),
+        Some("openapi") => print!("{}", openapi_json()),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -29,6 +35,15 @@ const PASSWORD_HASHING: &[&str] = &["register", "login", "update_user"];
 /// Routes that serve the API's own documentation from the binary: they never
 /// touch the table and need little memory.
 const DOCUMENTATION: &[&str] = &["openapi", "api_docs", "api_docs_asset"];
+
+/// The whole `functions/openapi.json`.
+fn openapi_json() -> String {
+    let mut json = functions::openapi::document(functions::ROUTES)
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
 
 /// The whole `infra/template.yaml`.
 fn sam_template(routes: &[&Route]) -> String {
@@ -170,13 +185,10 @@ fn function(out: &mut String, route: &Route) {
 mod tests {
     use super::*;
 
-    const TEMPLATE: &str = "infra/template.yaml";
-
-    #[test]
-    fn committed_template_is_generated_from_the_route_table() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml");
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        let generated = sam_template(functions::ROUTES);
+    /// Fails unless the committed `path` is exactly `generated`.
+    fn assert_generated(path: &str, generated: &str) {
+        let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+        let committed = std::fs::read_to_string(full).unwrap_or_default();
         // No assert_eq!: dumping two 60 kB strings would bury the message.
         if committed != generated {
             let line = committed
@@ -185,12 +197,21 @@ mod tests {
                 .position(|(a, b)| a != b)
                 .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
             panic!(
-                "{TEMPLATE} is not what the generator makes from the route table \
-                 (first difference at line {}). Do not edit it by hand; regenerate it:\n  \
-                 cargo run -q -p xtask -- sam-template > {TEMPLATE}.new && mv {TEMPLATE}.new {TEMPLATE}",
+                "{path} is not what its generator makes from the code (first difference \
+                 at line {}). Do not edit it by hand; regenerate it: make generate",
                 line + 1
             );
         }
+    }
+
+    #[test]
+    fn committed_template_is_generated_from_the_route_table() {
+        assert_generated("infra/template.yaml", &sam_template(functions::ROUTES));
+    }
+
+    #[test]
+    fn committed_openapi_document_is_generated_from_the_code() {
+        assert_generated("functions/openapi.json", &openapi_json());
     }
 
     /// The name lists above silently stop applying if a route is renamed.

@@ -1,0 +1,263 @@
+//! The benchmark's results: JSON for machines, a Markdown page for people.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::coldstart::ColdStart;
+use crate::load::RunStats;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub commit: String,
+    pub date: String,
+    /// The mix at each concurrency level, read cache on.
+    pub runs: Vec<RunStats>,
+    /// The mix at `cache_level` with the read cache off, for comparison.
+    pub no_cache: RunStats,
+    pub cache_level: usize,
+    pub cold_starts: Vec<ColdStart>,
+    /// arm64 `bootstrap` and zip sizes from `make sam-build`, by function.
+    pub sizes: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub memory_gib: f64,
+    pub kernel: String,
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+impl Machine {
+    fn this() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let field = |text: &str, name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let mem_kib: f64 = field(&meminfo, "MemTotal")
+            .trim_end_matches(" kB")
+            .parse()
+            .unwrap_or(0.0);
+        Self {
+            cpu: field(&cpuinfo, "model name"),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_gib: (mem_kib / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+            kernel: command_output("uname", &["-sr"]),
+        }
+    }
+}
+
+impl Report {
+    pub fn new(
+        runs: Vec<RunStats>,
+        no_cache: RunStats,
+        cold_starts: Vec<ColdStart>,
+        sizes: Option<serde_json::Value>,
+        cache_level: usize,
+    ) -> Self {
+        let dirty =
+            !command_output("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty();
+        let commit = command_output("git", &["rev-parse", "--short", "HEAD"]);
+        Self {
+            machine: Machine::this(),
+            commit: if dirty {
+                format!("{commit} (with uncommitted changes)")
+            } else {
+                commit
+            },
+            date: command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+            runs,
+            no_cache,
+            cache_level,
+            cold_starts,
+            sizes,
+        }
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let m = &self.machine;
+        let _ = writeln!(
+            md,
+            "# Benchmarks\n\n\
+             Written by `make bench` (bench/): do not edit by hand. Machine: {} ({} cores, \
+             {} GiB, {}); commit {}; {}.\n\n\
+             The local stack is the release build of `conduit-local`: every route in one \
+             process on the embedded DynamoDB-compatible engine (SQLite), over loopback. \
+             Latencies are therefore those of this machine, not of Lambda and DynamoDB; the \
+             DynamoDB round trips, capacity units and the handler's own CPU time carry over \
+             to AWS. Capacity is what DynamoDB reports (`ReturnConsumedCapacity`); round trips \
+             are counted by an SDK interceptor, retries included; both come back in each \
+             response's `Server-Timing` header. \"Documented\" is the access pattern's round \
+             trips from [data-model.md](data-model.md), before the read cache.\n",
+            m.cpu, m.cores, m.memory_gib, m.kernel, self.commit, self.date
+        );
+        let _ = writeln!(md, "## The request mix\n");
+        let _ = writeln!(
+            md,
+            "Reads dominate (list, feed, article, comments, tags, profiles: 84%); writes are \
+             register, login, create, comment and favorite. A third of the reads are signed in. \
+             Seed: 20 users following 5 each, 60 articles, 60 comments.\n"
+        );
+        for run in &self.runs {
+            md += &run_table(run);
+            md.push('\n');
+        }
+        md += &self.cache_table();
+        md += &self.function_table();
+        md
+    }
+
+    fn cache_table(&self) -> String {
+        let mut md = String::new();
+        let Some(cached) = self
+            .runs
+            .iter()
+            .find(|r| r.limits.concurrency == self.cache_level)
+        else {
+            return md;
+        };
+        let _ = writeln!(
+            md,
+            "## What the read cache saves\n\n\
+             The same mix at {} concurrent clients with `CACHE_TTL_SECONDS=0` (off) and the \
+             default 10 s (on): DynamoDB round trips and read units per request.\n\n\
+             | endpoint | calls, off | calls, on | saved | RCU, off | RCU, on |\n|---|---:|---:|---:|---:|---:|",
+            self.cache_level
+        );
+        let mut total = (0.0, 0.0);
+        for off in &self.no_cache.endpoints {
+            let Some(on) = cached.endpoints.iter().find(|e| e.endpoint == off.endpoint) else {
+                continue;
+            };
+            total.0 += off.db_calls * off.requests as f64;
+            total.1 += on.db_calls * on.requests as f64;
+            let saved = if off.db_calls > 0.0 {
+                format!("{:.0}%", 100.0 * (1.0 - on.db_calls / off.db_calls))
+            } else {
+                "-".into()
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {:.2} | {:.2} | {} | {:.2} | {:.2} |",
+                off.endpoint, off.db_calls, on.db_calls, saved, off.read_units, on.read_units
+            );
+        }
+        let per_request = |calls: f64, run: &RunStats| calls / run.requests.max(1) as f64;
+        let (off, on) = (
+            per_request(total.0, &self.no_cache),
+            per_request(total.1, cached),
+        );
+        let _ = writeln!(
+            md,
+            "| **whole mix** | **{off:.2}** | **{on:.2}** | **{:.0}%** | | |\n",
+            100.0 * (1.0 - on / off.max(f64::EPSILON))
+        );
+        md
+    }
+
+    fn function_table(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(
+            md,
+            "## Functions: size and cold start\n\n\
+             Size: the stripped arm64 `bootstrap` and its zip, from `make sam-build` (budget: \
+             4 MB zipped). Cold start: the native release binary started under a Lambda \
+             Runtime API emulator (bench/src/coldstart.rs); *init* runs from process start to \
+             its first request for an invocation (configuration, keys, SDK client: everything \
+             built once per process), median and p90 of {} starts; *first invoke* is the first \
+             request (one API Gateway event, signed in, against the seeded table); peak RSS \
+             after it.\n\n\
+             | function | bootstrap MB | zip MB | init ms (p50) | init ms (p90) | first invoke ms | peak RSS MiB | status |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|",
+            self.cold_starts.first().map_or(0, |c| c.runs)
+        );
+        for c in &self.cold_starts {
+            let size = |key: &str| {
+                self.sizes
+                    .as_ref()
+                    .and_then(|s| s[&c.function][key].as_f64())
+                    .map_or("-".into(), |b| format!("{:.2}", b / 1e6))
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {} |",
+                c.function,
+                size("bootstrap_bytes"),
+                size("zip_bytes"),
+                c.init_ms_median,
+                c.init_ms_p90,
+                c.first_invoke_ms_median,
+                c.peak_rss_kib_median as f64 / 1024.0,
+                c.status.map_or("-".into(), |s| s.to_string())
+            );
+        }
+        md
+    }
+}
+
+/// The round trips data-model.md documents for `endpoint` (its access
+/// pattern table is the source; the plain list row for `list_articles`).
+fn documented_round_trips(endpoint: &str) -> String {
+    let Some(route) = functions::ROUTES.iter().find(|r| r.name == endpoint) else {
+        return "-".into();
+    };
+    let doc = std::fs::read_to_string("docs/data-model.md").unwrap_or_default();
+    let needle = format!("| `{} {}` |", route.method, route.path);
+    doc.lines()
+        .find(|line| line.starts_with(&needle))
+        .and_then(|line| line.trim_end_matches('|').rsplit('|').next())
+        .map_or("-".into(), |cell| cell.trim().to_owned())
+}
+
+/// One concurrency level as a Markdown table.
+pub fn run_table(run: &RunStats) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "### {} concurrent clients, cache {}: {} requests in {:.1} s, {:.0} requests/s\n\n\
+         | endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | DB calls | documented | RCU | WCU | cache hits | CPU ms | CPU share |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        run.limits.concurrency,
+        if run.cache { "on" } else { "off" },
+        run.requests,
+        run.seconds,
+        run.requests_per_sec
+    );
+    for e in &run.endpoints {
+        let _ = writeln!(
+            md,
+            "| {} | {:.1} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {} | {:.2} | {:.2} | {:.2} | {:.3} | {:.0}% |",
+            e.endpoint,
+            e.requests_per_sec,
+            e.p50_ms,
+            e.p95_ms,
+            e.p99_ms,
+            e.errors,
+            e.db_calls,
+            documented_round_trips(&e.endpoint),
+            e.read_units,
+            e.write_units,
+            e.cache_hits,
+            e.cpu_ms,
+            100.0 * e.cpu_share
+        );
+    }
+    md
+}

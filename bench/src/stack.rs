@@ -1,0 +1,161 @@
+//! The system under test: the release build of the local server (the whole
+//! API on the embedded engine) on free loopback ports and a scratch data
+//! directory, and the API Gateway events the cold-start runs send.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use conduit_common::http::Route;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::load::{Api, Seed};
+
+/// Shared by the server and the functions, so tokens work in both.
+const SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
+
+/// The configuration the function binaries read (common/src/config.rs,
+/// common/src/lambda.rs, common/src/state.rs, common/src/telemetry.rs);
+/// `conduit-bench coldstart` passes these on from its own environment.
+pub const FORWARDED: &[&str] = &[
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "JWT_SECRET",
+    "JWT_SECRET_PARAM",
+    "TOKEN_TTL_SECONDS",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "ALLOWED_ORIGINS",
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+    "LOGIN_MAX_FAILURES_PER_CLIENT",
+    "LOGIN_WINDOW_SECONDS",
+    "CACHE_TTL_SECONDS",
+    "SERVER_TIMING",
+    "RUST_LOG",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+pub struct Stack {
+    pub api: Api,
+    dynamodb: String,
+    data_dir: PathBuf,
+    child: Child,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Stack {
+    /// Starts `server` (target/release/conduit-local) on a fresh database.
+    pub async fn start(server: &Path, cache: bool) -> anyhow::Result<Self> {
+        let (port, dynamodb_port) = (free_port()?, free_port()?);
+        let data_dir =
+            std::env::temp_dir().join(format!("conduit-bench-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&data_dir)?;
+        let child = Command::new(server)
+            .env("PORT", port.to_string())
+            .env("DYNAMODB_PORT", dynamodb_port.to_string())
+            .env("DATA_DIR", &data_dir)
+            .env("JWT_SECRET", SECRET)
+            .env("SERVER_TIMING", "1")
+            .env("CACHE_TTL_SECONDS", if cache { "10" } else { "0" })
+            // The mix logs in constantly from one address.
+            .env("LOGIN_MAX_FAILURES_PER_CLIENT", "100000")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "starting {} (build it: cargo build --release -p conduit-local)",
+                    server.display()
+                )
+            })?;
+        let api = Api::new(&format!("http://127.0.0.1:{port}"))?;
+        api.wait_ready(Duration::from_secs(30)).await?;
+        Ok(Self {
+            api,
+            dynamodb: format!("http://127.0.0.1:{dynamodb_port}"),
+            data_dir,
+            child,
+        })
+    }
+
+    /// The environment a function binary needs to use this stack's table.
+    pub fn function_env(&self) -> Vec<(String, String)> {
+        [
+            ("TABLE_NAME", "conduit"),
+            ("DYNAMODB_ENDPOINT", self.dynamodb.as_str()),
+            ("JWT_SECRET", SECRET),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event for `route`, signed in as a
+/// seeded user, with path parameters that exist in the seeded data.
+pub fn event_for(route: &Route, seed: &Seed) -> Value {
+    let (username, token) = &seed.users[0];
+    let mut params = serde_json::Map::new();
+    let mut path = route.path.to_owned();
+    for (name, value) in [
+        ("username", username.as_str()),
+        ("slug", seed.slugs[0].as_str()),
+        ("id", "1"),
+        ("file", "index.html"),
+    ] {
+        let placeholder = format!("{{{name}}}");
+        if path.contains(&placeholder) {
+            path = path.replace(&placeholder, value);
+            params.insert(name.to_owned(), json!(value));
+        }
+    }
+    let route_key = format!("{} {}", route.method, route.path);
+    json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "accept": "application/json",
+            "authorization": format!("Token {token}"),
+            "host": "localhost",
+            "user-agent": "conduit-bench"
+        },
+        "pathParameters": params,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "bench",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {
+                "method": route.method.as_str(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "conduit-bench"
+            },
+            "requestId": format!("bench-{}", route.name),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "25/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 1795564800000u64
+        },
+        "isBase64Encoded": false
+    })
+}
