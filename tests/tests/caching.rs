@@ -161,3 +161,28 @@ async fn each_response_reports_the_capacity_it_consumed() {
     assert!(cost.read_units > 0.0, "{cost:?}");
     assert_eq!(cost.write_units, 0.0);
 }
+
+#[tokio::test]
+async fn the_docs_page_is_served_with_every_file_it_loads() {
+    let app = conduit_tests::spawn_app().await;
+    let page = app.get("/api/docs", None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.body.as_str().expect("an HTML page").to_owned();
+    let assets: Vec<&str> = html
+        .split(['"'])
+        .filter(|part| part.ends_with(".js") || part.ends_with(".css") || part.ends_with(".png"))
+        .collect();
+    assert!(assets.len() >= 5, "{assets:?}");
+    for asset in assets {
+        let file = app.get(&format!("/api/docs/{asset}"), None).await;
+        assert_eq!(file.status, 200, "{asset}");
+        // Public and revalidated like every anonymous read.
+        assert!(file.header("etag").is_some(), "{asset}");
+    }
+    let missing = app.get("/api/docs/swagger-ui.js.map", None).await;
+    assert_eq!(missing.status, 404);
+}

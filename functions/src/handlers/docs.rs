@@ -1,8 +1,6 @@
 //! The API's own documentation: the OpenAPI document and Swagger UI, whose
 //! assets are compiled into the binary (no CDN, works offline).
 
-use std::sync::{Arc, LazyLock};
-
 use conduit_common::ApiError;
 use conduit_common::http::{ApiResult, Ctx};
 use conduit_common::lambda_http::Body;
@@ -34,30 +32,44 @@ pub async fn swagger_ui(ctx: Ctx) -> ApiResult {
     swagger_file(&ctx.path("file")?)
 }
 
+macro_rules! swagger_release_file {
+    ($name:literal, $content_type:literal) => {
+        (
+            $name,
+            $content_type,
+            include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/", $name)).as_slice(),
+        )
+    };
+}
+
+/// Every file the page needs: ours, and those build.rs took from the
+/// Swagger UI release.
+const SWAGGER_FILES: &[(&str, &str, &[u8])] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../swagger/index.html"),
+    ),
+    (
+        "swagger-initializer.js",
+        "text/javascript",
+        include_bytes!("../../swagger/swagger-initializer.js"),
+    ),
+    swagger_release_file!("swagger-ui.css", "text/css"),
+    swagger_release_file!("index.css", "text/css"),
+    swagger_release_file!("swagger-ui-bundle.js", "text/javascript"),
+    swagger_release_file!("swagger-ui-standalone-preset.js", "text/javascript"),
+    swagger_release_file!("favicon-32x32.png", "image/png"),
+];
+
 fn swagger_file(name: &str) -> ApiResult {
-    static CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
-        LazyLock::new(|| Arc::new(utoipa_swagger_ui::Config::from("/api/openapi.json")));
-    let file = utoipa_swagger_ui::serve(name, CONFIG.clone())
-        .map_err(ApiError::internal)?
+    let (_, content_type, bytes) = SWAGGER_FILES
+        .iter()
+        .find(|(file, _, _)| *file == name)
         .ok_or(ApiError::NotFound("file"))?;
-    let mut bytes = file.bytes.into_owned();
-    if name == "index.html" {
-        // The page refers to its assets relatively; anchor them under
-        // /api/docs/ so the page also works when served at /api/docs.
-        let html = String::from_utf8_lossy(&bytes).replacen(
-            "<head>",
-            "<head><base href=\"/api/docs/\">",
-            1,
-        );
-        bytes = html.into_bytes();
-    }
-    let mut response = Response::builder()
+    Ok(Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, file.content_type);
-    if file.gzpipped {
-        response = response.header(header::CONTENT_ENCODING, "gzip");
-    }
-    Ok(response
-        .body(Body::Binary(bytes))
+        .header(header::CONTENT_TYPE, *content_type)
+        .body(Body::Binary(bytes.to_vec()))
         .expect("static response parts are valid"))
 }
