@@ -2,9 +2,10 @@
 //! figures, it does not pass or fail on them.
 //!
 //! `conduit-bench run [--quick]` starts the release build of the local
-//! stack (twice: with and without the read cache), seeds it, runs the
-//! request mix at several concurrency levels, measures every function's
-//! cold start under a Lambda Runtime API emulator, and writes
+//! stack, seeds it, runs the request mix at several concurrency levels,
+//! measures every function's cold start under a Lambda Runtime API
+//! emulator, compares the mix with and without the read cache on two more
+//! fresh stacks, and writes
 //! `docs/benchmarks.json` and `docs/benchmarks.md`.
 //!
 //! `conduit-bench coldstart <binary> <function-name> <event.json> [runs]`
@@ -72,19 +73,31 @@ async fn run(quick: bool) -> anyhow::Result<()> {
         measured
     };
 
-    let uncached = stack::Stack::start(&release.join("conduit-local"), false).await?;
-    let seed = Arc::new(load::seed(&uncached.api).await?);
-    let limits = load::Limits {
-        concurrency: CACHE_LEVEL,
-        max_requests,
-        max_seconds: MAX_SECONDS,
-    };
-    eprintln!("mix: {CACHE_LEVEL} concurrent, cache off ...");
-    let no_cache = load::run(&uncached.api, &seed, limits, false).await;
-    uncached.stop().await;
-    eprintln!("{}", report::run_table(&no_cache));
+    // The cache compared on equal terms: two fresh stacks, seeded alike, the
+    // same mix at the same level, one with the read cache and one without.
+    let mut compared = Vec::new();
+    for cache in [true, false] {
+        let stack = stack::Stack::start(&release.join("conduit-local"), cache).await?;
+        let seed = Arc::new(load::seed(&stack.api).await?);
+        let limits = load::Limits {
+            concurrency: CACHE_LEVEL,
+            max_requests,
+            max_seconds: MAX_SECONDS,
+        };
+        eprintln!(
+            "mix: {CACHE_LEVEL} concurrent on a fresh stack, cache {} ...",
+            if cache { "on" } else { "off" }
+        );
+        let stats = load::run(&stack.api, &seed, limits, cache).await;
+        stack.stop().await;
+        compared.push(stats);
+    }
+    let (cache_off, cache_on) = (
+        compared.pop().expect("two runs"),
+        compared.pop().expect("two runs"),
+    );
 
-    let report = report::Report::new(runs, no_cache, cold_starts, read_sizes(), CACHE_LEVEL);
+    let report = report::Report::new(runs, cache_on, cache_off, cold_starts, read_sizes());
     let out = Path::new("docs");
     std::fs::write(
         out.join("benchmarks.json"),

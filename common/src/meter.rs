@@ -55,6 +55,28 @@ impl Usage {
     }
 }
 
+impl Usage {
+    /// Reads back a `Server-Timing` value written by [`Usage::server_timing`]:
+    /// the request's total time and its usage (for tests and the benchmark).
+    pub fn from_server_timing(value: &str) -> Option<(Duration, Usage)> {
+        let number = |name: &str| -> Option<f64> {
+            let start = value.find(name)? + name.len();
+            let rest = &value[start..];
+            let end = rest.find([' ', '"', ',']).unwrap_or(rest.len());
+            rest[..end].parse().ok()
+        };
+        let ms = |name: &str| number(name).map(|ms| Duration::from_secs_f64(ms / 1e3));
+        let usage = Usage {
+            db_calls: number("calls=")? as u32,
+            read_units: number("rcu=")?,
+            write_units: number("wcu=")?,
+            cache_hits: number("cache_hits=")? as u32,
+            cpu: ms("cpu;dur=")?,
+        };
+        Some((ms("total;dur=")?, usage))
+    }
+}
+
 /// Runs `fut` with a fresh meter and returns its output with what it cost.
 /// Every poll of `fut` is timed on the thread's CPU clock.
 pub async fn measure<F: Future>(fut: F) -> (F::Output, Usage) {
@@ -154,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn server_timing_is_well_formed() {
+    fn server_timing_is_well_formed_and_reads_back() {
         let usage = Usage {
             db_calls: 3,
             read_units: 1.5,
@@ -162,9 +184,15 @@ mod tests {
             cache_hits: 1,
             cpu: Duration::from_micros(250),
         };
+        let header = usage.server_timing(Duration::from_micros(1500));
         assert_eq!(
-            usage.server_timing(Duration::from_micros(1500)),
+            header,
             "total;dur=1.500, cpu;dur=0.250, db;desc=\"calls=3 rcu=1.5 wcu=0 cache_hits=1\""
         );
+        assert_eq!(
+            Usage::from_server_timing(&header),
+            Some((Duration::from_micros(1500), usage))
+        );
+        assert_eq!(Usage::from_server_timing("total;dur=1"), None);
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::db::Db;
 use crate::db::articles::Article;
 use crate::db::comments::Comment;
-use crate::db::users::User;
+use crate::db::users::{Profile, User};
 use crate::error::ApiError;
 use crate::model::{ArticleView, CommentView, ProfileView, UserView};
 
@@ -21,11 +21,11 @@ pub fn user_view(user: &User, token: String) -> UserView {
     }
 }
 
-pub fn profile_view(user: &User, following: bool) -> ProfileView {
+pub fn profile_view(profile: &Profile, following: bool) -> ProfileView {
     ProfileView {
-        username: user.username.clone(),
-        bio: user.bio.clone(),
-        image: user.image.clone(),
+        username: profile.username.clone(),
+        bio: profile.bio.clone(),
+        image: profile.image.clone(),
         following,
     }
 }
@@ -38,7 +38,9 @@ pub enum Body {
 }
 
 /// Profiles of `author_ids` as seen by `viewer`, keyed by user id.
-/// Authors that no longer exist are absent.
+/// Authors that no longer exist are absent. The viewer's own profile comes
+/// from the user authentication has just read, so their own edits show at
+/// once whatever the read cache holds.
 pub async fn profiles(
     db: &Db,
     author_ids: &[&str],
@@ -47,12 +49,23 @@ pub async fn profiles(
     let mut ids = author_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let (authors, followed) = match viewer {
-        Some(viewer) => {
-            futures::try_join!(db.authors_by_ids(&ids), db.followed_among(&viewer.id, &ids))?
-        }
-        None => (db.authors_by_ids(&ids).await?, Default::default()),
+    let own = viewer.filter(|v| ids.contains(&v.id.as_str()));
+    let others: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| own.is_none_or(|v| v.id != *id))
+        .collect();
+    let (mut authors, followed) = match viewer {
+        Some(viewer) => futures::try_join!(
+            db.cached_profiles_by_ids(&others),
+            db.followed_among(&viewer.id, &others)
+        )?,
+        None => (
+            db.cached_profiles_by_ids(&others).await?,
+            Default::default(),
+        ),
     };
+    authors.extend(own.map(Profile::from));
     Ok(authors
         .iter()
         .map(|author| {

@@ -15,6 +15,7 @@ use conduit_common::db::users::{User, UserStatus};
 use conduit_common::http::Router;
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{self, Method, StatusCode};
+use conduit_common::meter::Usage;
 use conduit_common::state::{AppState, dynamodb_client};
 use serde_json::{Value, json};
 
@@ -56,32 +57,14 @@ impl TestResponse {
 
     /// What the request cost, from its `Server-Timing` header (the app must
     /// run with `SERVER_TIMING=1`).
-    pub fn cost(&self) -> Cost {
+    pub fn cost(&self) -> Usage {
         let timing = self
             .header("server-timing")
             .expect("a Server-Timing header");
-        let field = |name: &str| -> f64 {
-            let start = timing.find(&format!("{name}=")).expect(name) + name.len() + 1;
-            let rest = &timing[start..];
-            let end = rest.find([' ', '"']).unwrap_or(rest.len());
-            rest[..end].parse().expect("a number")
-        };
-        Cost {
-            db_calls: field("calls") as u32,
-            read_units: field("rcu"),
-            write_units: field("wcu"),
-            cache_hits: field("cache_hits") as u32,
-        }
+        Usage::from_server_timing(timing)
+            .expect("a Server-Timing header as the API writes it")
+            .1
     }
-}
-
-/// A request's DynamoDB usage as the API reports it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Cost {
-    pub db_calls: u32,
-    pub read_units: f64,
-    pub write_units: f64,
-    pub cache_hits: u32,
 }
 
 async fn start_embedded() -> String {
@@ -130,6 +113,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Another process on the same table, with caches of its own: what a
+    /// second Lambda function is to this one.
+    pub fn another_process(&self) -> TestApp {
+        let state = AppState::new(self.state.config.clone(), self.state.db.client.clone());
+        TestApp {
+            state: Arc::new(state),
+            router: Router::new(functions::ROUTES),
+        }
+    }
+
     /// Sends a request with optional JSON body and token.
     pub async fn request(
         &self,

@@ -186,3 +186,46 @@ async fn the_docs_page_is_served_with_every_file_it_loads() {
     let missing = app.get("/api/docs/swagger-ui.js.map", None).await;
     assert_eq!(missing.status, 404);
 }
+
+#[tokio::test]
+async fn across_processes_others_may_see_a_cached_profile_but_you_see_your_edit() {
+    // In AWS the edit and the read run in different Lambda functions.
+    let reader = spawn_app_with(&[METERED]).await;
+    let writer = reader.another_process();
+    let token = reader.register("jake").await;
+    reader.create_article(&token, "Mine", &[]).await;
+    let before = reader.get("/api/profiles/jake", None).await;
+    assert_eq!(before.body["profile"]["bio"], serde_json::Value::Null);
+
+    let edit = writer
+        .put(
+            "/api/user",
+            json!({"user": {"bio": "new bio"}}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(edit.status, 200);
+
+    // Someone else, within the TTL, may still get the cached profile...
+    let anonymous = reader.get("/api/profiles/jake", None).await;
+    assert_eq!(anonymous.cost().cache_hits, 1);
+    assert_eq!(anonymous.body["profile"]["bio"], serde_json::Value::Null);
+    // ...but jake sees his own edit at once, on his profile and as an author.
+    let own = reader.get("/api/profiles/jake", Some(&token)).await;
+    assert_eq!(own.body["profile"]["bio"], "new bio");
+    assert_eq!(own.body["profile"]["following"], false);
+    let list = reader.get("/api/articles", Some(&token)).await;
+    assert_eq!(list.body["articles"][0]["author"]["bio"], "new bio");
+}
+
+#[tokio::test]
+async fn admin_views_are_never_stored() {
+    let app = spawn_app().await;
+    let admin = app
+        .seed_user("root", conduit_common::auth::Role::Admin)
+        .await;
+    let users = app.get("/api/admin/users", Some(&admin)).await;
+    assert_eq!(users.status, 200);
+    assert_eq!(users.header("cache-control"), Some("no-store"));
+    assert_eq!(users.header("etag"), None);
+}

@@ -1,33 +1,53 @@
 //! A per-process cache of hot, rarely changing public reads: the tag list
-//! and the users shown as authors and profiles. A warm Lambda instance
-//! serving a popular page then skips most of its DynamoDB reads.
+//! and the profiles shown for authors. A warm Lambda instance serving a
+//! popular page then skips most of its DynamoDB reads.
 //!
-//! Entries live for a short TTL (`CACHE_TTL_SECONDS`, 10 s by default). A
-//! write in this process drops the entries it affects at once; other
-//! processes (other Lambda instances) may serve the old value until the TTL
-//! runs out. Only public data goes through here: authentication, roles,
-//! counters and admin views always read DynamoDB.
+//! Entries live for a short TTL (`CACHE_TTL_SECONDS`, 10 s by default), and
+//! that TTL is the only bound on staleness across functions: in AWS every
+//! route is its own Lambda function, so the process that writes (say,
+//! `update_user`) is never the one that reads (`get_profile`). What a
+//! signed-in user changes about themselves they still see at once, because
+//! their own profile is taken from the user that authentication has just
+//! read (see `views::profiles` and the profiles handler). A write also drops
+//! the entries it affects in its own process, which is what keeps the local
+//! server (every route in one process) exact; a read that started before
+//! such a write may still put the old value back, for at most one TTL.
+//!
+//! Only [`Profile`]s are kept, never emails, hashes or roles, and nothing
+//! that depends on the reader (follows, favorites) or guards access
+//! (authentication, admin views) goes through here.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
 
-use super::users::User;
+use super::users::{Profile, User};
 use super::{Db, keys};
 use crate::error::ApiError;
 use crate::meter;
 
-/// Bounds memory on a 128 MB function: a user is well under 1 KB.
-const MAX_USERS: u64 = 10_000;
+/// Bytes each profile cache may hold: a profile is up to about 7 KB (a
+/// long bio and image URL), most are far smaller.
+const PROFILE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ReadCache {
     tags: Cache<(), Arc<Vec<String>>>,
     /// By user id.
-    users: Cache<String, User>,
+    profiles: Cache<String, Arc<Profile>>,
     /// By username guard key (usernames are case-insensitive).
-    usernames: Cache<String, User>,
+    usernames: Cache<String, Arc<Profile>>,
+}
+
+// Counts only: the entries are users' data, which has no place in a log.
+impl std::fmt::Debug for ReadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache")
+            .field("profiles", &self.profiles.entry_count())
+            .field("usernames", &self.usernames.entry_count())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ReadCache {
@@ -36,22 +56,25 @@ impl ReadCache {
         if ttl.is_zero() {
             return None;
         }
-        let users = || {
+        let profiles = || {
             Cache::builder()
-                .max_capacity(MAX_USERS)
+                .weigher(|key: &String, profile: &Arc<Profile>| {
+                    let bytes = key.len()
+                        + profile.id.len()
+                        + profile.username.len()
+                        + profile.bio.as_ref().map_or(0, String::len)
+                        + profile.image.as_ref().map_or(0, String::len);
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
+                .max_capacity(PROFILE_CACHE_BYTES)
                 .time_to_live(ttl)
                 .build()
         };
         Some(Self {
             tags: Cache::builder().max_capacity(1).time_to_live(ttl).build(),
-            users: users(),
-            usernames: users(),
+            profiles: profiles(),
+            usernames: profiles(),
         })
-    }
-
-    fn forget_user(&self, user: &User) {
-        self.users.invalidate(&user.id);
-        self.usernames.invalidate(&keys::username(&user.username).0);
     }
 }
 
@@ -76,42 +99,57 @@ impl Db {
         Ok(tags)
     }
 
-    /// Users to show as authors, by id, reading only those not cached.
-    pub async fn authors_by_ids(&self, ids: &[&str]) -> Result<Vec<User>, ApiError> {
+    /// Profiles by user id, reading only those not cached. Users that no
+    /// longer exist are absent.
+    pub async fn cached_profiles_by_ids(&self, ids: &[&str]) -> Result<Vec<Profile>, ApiError> {
         let Some(cache) = &self.cache else {
-            return self.users_by_ids(ids).await;
+            let users = self.users_by_ids(ids).await?;
+            return Ok(users.iter().map(Profile::from).collect());
         };
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
         for id in ids {
-            match hit(cache.users.get(*id)) {
-                Some(user) => found.push(user),
+            match hit(cache.profiles.get(*id)) {
+                Some(profile) => found.push(Profile::clone(&profile)),
                 None => missing.push(*id),
             }
         }
         if !missing.is_empty() {
             for user in self.users_by_ids(&missing).await? {
-                cache.users.insert(user.id.clone(), user.clone());
-                found.push(user);
+                let profile = Profile::from(&user);
+                cache
+                    .profiles
+                    .insert(profile.id.clone(), Arc::new(profile.clone()));
+                found.push(profile);
             }
         }
         Ok(found)
     }
 
-    /// A user's public profile by username; see [`Db::user_by_username`].
-    pub async fn profile_by_username(&self, username: &str) -> Result<Option<User>, ApiError> {
+    /// A profile by username, for reading only: a write must resolve the
+    /// username afresh ([`Db::user_by_username`]), since a cached name may
+    /// since have passed to someone else.
+    pub async fn cached_profile_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<Profile>, ApiError> {
         let Some(cache) = &self.cache else {
-            return self.user_by_username(username).await;
+            let user = self.user_by_username(username).await?;
+            return Ok(user.as_ref().map(Profile::from));
         };
         let key = keys::username(username).0;
-        if let Some(user) = hit(cache.usernames.get(&key)) {
-            return Ok(Some(user));
+        if let Some(profile) = hit(cache.usernames.get(&key)) {
+            return Ok(Some(Profile::clone(&profile)));
         }
-        let user = self.user_by_username(username).await?;
-        if let Some(user) = &user {
-            cache.usernames.insert(key, user.clone());
+        let profile = self
+            .user_by_username(username)
+            .await?
+            .as_ref()
+            .map(Profile::from);
+        if let Some(profile) = &profile {
+            cache.usernames.insert(key, Arc::new(profile.clone()));
         }
-        Ok(user)
+        Ok(profile)
     }
 
     /// After a write that changes what tags are in use.
@@ -121,10 +159,14 @@ impl Db {
         }
     }
 
-    /// After a write to `user` (its old self: the old username is the one cached).
+    /// After a write to `user` (as it was before: its old username is the
+    /// one that may be cached).
     pub(crate) fn user_changed(&self, user: &User) {
         if let Some(cache) = &self.cache {
-            cache.forget_user(user);
+            cache.profiles.invalidate(&user.id);
+            cache
+                .usernames
+                .invalidate(&keys::username(&user.username).0);
         }
     }
 }

@@ -53,6 +53,27 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// What anyone may see of a user: all a profile or an author shows, and
+/// all the read cache keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub id: String,
+    pub username: String,
+    pub bio: Option<String>,
+    pub image: Option<String>,
+}
+
+impl From<&User> for Profile {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            bio: user.bio.clone(),
+            image: user.image.clone(),
+        }
+    }
+}
+
 /// A profile edit. `None` leaves a field alone; for `bio` and `image`,
 /// `Some(None)` clears it.
 #[derive(Default)]

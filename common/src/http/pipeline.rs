@@ -15,7 +15,7 @@ use lambda_http::http::{Method, StatusCode};
 use tracing::Instrument;
 
 use super::{Ctx, Response, Route, response};
-use crate::auth;
+use crate::auth::{self, Access};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::meter;
@@ -47,6 +47,8 @@ pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Req
             response::error(&err)
         }
     };
+    let caching = Caching::of(route, anonymous, &response);
+    caching.apply(&mut response, if_none_match.as_ref());
     let elapsed = started.elapsed();
     tracing::info!(
         route = route.name,
@@ -61,8 +63,6 @@ pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Req
         user_id,
         "request"
     );
-    let caching = Caching::of(route, anonymous, &response);
-    caching.apply(&mut response, if_none_match.as_ref());
     secure_headers(response.headers_mut());
     cors_headers(&config.config, origin.as_ref(), response.headers_mut());
     if config.config.server_timing
@@ -76,7 +76,8 @@ pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Req
 /// How a response may be cached, from who asked and what it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Caching {
-    /// Never stored: writes, errors, and anything carrying a token.
+    /// Never stored: writes, errors, anything carrying a token, and the
+    /// admin views (other users' emails and roles).
     NoStore,
     /// A signed-in reader's view (it says whom they follow and what they
     /// favorited): their own client may keep it but must revalidate.
@@ -91,7 +92,12 @@ const PUBLIC_MAX_AGE: &str = "public, max-age=5";
 impl Caching {
     fn of(route: &Route, anonymous: bool, response: &Response) -> Self {
         let carries_token = response.extensions().get::<CarriesToken>().is_some();
-        if route.method != Method::GET || response.status() != StatusCode::OK || carries_token {
+        let privileged = matches!(route.access, Access::Role(_));
+        if route.method != Method::GET
+            || response.status() != StatusCode::OK
+            || carries_token
+            || privileged
+        {
             Caching::NoStore
         } else if anonymous {
             Caching::Public
@@ -116,7 +122,9 @@ impl Caching {
         if self == Caching::NoStore {
             return;
         }
-        let etag = entity_tag(response.body());
+        let Some(etag) = entity_tag(response.body()) else {
+            return;
+        };
         if if_none_match.is_some_and(|condition| !condition.precondition_passes(&etag)) {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
             *response.body_mut() = Body::Empty;
@@ -132,18 +140,20 @@ impl Caching {
 #[derive(Debug, Clone, Copy)]
 pub struct CarriesToken;
 
-/// A strong validator: the first 128 bits of the body's SHA-256.
-fn entity_tag(body: &Body) -> ETag {
+/// A strong validator: the first 128 bits of the body's SHA-256 (`None`
+/// for a kind of body this cannot read).
+fn entity_tag(body: &Body) -> Option<ETag> {
     let bytes: &[u8] = match body {
         Body::Empty => b"",
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
-        _ => b"",
+        _ => return None,
     };
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]))
+    let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]))
         .parse()
-        .expect("base64url between quotes is a valid entity tag")
+        .expect("base64url between quotes is a valid entity tag");
+    Some(etag)
 }
 
 async fn run(

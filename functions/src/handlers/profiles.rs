@@ -1,36 +1,51 @@
 //! Profiles and follows.
 
-use conduit_common::db::users::User;
+use conduit_common::db::keys;
+use conduit_common::db::users::{Profile, User};
 use conduit_common::http::{ApiResult, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::ProfileBody;
 use conduit_common::{ApiError, views};
 
+/// The user a follow or unfollow is about, read afresh (never from the
+/// cache: a cached username may since have passed to someone else).
 async fn profile_user(ctx: &Ctx) -> Result<User, ApiError> {
     let username = ctx.path("username")?;
     ctx.db()
-        .profile_by_username(&username)
+        .user_by_username(&username)
         .await?
         .ok_or(ApiError::NotFound("profile"))
 }
 
-fn profile(user: &User, following: bool) -> ApiResult {
+fn profile(profile: &Profile, following: bool) -> ApiResult {
     json(
         StatusCode::OK,
         &ProfileBody {
-            profile: views::profile_view(user, following),
+            profile: views::profile_view(profile, following),
         },
     )
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn get_profile(ctx: Ctx) -> ApiResult {
-    let user = profile_user(&ctx).await?;
-    let following = match ctx.viewer() {
-        Some(viewer) => ctx.db().is_following(&viewer.id, &user.id).await?,
+    let username = ctx.path("username")?;
+    let viewer = ctx.viewer();
+    // Your own profile: the user authentication has just read, so your
+    // edits show at once (the cache may be older). You never follow yourself.
+    if let Some(me) = viewer.filter(|me| keys::username(&me.username) == keys::username(&username))
+    {
+        return profile(&Profile::from(me), false);
+    }
+    let found = ctx
+        .db()
+        .cached_profile_by_username(&username)
+        .await?
+        .ok_or(ApiError::NotFound("profile"))?;
+    let following = match viewer {
+        Some(viewer) => ctx.db().is_following(&viewer.id, &found.id).await?,
         None => false,
     };
-    profile(&user, following)
+    profile(&found, following)
 }
 
 #[tracing::instrument(skip_all)]
@@ -41,7 +56,7 @@ pub async fn follow(ctx: Ctx) -> ApiResult {
         return Err(ApiError::field("profile", "can't follow yourself"));
     }
     ctx.db().follow(&me.id, &user.id).await?;
-    profile(&user, true)
+    profile(&Profile::from(&user), true)
 }
 
 #[tracing::instrument(skip_all)]
@@ -49,5 +64,5 @@ pub async fn unfollow(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let user = profile_user(&ctx).await?;
     ctx.db().unfollow(&me.id, &user.id).await?;
-    profile(&user, false)
+    profile(&Profile::from(&user), false)
 }
