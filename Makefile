@@ -65,7 +65,7 @@ sam-build: ## sam build of every function (arm64, cargo-lambda), with each zippe
 	scripts/sam-build.sh
 
 bench: setup sam-build ## Benchmarks, not part of make test: the mix, sizes, cold starts -> docs/benchmarks.md
-	cargo build --release -p conduit-local -p conduit-functions -p conduit-bench
+	cargo build --release -p conduit-local -p conduit-functions -p conduit-bench --bins
 	$${CARGO_TARGET_DIR:-target}/release/conduit-bench run $(BENCH_ARGS)
 
 generate: ## Regenerate infra/template.yaml and functions/openapi.json from the code

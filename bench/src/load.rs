@@ -295,7 +295,7 @@ pub async fn seed(api: &Api) -> anyhow::Result<Seed> {
                 Some(token),
             )
             .await?;
-        expect(&reply, 200, "a comment")?;
+        expect(&reply, 201, "a comment")?;
     }
     Ok(Seed { users, slugs })
 }

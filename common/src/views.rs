@@ -37,6 +37,17 @@ pub enum Body {
     Omit,
 }
 
+/// What a caller already knows about the viewer and the items, so that the
+/// decoration does not read it again: every read saved is a round trip.
+#[derive(Clone, Copy, Default)]
+pub struct Known<'a> {
+    /// Users the viewer follows, as just read (the feed's authors).
+    pub followed: &'a [User],
+    /// Whether the viewer has favorited the articles (a new article: no;
+    /// just favorited: yes).
+    pub favorited: Option<bool>,
+}
+
 /// Profiles of `author_ids` as seen by `viewer`, keyed by user id.
 /// Authors that no longer exist are absent. The viewer's own profile comes
 /// from the user authentication has just read, so their own edits show at
@@ -45,17 +56,31 @@ pub async fn profiles(
     db: &Db,
     author_ids: &[&str],
     viewer: Option<&User>,
+    known: Known<'_>,
 ) -> Result<HashMap<String, ProfileView>, ApiError> {
     let mut ids = author_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let own = viewer.filter(|v| ids.contains(&v.id.as_str()));
-    let others: Vec<&str> = ids
+    let mut views = HashMap::with_capacity(ids.len());
+    let mut add = |user: &User, following: bool| {
+        let view = profile_view(&Profile::from(user), following);
+        views.insert(user.id.clone(), view);
+    };
+    for user in known
+        .followed
         .iter()
-        .copied()
-        .filter(|id| own.is_none_or(|v| v.id != *id))
+        .filter(|u| ids.contains(&u.id.as_str()))
+    {
+        add(user, true);
+    }
+    if let Some(me) = viewer.filter(|v| ids.contains(&v.id.as_str())) {
+        add(me, false);
+    }
+    let others: Vec<&str> = ids
+        .into_iter()
+        .filter(|id| !views.contains_key(*id))
         .collect();
-    let (mut authors, followed) = match viewer {
+    let (authors, followed) = match viewer {
         Some(viewer) => futures::try_join!(
             db.cached_profiles_by_ids(&others),
             db.followed_among(&viewer.id, &others)
@@ -65,14 +90,11 @@ pub async fn profiles(
             Default::default(),
         ),
     };
-    authors.extend(own.map(Profile::from));
-    Ok(authors
-        .iter()
-        .map(|author| {
-            let view = profile_view(author, followed.contains(&author.id));
-            (author.id.clone(), view)
-        })
-        .collect())
+    for author in &authors {
+        let view = profile_view(author, followed.contains(&author.id));
+        views.insert(author.id.clone(), view);
+    }
+    Ok(views)
 }
 
 pub async fn articles(
@@ -80,15 +102,22 @@ pub async fn articles(
     articles: Vec<Article>,
     viewer: Option<&User>,
     body: Body,
+    known: Known<'_>,
 ) -> Result<Vec<ArticleView>, ApiError> {
     let author_ids: Vec<&str> = articles.iter().map(|a| a.author_id.as_str()).collect();
     let article_ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
-    let (profiles, favorited) = match viewer {
-        Some(viewer) => futures::try_join!(
-            profiles(db, &author_ids, Some(viewer)),
+    let (profiles, favorited) = match (viewer, known.favorited) {
+        (Some(viewer), None) => futures::try_join!(
+            profiles(db, &author_ids, Some(viewer), known),
             db.favorited_among(&viewer.id, &article_ids)
         )?,
-        None => (profiles(db, &author_ids, None).await?, Default::default()),
+        (viewer, known_favorited) => {
+            let favorited = match known_favorited {
+                Some(true) => article_ids.iter().map(|id| id.to_string()).collect(),
+                _ => Default::default(),
+            };
+            (profiles(db, &author_ids, viewer, known).await?, favorited)
+        }
     };
     Ok(articles
         .into_iter()
@@ -114,8 +143,9 @@ pub async fn article(
     db: &Db,
     article: Article,
     viewer: Option<&User>,
+    known: Known<'_>,
 ) -> Result<ArticleView, ApiError> {
-    articles(db, vec![article], viewer, Body::Include)
+    articles(db, vec![article], viewer, Body::Include, known)
         .await?
         .pop()
         .ok_or(ApiError::NotFound("article"))
@@ -127,7 +157,7 @@ pub async fn comments(
     viewer: Option<&User>,
 ) -> Result<Vec<CommentView>, ApiError> {
     let author_ids: Vec<&str> = comments.iter().map(|c| c.author_id.as_str()).collect();
-    let profiles = profiles(db, &author_ids, viewer).await?;
+    let profiles = profiles(db, &author_ids, viewer, Known::default()).await?;
     Ok(comments
         .into_iter()
         .filter_map(|comment| {

@@ -11,7 +11,7 @@ use conduit_common::http::{
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::{ArticleBody, ArticlesBody, NewArticleRequest, UpdateArticleRequest};
 use conduit_common::validate::{normalize_tags, validated};
-use conduit_common::views::{self, Body};
+use conduit_common::views::{self, Body, Known};
 use conduit_common::{ApiError, time};
 
 /// Who may delete a `resource` (`"article"` or `"comment"`) owned by
@@ -52,9 +52,15 @@ fn page(ctx: &Ctx, max_offset: usize) -> Result<Page, ApiError> {
     })
 }
 
-async fn respond_with_list(ctx: &Ctx, page: &Page, found: ArticlePage) -> ApiResult {
+async fn respond_with_list(
+    ctx: &Ctx,
+    page: &Page,
+    found: ArticlePage,
+    known: Known<'_>,
+) -> ApiResult {
     let next_cursor = next_cursor(&found.articles, page.limit, |a| a.id.clone());
-    let articles = views::articles(ctx.db(), found.articles, ctx.viewer(), Body::Omit).await?;
+    let articles =
+        views::articles(ctx.db(), found.articles, ctx.viewer(), Body::Omit, known).await?;
     json(
         StatusCode::OK,
         &ArticlesBody {
@@ -96,7 +102,7 @@ pub async fn list_articles(ctx: Ctx) -> ApiResult {
             ));
         }
     };
-    respond_with_list(&ctx, &page, found).await
+    respond_with_list(&ctx, &page, found, Known::default()).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -107,13 +113,18 @@ pub async fn feed(ctx: Ctx) -> ApiResult {
     let followed: Vec<&str> = followed.iter().map(String::as_str).collect();
     let authors = ctx.db().users_by_ids(&followed).await?;
     let found = ctx.db().feed(&authors, &page).await?;
-    respond_with_list(&ctx, &page, found).await
+    // Every author in the feed is one of `authors`, followed by definition.
+    let known = Known {
+        followed: &authors,
+        favorited: None,
+    };
+    respond_with_list(&ctx, &page, found, known).await
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn get_article(ctx: Ctx) -> ApiResult {
     let article = article_from_path(&ctx).await?;
-    let article = views::article(ctx.db(), article, ctx.viewer()).await?;
+    let article = views::article(ctx.db(), article, ctx.viewer(), Known::default()).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 
@@ -136,7 +147,12 @@ pub async fn create_article(ctx: Ctx) -> ApiResult {
     };
     let article = ctx.db().create_article(article).await?;
     tracing::info!(article_id = %article.id, slug = %article.slug, "article created");
-    let article = views::article(ctx.db(), article, Some(me)).await?;
+    // Nobody has favorited an article that did not exist a moment ago.
+    let known = Known {
+        favorited: Some(false),
+        ..Known::default()
+    };
+    let article = views::article(ctx.db(), article, Some(me), known).await?;
     created(&ArticleBody { article })
 }
 
@@ -172,7 +188,7 @@ pub async fn update_article(ctx: Ctx) -> ApiResult {
         );
     }
     ctx.db().update_article(&current, &updated).await?;
-    let article = views::article(ctx.db(), updated, Some(me)).await?;
+    let article = views::article(ctx.db(), updated, Some(me), Known::default()).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 

@@ -4,19 +4,24 @@ use conduit_common::ApiError;
 use conduit_common::http::{ApiResult, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::model::ArticleBody;
-use conduit_common::views;
+use conduit_common::views::{self, Known};
 
 use super::articles::article_from_path;
 
 /// Answers with the article as it now is, re-read so that `favoritesCount`
-/// includes concurrent favorites by others.
-async fn current_article(ctx: &Ctx, id: &str) -> ApiResult {
+/// includes concurrent favorites by others. Whether the caller favorites it
+/// is known: it is what they just did.
+async fn current_article(ctx: &Ctx, id: &str, favorited: bool) -> ApiResult {
     let article = ctx
         .db()
         .article_by_id(id)
         .await?
         .ok_or(ApiError::NotFound("article"))?;
-    let article = views::article(ctx.db(), article, ctx.viewer()).await?;
+    let known = Known {
+        favorited: Some(favorited),
+        ..Known::default()
+    };
+    let article = views::article(ctx.db(), article, ctx.viewer(), known).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 
@@ -27,7 +32,7 @@ pub async fn favorite(ctx: Ctx) -> ApiResult {
     if !ctx.db().favorite(&article, &me.id).await? {
         return Err(ApiError::NotFound("article"));
     }
-    current_article(&ctx, &article.id).await
+    current_article(&ctx, &article.id, true).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -35,5 +40,5 @@ pub async fn unfavorite(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let article = article_from_path(&ctx).await?;
     ctx.db().unfavorite(&article, &me.id).await?;
-    current_article(&ctx, &article.id).await
+    current_article(&ctx, &article.id, false).await
 }

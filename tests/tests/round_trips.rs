@@ -1,0 +1,162 @@
+//! DynamoDB round trips per request, measured through the API's own meter,
+//! against the figures docs/data-model.md documents for each access
+//! pattern: a change that adds a call fails here until the document (and
+//! the reasoning behind it) changes too.
+
+use conduit_common::lambda_http::http::Method;
+use conduit_tests::{TestApp, spawn_app_with};
+use serde_json::{Value, json};
+
+/// The documented "anonymous / signed in" calls of `pattern` (its first
+/// column in the access-pattern table, e.g. "`GET /api/tags`").
+fn documented(pattern: &str) -> (u32, u32) {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/data-model.md"
+    ))
+    .expect("docs/data-model.md");
+    let row = doc
+        .lines()
+        .find(|line| line.starts_with(&format!("| `{pattern}` |")))
+        .unwrap_or_else(|| panic!("no row for {pattern} in docs/data-model.md"));
+    let cell = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+    // "3 / 6 (+1 per extra month ...)", "4 + F (...)" or "2".
+    let head = cell.split(" (").next().unwrap();
+    let leading = |text: &str| -> u32 {
+        let digits: String = text
+            .trim()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits
+            .parse()
+            .unwrap_or_else(|_| panic!("no count in {cell:?}"))
+    };
+    match head.split_once(" / ") {
+        Some((anonymous, signed_in)) => (leading(anonymous), leading(signed_in)),
+        None => (leading(head), leading(head)),
+    }
+}
+
+async fn calls(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    token: Option<&str>,
+) -> u32 {
+    let response = app.request(method, path, body, token).await;
+    assert!(
+        response.status.is_success(),
+        "{path}: {} {:?}",
+        response.status,
+        response.body
+    );
+    response.cost().db_calls
+}
+
+#[tokio::test]
+async fn reads_cost_the_documented_round_trips() {
+    // The cache off: the documented figures are those of a cold process.
+    let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await;
+    let author = app.register("author").await;
+    let reader = app.register("reader").await;
+    let slug = app.create_article(&author, "Measured", &["rust"]).await;
+    app.post(
+        &format!("/api/articles/{slug}/comments"),
+        json!({"comment": {"body": "hi"}}),
+        Some(&author),
+    )
+    .await;
+    app.post("/api/profiles/author/follow", json!({}), Some(&reader))
+        .await;
+
+    for (pattern, path) in [
+        ("GET /api/tags", "/api/tags".to_owned()),
+        ("GET /api/articles", "/api/articles".to_owned()),
+        (
+            "GET /api/articles?tag=",
+            "/api/articles?tag=rust".to_owned(),
+        ),
+        ("GET /api/articles/{slug}", format!("/api/articles/{slug}")),
+        (
+            "GET /api/articles/{slug}/comments",
+            format!("/api/articles/{slug}/comments"),
+        ),
+        (
+            "GET /api/profiles/{username}",
+            "/api/profiles/author".to_owned(),
+        ),
+    ] {
+        let (anonymous, signed_in) = documented(pattern);
+        assert_eq!(
+            calls(&app, Method::GET, &path, None, None).await,
+            anonymous,
+            "{pattern}, anonymous"
+        );
+        assert_eq!(
+            calls(&app, Method::GET, &path, None, Some(&reader)).await,
+            signed_in,
+            "{pattern}, signed in"
+        );
+    }
+    // The feed: 4 + F, here with one followed author.
+    let (feed, _) = documented("GET /api/articles/feed");
+    assert_eq!(
+        calls(&app, Method::GET, "/api/articles/feed", None, Some(&reader)).await,
+        feed + 1
+    );
+}
+
+#[tokio::test]
+async fn writes_cost_the_documented_round_trips() {
+    let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await;
+    let author = app.register("author").await;
+    let reader = app.register("reader").await;
+    let slug = app.create_article(&author, "Measured", &["rust"]).await;
+    let cases: [(&str, Method, String, Option<Value>, &str); 5] = [
+        (
+            "POST /api/articles",
+            Method::POST,
+            "/api/articles".into(),
+            Some(json!({"article": {"title": "Another", "description": "d", "body": "b"}})),
+            &author,
+        ),
+        (
+            "POST /api/articles/{slug}/comments",
+            Method::POST,
+            format!("/api/articles/{slug}/comments"),
+            Some(json!({"comment": {"body": "hi"}})),
+            &reader,
+        ),
+        (
+            "POST /api/articles/{slug}/favorite",
+            Method::POST,
+            format!("/api/articles/{slug}/favorite"),
+            None,
+            &reader,
+        ),
+        (
+            "DELETE /api/articles/{slug}/favorite",
+            Method::DELETE,
+            format!("/api/articles/{slug}/favorite"),
+            None,
+            &reader,
+        ),
+        (
+            "PUT /api/articles/{slug}",
+            Method::PUT,
+            format!("/api/articles/{slug}"),
+            Some(json!({"article": {"body": "edited"}})),
+            &author,
+        ),
+    ];
+    for (pattern, method, path, body, token) in cases {
+        let (_, signed_in) = documented(pattern);
+        assert_eq!(
+            calls(&app, method, &path, body, Some(token)).await,
+            signed_in,
+            "{pattern}"
+        );
+    }
+}
