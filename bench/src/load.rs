@@ -78,6 +78,13 @@ enum Op {
 }
 
 impl Op {
+    fn is_write(self) -> bool {
+        matches!(
+            self,
+            Op::Register | Op::Login | Op::CreateArticle | Op::AddComment | Op::Favorite
+        )
+    }
+
     /// The route (and Lambda function) it exercises; the tag filter, a
     /// different access pattern of the same route, is reported apart.
     fn label(self) -> &'static str {
@@ -96,6 +103,34 @@ impl Op {
             Op::Favorite => "favorite_article",
         }
     }
+}
+
+/// Each author follows this many others.
+const SEED_FOLLOWS: usize = 5;
+
+/// The mix and the seed in words, for the report.
+pub fn describe() -> String {
+    let total: u32 = MIX.iter().map(|(_, w)| w).sum();
+    let part = |writes: bool| {
+        let ops: Vec<_> = MIX
+            .iter()
+            .filter(|(op, _)| op.is_write() == writes)
+            .collect();
+        let weight: u32 = ops.iter().map(|(_, w)| w).sum();
+        let list: Vec<String> = ops
+            .iter()
+            .map(|(op, w)| format!("{} {}%", op.label(), 100 * w / total))
+            .collect();
+        (100 * weight / total, list.join(", "))
+    };
+    let ((reads, read_list), (writes, write_list)) = (part(false), part(true));
+    let articles = SEED_USERS * SEED_ARTICLES_PER_USER;
+    format!(
+        "Reads are {reads}% of the requests ({read_list}); writes {writes}% ({write_list}). \
+         A third of the reads are signed in; the profile read and the reader are drawn \
+         independently. Seed: {SEED_USERS} users following {SEED_FOLLOWS} each, {articles} \
+         articles with tags, one comment each."
+    )
 }
 
 /// Bounds of one run: whichever comes first.
@@ -272,7 +307,7 @@ pub async fn seed(api: &Api) -> anyhow::Result<Seed> {
             );
         }
         // Everyone follows the next five authors: feeds have content.
-        for k in 1..=5 {
+        for k in 1..=SEED_FOLLOWS {
             let (followee, _) = &users[(i + k) % users.len()];
             let reply = api
                 .call(
@@ -501,17 +536,10 @@ mod tests {
 
     #[test]
     fn reads_dominate_the_mix() {
-        let writes = [
-            Op::Register,
-            Op::Login,
-            Op::CreateArticle,
-            Op::AddComment,
-            Op::Favorite,
-        ];
         let total: u32 = MIX.iter().map(|(_, w)| w).sum();
         let write: u32 = MIX
             .iter()
-            .filter(|(op, _)| writes.contains(op))
+            .filter(|(op, _)| op.is_write())
             .map(|(_, w)| w)
             .sum();
         assert_eq!(total, 100);

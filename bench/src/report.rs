@@ -115,20 +115,28 @@ impl Report {
         let _ = writeln!(md, "## The request mix\n");
         let _ = writeln!(
             md,
-            "Reads dominate (list, feed, article, comments, tags, profiles: 84%); writes are \
-             register, login, create, comment and favorite. A third of the reads are signed in. \
-             The profile read and the reader are drawn independently. Seed: 50 users \
-             following 5 each, 150 articles, 150 comments.\n\n\
+            "{}\n\n\
              *CPU ms* is the handler's own CPU time per request (the thread CPU clock over \
              each poll of the request, plus password hashing on the blocking pool); *CPU \
              share* divides it by the request's time inside the server. At 1 client that time \
              is our CPU plus waiting on the database, and the database here is SQLite in the \
              same process, answering in a fraction of a millisecond; in AWS a DynamoDB round \
              trip takes a few milliseconds, so the same CPU time is a much smaller share. \
-             Outside the password endpoints (argon2id, by design about 25 ms of CPU) it stays \
-             between 0.1 and 2.5 ms. At 8 and 32 clients the server time also includes \
-             queueing for this machine's cores.\n"
+             Register and login spend theirs on argon2id, by design. With more clients the \
+             server time also includes queueing for this machine's cores.\n",
+            crate::load::describe()
         );
+        if let Some((fixed, per_call)) = self.runs.first().and_then(cpu_per_call) {
+            let _ = writeln!(
+                md,
+                "Where the CPU goes: fitted over the endpoints without password hashing at 1 \
+                 client, a request costs about {fixed:.3} ms of CPU plus {per_call:.3} ms per \
+                 DynamoDB call (the SDK's serialization, request signing and HTTP client), so \
+                 fewer round trips also mean less CPU. Lambda gives a function CPU in \
+                 proportion to its memory (one vCPU at 1769 MB): at the 256 MB of the read \
+                 functions these figures take about 7 times longer.\n"
+            );
+        }
         for run in &self.runs {
             md += &run_table(run);
             md.push('\n');
@@ -201,8 +209,8 @@ impl Report {
              after it. The first row is the runtime alone (lambda_http with an empty handler, \
              bench/src/bin/lambda_baseline.rs): a function's init minus it is what our code \
              adds at start-up (configuration, JWT keys, the SDK client, which loads the \
-             system's CA certificates: one bundle file, as in Lambda's image; Debian's \
-             directory of single-certificate files would add about 2 ms).\n\n\
+             system's CA certificates: one bundle file, as in Lambda's image, not Debian's \
+             directory of single-certificate files on top).\n\n\
              | function | bootstrap MB | zip MB | init ms (p50) | init ms (p90) | first invoke ms | peak RSS MiB | status |\n\
              |---|---:|---:|---:|---:|---:|---:|---:|",
             self.cold_starts.first().map_or(0, |c| c.runs)
@@ -247,6 +255,32 @@ fn documented_round_trips(endpoint: &str) -> String {
         .find(|line| line.starts_with(&needle))
         .and_then(|line| line.trim_end_matches('|').rsplit('|').next())
         .map_or("-".into(), |cell| cell.trim().to_owned())
+}
+
+/// A least-squares line through (DB calls, CPU ms) of the endpoints that do
+/// not hash passwords: the fixed CPU cost of a request and that of a call.
+fn cpu_per_call(run: &RunStats) -> Option<(f64, f64)> {
+    let points: Vec<(f64, f64)> = run
+        .endpoints
+        .iter()
+        .filter(|e| e.requests > 0 && !matches!(e.endpoint.as_str(), "register" | "login"))
+        .map(|e| (e.db_calls, e.cpu_ms))
+        .collect();
+    let n = points.len() as f64;
+    if n < 3.0 {
+        return None;
+    }
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
+    let (mx, my) = (sx / n, sy / n);
+    let sxx: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    Some((my - slope * mx, slope))
 }
 
 /// One concurrency level as a Markdown table.
