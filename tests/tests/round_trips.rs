@@ -55,13 +55,20 @@ async fn calls(
     response.cost().db_calls
 }
 
-#[tokio::test]
-async fn reads_cost_the_documented_round_trips() {
-    // The cache off: the documented figures are those of a cold process.
+/// An app that reports each request's cost, with the read cache off (the
+/// documented figures are those of a cold process), an author with one
+/// tagged article, and a reader. Returns the app, both tokens and the slug.
+async fn measured_app() -> (TestApp, String, String, String) {
     let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await;
     let author = app.register("author").await;
     let reader = app.register("reader").await;
     let slug = app.create_article(&author, "Measured", &["rust"]).await;
+    (app, author, reader, slug)
+}
+
+#[tokio::test]
+async fn reads_cost_the_documented_round_trips() {
+    let (app, author, reader, slug) = measured_app().await;
     app.post(
         &format!("/api/articles/{slug}/comments"),
         json!({"comment": {"body": "hi"}}),
@@ -110,10 +117,7 @@ async fn reads_cost_the_documented_round_trips() {
 
 #[tokio::test]
 async fn writes_cost_the_documented_round_trips() {
-    let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await;
-    let author = app.register("author").await;
-    let reader = app.register("reader").await;
-    let slug = app.create_article(&author, "Measured", &["rust"]).await;
+    let (app, author, reader, slug) = measured_app().await;
     let cases: [(&str, Method, String, Option<Value>, &str); 5] = [
         (
             "POST /api/articles",
