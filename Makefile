@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz lambda-smoke infra-check sam-build bench generate admin deploy destroy clean
+.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz browser-test lambda-smoke infra-check sam-build bench generate admin deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ help: ## List the targets
 dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 	PORT=$(PORT) cargo run -p conduit-local
 
-test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz lambda-smoke infra-check sam-build ## Everything CI runs
+test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz browser-test lambda-smoke infra-check sam-build ## Everything CI runs
 	@echo "make test: all checks passed"
 
 setup: ## Install the tools the checks need (idempotent)
@@ -50,6 +50,9 @@ fidelity: build-local ## Handler tests and the Hurl suite again, on AWS DynamoDB
 
 api-fuzz: build-local ## schemathesis against /api/openapi.json: no 5xx, no schema violation
 	scripts/schemathesis.sh
+
+browser-test: build-local ## Swagger UI in headless Chromium: a user sees their own changes, not a cached page
+	scripts/browser-test.sh
 
 admin: ## Grant a role while `make dev` runs: make admin USERNAME=jake [ROLE=admin]
 	DYNAMODB_ENDPOINT=http://127.0.0.1:$${DYNAMODB_PORT:-8000} \

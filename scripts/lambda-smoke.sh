@@ -207,6 +207,13 @@ invoke list_articles events/list_articles.json
 check_invoke list_articles 200 '"articlesCount":'
 echo "invocations: $(since "$t")"
 
+# Each function wrote its metrics (CloudWatch EMF) into its log stream.
+if emf=$(cargo run -q -p xtask -- check-emf "$tmp/watch.log" "${BINS[@]}" 2>&1); then
+  pass "EMF metrics in the functions' logs: $emf"
+else
+  fail "EMF metrics: $emf"
+fi
+
 # 6. The same functions through watch's HTTP router: method + path -> binary,
 # {param} segments as path parameters, query strings, headers.
 t=$(now)

@@ -2,13 +2,16 @@
 # Installs every dev/CI tool the project needs. Idempotent: each step checks
 # first and is skipped in well under a second when already satisfied.
 #
-#   scripts/setup.sh [all|apt|hurl|venv|dynamodb-local]...   (default: all)
+#   scripts/setup.sh [all|apt|browser|hurl|venv|dynamodb-local]...   (default: all)
 #
 #   apt             Debian packages: hurl's build deps, curl, Java 17
+#   browser         Debian's chromium at /usr/bin/chromium (scripts/browser-test.sh;
+#                   puppeteer-core, from npm, never downloads a browser)
 #   hurl            hurl 8.0.1 via `cargo install` into ~/.cargo/bin
 #   venv            .venv/ (cargo-lambda, sam, cfn-lint, schemathesis, actionlint)
 #                   and .venv-checkov/ (checkov), from requirements-dev.txt
 #   dynamodb-local  `npm ci` -> node_modules/amplify-dynamodb-simulator/emulator/
+#                   and node_modules/puppeteer-core/
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -40,6 +43,15 @@ step_apt() {
   log "apt: installing ${missing[*]}"
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+step_browser() {
+  if [ -x /usr/bin/chromium ]; then log "browser: ok"; return; fi
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  log "browser: installing chromium"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  /usr/bin/chromium --version
 }
 
 step_hurl() {
@@ -93,11 +105,12 @@ step_dynamodb_local() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
   case $s in
-    all) step_apt; step_hurl; step_venv; step_dynamodb_local ;;
+    all) step_apt; step_browser; step_hurl; step_venv; step_dynamodb_local ;;
     apt) step_apt ;;
+    browser) step_browser ;;
     hurl) step_hurl ;;
     venv) step_venv ;;
     dynamodb-local) step_dynamodb_local ;;
-    *) echo "usage: $0 [all|apt|hurl|venv|dynamodb-local]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [all|apt|browser|hurl|venv|dynamodb-local]..." >&2; exit 2 ;;
   esac
 done

@@ -40,6 +40,11 @@ pub enum ApiError {
     /// DynamoDB kept refusing a write under contention; the client may retry.
     #[error("busy")]
     Busy,
+    /// A dependency failed through no fault of ours (the database refused
+    /// or dropped the connection, timed out, throttled us or answered 5xx).
+    /// 503 with `Retry-After`; `cause` is logged, never sent.
+    #[error("dependency unavailable: {cause}")]
+    Unavailable { cause: String },
     /// Anything unexpected. The detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -67,7 +72,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Stale(_) => StatusCode::CONFLICT,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,6 +97,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => one("request", "too many attempts, try again later"),
             Self::Stale(resource) => one(resource, "was changed meanwhile, reload and retry"),
             Self::Busy => one("server", "busy, retry shortly"),
+            Self::Unavailable { .. } => one("server", "temporarily unavailable, retry shortly"),
             Self::Internal(_) => one("server", "internal error"),
         }
     }
@@ -124,6 +130,18 @@ mod tests {
             r#"{"errors":{"article":["forbidden"]}}"#
         );
         assert_eq!(ApiError::NotFound("profile").status_code(), 404);
+    }
+
+    #[test]
+    fn outages_are_503_and_hide_their_cause() {
+        let err = ApiError::Unavailable {
+            cause: "dispatch failure: connection refused (10.0.0.1:8000)".into(),
+        };
+        assert_eq!(err.status_code(), 503);
+        assert_eq!(
+            err.body(),
+            r#"{"errors":{"server":["temporarily unavailable, retry shortly"]}}"#
+        );
     }
 
     #[test]

@@ -2,16 +2,19 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_http::service_fn;
 
 use crate::config::Config;
-use crate::http::{Route, handle};
+use crate::http::{RequestIds, Route, handle};
 use crate::state::{AppState, aws_config, dynamodb_client_from, secure_parameter};
+use crate::telemetry::metrics;
 
-/// Serves one route on the Lambda runtime. Configuration, keys and the
-/// DynamoDB client are built once here, at cold start, and shared by every
-/// invocation this process handles.
+/// Serves one route on the Lambda runtime. Configuration, keys, the
+/// DynamoDB client and the metrics recorder are built once here, at cold
+/// start, and shared by every invocation this process handles; each
+/// invocation's metrics are written to the log stream when it ends.
 pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -40,9 +43,22 @@ pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
         })
         .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
         let state = Arc::new(AppState::new(config, dynamodb_client_from(&sdk)));
+        // The stack's name, set by the template; the functions' metrics are
+        // told apart by it.
+        let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
+        let metrics = metrics::init(&service)?;
+        let cold = AtomicBool::new(true);
         lambda_http::run(service_fn(move |req| {
             let state = state.clone();
-            async move { Ok::<_, Infallible>(handle(route, state, req).await) }
+            if cold.swap(false, Ordering::Relaxed) {
+                metrics::record_cold_start(route.name);
+            }
+            async move {
+                let ids = RequestIds::of(&req);
+                let response = handle(route, state, req).await;
+                metrics::flush(metrics, &ids.request_id, ids.trace_id.as_deref());
+                Ok::<_, Infallible>(response)
+            }
         }))
         .await
     })

@@ -48,11 +48,52 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> Client {
     dynamodb_client_from(&aws_config(endpoint).await)
 }
 
+/// The time budget of one DynamoDB call, chosen so that a request fails
+/// well inside the function's 10 s timeout (and API Gateway's 30 s), and at
+/// once when the endpoint refuses connections. DynamoDB answers in
+/// milliseconds; these bounds only ever bite in an outage.
+pub mod budget {
+    use std::time::Duration;
+
+    /// A TCP (and TLS) connection must be up within this.
+    pub const CONNECT: Duration = Duration::from_secs(1);
+    /// One attempt, from sending to the last byte of the answer.
+    pub const ATTEMPT: Duration = Duration::from_secs(2);
+    /// One call, all its attempts and back-offs included.
+    pub const CALL: Duration = Duration::from_secs(4);
+    /// Attempts per call: throttling, 5xx and broken connections are retried.
+    pub const MAX_ATTEMPTS: u32 = 3;
+    /// First back-off between attempts (then doubled, with jitter, up to
+    /// [`MAX_BACKOFF`]): short, since the client gets `Retry-After` anyway.
+    pub const INITIAL_BACKOFF: Duration = Duration::from_millis(25);
+    pub const MAX_BACKOFF: Duration = Duration::from_millis(250);
+    /// The whole request, every call included (the pipeline answers 503 past
+    /// it): under the function's 10 s timeout, so the client always gets the
+    /// API's answer, never API Gateway's.
+    pub const REQUEST: Duration = Duration::from_secs(8);
+}
+
 /// The DynamoDB client every process uses: each call's round trip and
-/// consumed capacity is recorded in the request's meter.
+/// consumed capacity is recorded in the request's meter, and every call
+/// keeps to [`budget`].
 pub fn dynamodb_client_from(sdk: &aws_config::SdkConfig) -> Client {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
     let config = aws_sdk_dynamodb::config::Builder::from(sdk)
         .interceptor(crate::db::capacity::CapacityMeter)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(budget::CONNECT)
+                .operation_attempt_timeout(budget::ATTEMPT)
+                .operation_timeout(budget::CALL)
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(budget::MAX_ATTEMPTS)
+                .with_initial_backoff(budget::INITIAL_BACKOFF)
+                .with_max_backoff(budget::MAX_BACKOFF),
+        )
         .build();
     Client::from_conf(config)
 }

@@ -19,6 +19,9 @@ use conduit_common::meter::Usage;
 use conduit_common::state::{AppState, dynamodb_client};
 use serde_json::{Value, json};
 
+pub mod faults;
+pub use faults::{Fault, FaultProxy};
+
 /// One argon2id hash of `password123`, computed once per test binary.
 async fn password123_hash() -> String {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
@@ -77,12 +80,31 @@ async fn start_embedded() -> String {
     endpoint
 }
 
-/// The API on a fresh, empty table. `extra` overrides configuration variables.
-pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let (endpoint, table) = match std::env::var("TEST_DYNAMODB_ENDPOINT") {
+/// The engine a test runs on, and a table name of its own on it.
+async fn engine() -> (String, String) {
+    match std::env::var("TEST_DYNAMODB_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => (endpoint, format!("test-{}", ulid::Ulid::new())),
         _ => (start_embedded().await, "conduit".to_owned()),
-    };
+    }
+}
+
+/// The API on a fresh, empty table. `extra` overrides configuration variables.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let (endpoint, table) = engine().await;
+    spawn_app_on(&endpoint, &table, extra).await
+}
+
+/// The API on a fresh table that it reaches through a [`FaultProxy`], so
+/// the test can take the database away, slow it down or make it throttle.
+pub async fn spawn_app_with_faults() -> (TestApp, FaultProxy) {
+    let (endpoint, table) = engine().await;
+    let proxy = FaultProxy::start(&endpoint).await;
+    let app = spawn_app_on(&proxy.endpoint(), &table, &[]).await;
+    (app, proxy)
+}
+
+async fn spawn_app_on(endpoint: &str, table: &str, extra: &[(&str, &str)]) -> TestApp {
+    let (endpoint, table) = (endpoint.to_owned(), table.to_owned());
     let extra: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -201,6 +223,14 @@ impl TestApp {
             .await;
         assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
         response.body["user"]["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs in as `name` (email `name@example.com`, as [`TestApp::register`]
+    /// makes it) with `password`.
+    pub async fn login(&self, name: &str, password: &str) -> TestResponse {
+        let credentials =
+            json!({"user": {"email": format!("{name}@example.com"), "password": password}});
+        self.post("/api/users/login", credentials, None).await
     }
 
     /// Makes a user directly in the table, skipping the password hashing of

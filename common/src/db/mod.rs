@@ -8,6 +8,7 @@ pub mod articles;
 pub mod cache;
 pub mod capacity;
 pub mod comments;
+pub mod errors;
 pub mod keys;
 pub mod profiles;
 pub mod schema;
@@ -18,11 +19,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 use crate::error::ApiError;
+pub use errors::{is_condition_failure, sdk_error};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -67,30 +68,21 @@ impl From<TxError> for ApiError {
             {
                 ApiError::Busy
             }
+            TxError::Cancelled(codes)
+                if codes
+                    .iter()
+                    .flatten()
+                    .any(|code| errors::is_throttling_code(code)) =>
+            {
+                ApiError::Unavailable {
+                    cause: format!("transaction throttled: {codes:?}"),
+                }
+            }
             TxError::Cancelled(codes) => {
                 ApiError::Internal(format!("transaction cancelled unexpectedly: {codes:?}"))
             }
         }
     }
-}
-
-/// Maps any SDK failure to an internal error, keeping the whole cause chain for the log.
-pub fn sdk_error<E, R>(err: SdkError<E, R>) -> ApiError
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    ApiError::Internal(DisplayErrorContext(err).to_string())
-}
-
-/// Whether an SDK error is DynamoDB's `ConditionalCheckFailedException`.
-pub fn is_condition_failure<E, R>(err: &SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    err.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
 pub fn s(value: impl Into<String>) -> AttributeValue {

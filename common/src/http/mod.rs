@@ -9,7 +9,7 @@ mod router;
 pub use ctx::{
     ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_FEED_OFFSET, MAX_LIMIT, MAX_OFFSET, next_cursor,
 };
-pub use pipeline::{CarriesToken, MAX_BODY_BYTES, handle};
+pub use pipeline::{CarriesToken, MAX_BODY_BYTES, REQUEST_ID_HEADER, RequestIds, handle};
 pub use response::{created, json, no_content};
 pub use router::{Router, reject};
 

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::FutureExt;
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 use lambda_http::Body;
-use lambda_http::http::header::{self, HeaderMap, HeaderValue};
+use lambda_http::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use lambda_http::http::{Method, StatusCode};
 use tracing::Instrument;
 
@@ -19,7 +19,8 @@ use crate::auth::{self, Access};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::meter;
-use crate::state::AppState;
+use crate::state::{AppState, budget};
+use crate::telemetry::metrics::{self, Outcome};
 
 /// Larger bodies are refused with 413 before they are parsed. The largest
 /// legitimate body, an article of 64 Ki characters (up to 4 bytes each in
@@ -31,20 +32,92 @@ pub const MAX_BODY_BYTES: usize = 320 * 1024;
 /// response in the API's error format (a Lambda error would reach the client
 /// as an opaque 502 from API Gateway).
 pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Request) -> Response {
+    let ids = RequestIds::of(&req);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %ids.request_id,
+        trace_id = ids.trace_id.as_deref(),
+        route = route.name,
+    );
+    // Boxed: callers' futures (the local server, tests) stay small and
+    // shallow, whatever the pipeline holds across its awaits.
+    let mut response = Box::pin(handle_in_span(route, state, req).instrument(span)).await;
+    if let Ok(value) = HeaderValue::from_str(&ids.request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// The ids that tie a request's response, log lines and metrics together.
+pub struct RequestIds {
+    /// Lambda's `requestId` in AWS; a fresh ULID locally.
+    pub request_id: String,
+    /// The X-Ray trace id, in AWS.
+    pub trace_id: Option<String>,
+}
+
+impl RequestIds {
+    pub fn of(req: &super::Request) -> Self {
+        use lambda_http::RequestExt;
+        match req.lambda_context_ref() {
+            Some(context) => Self {
+                request_id: context.request_id.clone(),
+                trace_id: context.xray_trace_id.clone(),
+            },
+            None => Self {
+                request_id: ulid::Ulid::new().to_string(),
+                trace_id: None,
+            },
+        }
+    }
+}
+
+/// Every response says which request it answers, so a user's report can be
+/// found in the logs.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Gives a response answered before any route ran (unknown route,
+/// preflight, oversized body) an id of its own.
+pub(crate) fn fresh_request_id(headers: &mut HeaderMap) {
+    let id = ulid::Ulid::new().to_string();
+    headers.insert(
+        REQUEST_ID_HEADER,
+        HeaderValue::from_str(&id).expect("a ULID is a valid header value"),
+    );
+}
+
+async fn handle_in_span(
+    route: &'static Route,
+    state: Arc<AppState>,
+    req: super::Request,
+) -> Response {
     let started = Instant::now();
     let origin = req.headers().get(header::ORIGIN).cloned();
     let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
     let if_none_match = req.headers().typed_get::<IfNoneMatch>();
-    let span = tracing::info_span!("request", route = route.name);
     let config = state.clone();
-    let ((result, user_id), usage) = meter::measure(run(route, state, req).instrument(span)).await;
-    let mut response = match result {
-        Ok(response) => response,
+    let ((result, user_id), usage) = meter::measure(run(route, state, req)).await;
+    let (mut response, outcome) = match result {
+        Ok(response) => {
+            let outcome = if response.status().is_client_error() {
+                Outcome::ClientError
+            } else {
+                Outcome::Ok
+            };
+            (response, outcome)
+        }
         Err(err) => {
-            if err.status_code().is_server_error() {
+            // The one log line of a failure, with its cause: the client only
+            // gets the generic message.
+            let outcome = match &err {
+                ApiError::Unavailable { .. } => Outcome::DependencyFailure,
+                err if err.status_code().is_server_error() => Outcome::ServerError,
+                _ => Outcome::ClientError,
+            };
+            if outcome != Outcome::ClientError {
                 tracing::error!(route = route.name, error = %err, "request failed");
             }
-            response::error(&err)
+            (response::error(&err), outcome)
         }
     };
     let caching = Caching::of(route, anonymous, &response);
@@ -63,6 +136,7 @@ pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Req
         user_id,
         "request"
     );
+    metrics::record_request(route.name, outcome, elapsed, &usage);
     secure_headers(response.headers_mut());
     cors_headers(&config.config, origin.as_ref(), response.headers_mut());
     if config.config.server_timing
@@ -82,12 +156,17 @@ pub(crate) enum Caching {
     /// A signed-in reader's view (it says whom they follow and what they
     /// favorited): their own client may keep it but must revalidate.
     Private,
-    /// An anonymous read, the same for everyone: a CDN may serve it briefly.
+    /// An anonymous read, the same for everyone: every cache may store it,
+    /// but a browser must revalidate it each time (a cheap 304 when it has
+    /// not changed), so nobody sees an old page after their own change. Only
+    /// a CDN may serve it unasked, briefly (see [`CDN_MAX_AGE`]).
     Public,
 }
 
-/// How long a CDN or browser may serve an anonymous read without asking.
-const PUBLIC_MAX_AGE: &str = "public, max-age=5";
+/// What a CDN (and only a CDN: RFC 9213's targeted field, which browsers
+/// ignore) may serve an anonymous read for without asking the API.
+/// docs/data-model.md ("Caching") says what staleness that allows.
+pub(crate) const CDN_MAX_AGE: &str = "max-age=5";
 
 impl Caching {
     fn of(route: &Route, anonymous: bool, response: &Response) -> Self {
@@ -113,12 +192,18 @@ impl Caching {
         let cache_control = match self {
             Caching::NoStore => "no-store",
             Caching::Private => "private, no-cache",
-            Caching::Public => PUBLIC_MAX_AGE,
+            Caching::Public => "public, no-cache",
         };
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control),
         );
+        if self == Caching::Public {
+            response.headers_mut().insert(
+                HeaderName::from_static("cdn-cache-control"),
+                HeaderValue::from_static(CDN_MAX_AGE),
+            );
+        }
         if self == Caching::NoStore {
             return;
         }
@@ -164,17 +249,30 @@ async fn run(
     if req.body().len() > MAX_BODY_BYTES {
         return (Err(ApiError::PayloadTooLarge), None);
     }
-    let auth = match auth::authenticate(&state, &req, route.access).await {
-        Ok(auth) => auth,
-        Err(err) => return (Err(err), None),
-    };
+    // Authentication reads the table too: it shares the request's deadline.
+    let deadline = tokio::time::Instant::now() + budget::REQUEST;
+    let auth =
+        match tokio::time::timeout_at(deadline, auth::authenticate(&state, &req, route.access))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable {
+                    cause: format!("authentication took longer than {:?}", budget::REQUEST),
+                })
+            }) {
+            Ok(auth) => auth,
+            Err(err) => return (Err(err), None),
+        };
     let user_id = auth.as_ref().map(|a| a.user.id.clone());
     // A panic is a bug, but the client still gets the API's 500, not a
     // dropped connection (locally) or a 502 (from API Gateway).
-    let handled = AssertUnwindSafe((route.handler)(Ctx { state, req, auth }))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|_| Err(ApiError::internal("handler panicked")));
+    let handled = AssertUnwindSafe((route.handler)(Ctx { state, req, auth })).catch_unwind();
+    let handled = match tokio::time::timeout_at(deadline, handled).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_panic)) => Err(ApiError::internal("handler panicked")),
+        Err(_elapsed) => Err(ApiError::Unavailable {
+            cause: format!("request took longer than {:?}", budget::REQUEST),
+        }),
+    };
     (handled, user_id)
 }
 
@@ -216,7 +314,7 @@ pub(crate) fn cors_headers(config: &Config, origin: Option<&HeaderValue>, header
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After, ETag"),
+            HeaderValue::from_static("Retry-After, ETag, X-Request-Id"),
         );
     }
 }
@@ -229,6 +327,7 @@ pub(crate) fn preflight(config: &Config, origin: Option<&HeaderValue>, methods: 
         .body(lambda_http::Body::Empty)
         .expect("static response parts are valid");
     let headers = response.headers_mut();
+    fresh_request_id(headers);
     cors_headers(config, origin, headers);
     if headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
         if let Ok(methods) = HeaderValue::from_str(methods) {
@@ -244,4 +343,80 @@ pub(crate) fn preflight(config: &Config, origin: Option<&HeaderValue>, methods: 
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::http::{ApiResult, Ctx};
+
+    async fn logs_twice(_: Ctx) -> ApiResult {
+        tracing::info!("inside the handler");
+        tracing::warn!("and once more");
+        response::json(StatusCode::OK, &serde_json::json!({}))
+    }
+
+    crate::route!(LOGGING = "logging", GET "/logging", Access::Anonymous, logs_twice, "Logs");
+
+    /// A `MakeWriter` into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn state() -> Arc<AppState> {
+        let config = Config::from_lookup(|name| match name {
+            "TABLE_NAME" => Some("t".into()),
+            "JWT_SECRET" => Some("0123456789abcdef0123456789abcdef".into()),
+            _ => None,
+        })
+        .unwrap();
+        // Never called: the route touches no table.
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version_latest()
+                .build(),
+        );
+        Arc::new(AppState::new(config, client))
+    }
+
+    #[tokio::test]
+    async fn every_log_line_of_a_request_carries_the_id_its_response_names() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let _logs =
+            tracing::subscriber::set_default(crate::telemetry::json_logs(move || writer.clone()));
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let response = handle(&LOGGING, state(), super::super::Request::default()).await;
+            let id = response.headers()[REQUEST_ID_HEADER]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            ids.push(id);
+        }
+        assert_ne!(ids[0], ids[1], "each request has an id of its own");
+
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON log line"))
+            .collect();
+        // Per request: the handler's two lines and the pipeline's own.
+        assert_eq!(lines.len(), 6, "{text}");
+        for (line, id) in lines.iter().zip(ids.iter().flat_map(|id| [id, id, id])) {
+            assert_eq!(line["span"]["request_id"], id.as_str(), "{line}");
+            assert_eq!(line["span"]["route"], "logging", "{line}");
+        }
+    }
 }

@@ -37,7 +37,7 @@ pub(crate) fn error(err: &ApiError) -> Response {
     let mut response = with_body(err.status_code(), err.body());
     let retry_after = match err {
         ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
-        ApiError::Busy => Some(1),
+        ApiError::Busy | ApiError::Unavailable { .. } => Some(1),
         _ => None,
     };
     if let Some(seconds) = retry_after {

@@ -84,6 +84,7 @@ impl Router {
 pub fn reject(state: &AppState, origin: Option<&header::HeaderValue>, err: &ApiError) -> Response {
     let mut response = response::error(err);
     pipeline::Caching::NoStore.apply(&mut response, None);
+    pipeline::fresh_request_id(response.headers_mut());
     pipeline::secure_headers(response.headers_mut());
     pipeline::cors_headers(&state.config, origin, response.headers_mut());
     response

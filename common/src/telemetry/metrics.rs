@@ -1,0 +1,130 @@
+//! Per-route metrics in CloudWatch's embedded metric format (EMF): JSON
+//! documents in the log stream that CloudWatch turns into metrics, with no
+//! API call on the request path.
+//!
+//! The pipeline records every request here through the `metrics` facade; a
+//! Lambda process installs the EMF recorder at cold start ([`init`]) and
+//! writes one document per label set after each invocation ([`flush`]).
+//! Without a recorder (the local server, tests) recording costs nothing.
+//!
+//! Namespace `Conduit`, dimension `Service` (the stack) on every metric,
+//! and `Route` (the function) on the per-route ones. The SAM template's
+//! dashboard and alarms (xtask) read these names: keep them in step.
+
+use std::time::Duration;
+
+use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
+
+use crate::meter::Usage;
+
+pub const NAMESPACE: &str = "Conduit";
+
+/// Metric names, per route unless said otherwise.
+pub mod name {
+    /// Requests answered, per route and (without `Route`) for the service.
+    pub const REQUESTS: &str = "Requests";
+    /// Time from the request reaching the handler to its answer.
+    pub const LATENCY: &str = "Latency";
+    pub const STATUS_4XX: &str = "Status4xx";
+    /// 5xx answers, per route and (without `Route`) for the service.
+    pub const STATUS_5XX: &str = "Status5xx";
+    /// 500s: bugs.
+    pub const FAULTS: &str = "Faults";
+    /// 503s because a dependency failed (DynamoDB down, slow, throttling):
+    /// counted apart from bugs.
+    pub const DEPENDENCY_FAILURES: &str = "DependencyFailures";
+    pub const DB_CALLS: &str = "DynamoDBCalls";
+    pub const READ_UNITS: &str = "ReadCapacityUnits";
+    pub const WRITE_UNITS: &str = "WriteCapacityUnits";
+    pub const CACHE_HITS: &str = "CacheHits";
+    pub const CPU_TIME: &str = "CpuTime";
+    /// Invocations that paid for a cold start.
+    pub const COLD_STARTS: &str = "ColdStarts";
+}
+
+/// How a request ended, as the metrics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    ClientError,
+    /// A dependency failed: 503 with `Retry-After`.
+    DependencyFailure,
+    /// Any other 5xx.
+    ServerError,
+}
+
+/// Installs the EMF recorder for this process. `service` is the stack's name.
+pub fn init(service: &str) -> Result<&'static metrics_cloudwatch_embedded::Collector, String> {
+    let collector = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(NAMESPACE)
+        .with_dimension("Service", service.to_owned())
+        .init()
+        .map_err(|err| format!("installing the metrics recorder: {err}"))?;
+    for counter_name in [
+        name::REQUESTS,
+        name::STATUS_4XX,
+        name::STATUS_5XX,
+        name::FAULTS,
+        name::DEPENDENCY_FAILURES,
+        name::DB_CALLS,
+        name::CACHE_HITS,
+        name::COLD_STARTS,
+    ] {
+        describe_counter!(counter_name, Unit::Count, "");
+    }
+    describe_histogram!(name::READ_UNITS, Unit::Count, "");
+    describe_histogram!(name::WRITE_UNITS, Unit::Count, "");
+    describe_histogram!(name::LATENCY, Unit::Milliseconds, "");
+    describe_histogram!(name::CPU_TIME, Unit::Microseconds, "");
+    Ok(collector)
+}
+
+/// Records one answered request of `route`.
+pub fn record_request(route: &'static str, outcome: Outcome, latency: Duration, usage: &Usage) {
+    let labels = [("Route", route)];
+    counter!(name::REQUESTS).increment(1);
+    counter!(name::REQUESTS, &labels).increment(1);
+    histogram!(name::LATENCY, &labels).record(latency.as_secs_f64() * 1e3);
+    histogram!(name::CPU_TIME, &labels).record(usage.cpu.as_secs_f64() * 1e6);
+    counter!(name::DB_CALLS, &labels).increment(usage.db_calls.into());
+    // Values, not counters: capacity comes in halves, and EMF counters are
+    // integers. Their `Sum` statistic is the capacity consumed.
+    histogram!(name::READ_UNITS, &labels).record(usage.read_units);
+    histogram!(name::WRITE_UNITS, &labels).record(usage.write_units);
+    counter!(name::CACHE_HITS, &labels).increment(usage.cache_hits.into());
+    match outcome {
+        Outcome::Ok => {}
+        Outcome::ClientError => counter!(name::STATUS_4XX, &labels).increment(1),
+        Outcome::DependencyFailure | Outcome::ServerError => {
+            counter!(name::STATUS_5XX).increment(1);
+            counter!(name::STATUS_5XX, &labels).increment(1);
+            let kind = if outcome == Outcome::DependencyFailure {
+                name::DEPENDENCY_FAILURES
+            } else {
+                name::FAULTS
+            };
+            counter!(kind, &labels).increment(1);
+        }
+    }
+}
+
+/// Counts a cold start of `route`'s function.
+pub fn record_cold_start(route: &'static str) {
+    counter!(name::COLD_STARTS, "Route" => route).increment(1);
+}
+
+/// Writes what was recorded since the last flush as EMF documents on
+/// stdout (the function's log stream), tagged with the invocation's ids.
+pub fn flush(
+    collector: &metrics_cloudwatch_embedded::Collector,
+    request_id: &str,
+    trace_id: Option<&str>,
+) {
+    collector.set_property("requestId", request_id.to_owned());
+    if let Some(trace_id) = trace_id {
+        collector.set_property("traceId", trace_id.to_owned());
+    }
+    if let Err(err) = collector.flush(std::io::stdout().lock()) {
+        tracing::warn!(error = %err, "could not write metrics");
+    }
+}

@@ -1,0 +1,38 @@
+//! Structured logs and metrics.
+//!
+//! Logs: one JSON object per line, which CloudWatch Logs Insights queries
+//! directly. `RUST_LOG` sets the level (default `info`). Every line logged
+//! while a request runs carries the request's span (`span.request_id`, and
+//! in AWS `span.trace_id`), so one user's report finds all of its lines.
+//!
+//! Metrics: see [`metrics`].
+
+pub mod metrics;
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// Sends this process's logs to stdout, where Lambda collects them.
+pub fn init() {
+    let _ = tracing::subscriber::set_global_default(json_logs(std::io::stdout));
+}
+
+/// The log format, writing to `writer` (tests capture it).
+pub fn json_logs<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .json()
+        .with_env_filter(filter)
+        // The innermost span only: the pipeline's `request` span, which
+        // holds the ids; the runtime's own spans would repeat them.
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        // Lambda stamps every line itself.
+        .without_time()
+        .finish()
+}

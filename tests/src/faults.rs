@@ -1,0 +1,170 @@
+//! Fault injection: a TCP proxy between the API and the real engine that
+//! can stop (connections refused), slow down, or answer every call with
+//! DynamoDB's throttling error, and come back. The engine behind it is
+//! real; only the network in between misbehaves.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// What the proxy does to the connections it gets from now on (connections
+/// already open are cut when the mode changes, as a real outage would).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Passes everything through.
+    None,
+    /// Nothing listens: every connection is refused.
+    Down,
+    /// Holds every request this long before passing it on.
+    Delay(Duration),
+    /// Answers every request with DynamoDB's
+    /// `ProvisionedThroughputExceededException` (HTTP 400), as a throttled
+    /// table does.
+    Throttle,
+}
+
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    upstream: SocketAddr,
+    state: Arc<Mutex<ProxyState>>,
+}
+
+struct ProxyState {
+    fault: Fault,
+    listener: Option<JoinHandle<()>>,
+    connections: Vec<JoinHandle<()>>,
+}
+
+impl FaultProxy {
+    /// Starts passing everything through to `upstream` (`http://host:port`).
+    pub async fn start(upstream: &str) -> FaultProxy {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .parse()
+            .expect("an http://ip:port endpoint");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let addr = listener.local_addr().unwrap();
+        let proxy = FaultProxy {
+            addr,
+            upstream,
+            state: Arc::new(Mutex::new(ProxyState {
+                fault: Fault::None,
+                listener: None,
+                connections: Vec::new(),
+            })),
+        };
+        proxy.listen(listener);
+        proxy
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Switches to `fault`, cutting every open connection.
+    pub async fn set(&self, fault: Fault) {
+        let was_down = {
+            let mut state = self.state.lock().unwrap();
+            for connection in state.connections.drain(..) {
+                connection.abort();
+            }
+            let was_down = state.fault == Fault::Down;
+            state.fault = fault;
+            if fault == Fault::Down
+                && let Some(listener) = state.listener.take()
+            {
+                listener.abort();
+            }
+            was_down
+        };
+        if fault == Fault::Down {
+            // Until the aborted listener task is dropped, the port still accepts.
+            while TcpStream::connect(self.addr).await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        } else if was_down {
+            let listener = TcpListener::bind(self.addr)
+                .await
+                .expect("the same port again");
+            self.listen(listener);
+        }
+    }
+
+    fn listen(&self, listener: TcpListener) {
+        let state = self.state.clone();
+        let upstream = self.upstream;
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let fault = state.lock().unwrap().fault;
+                let connection = tokio::spawn(serve(client, upstream, fault));
+                let mut state = state.lock().unwrap();
+                state.connections.retain(|c| !c.is_finished());
+                state.connections.push(connection);
+            }
+        });
+        self.state.lock().unwrap().listener = Some(task);
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(listener) = state.listener.take() {
+            listener.abort();
+        }
+        for connection in state.connections.drain(..) {
+            connection.abort();
+        }
+    }
+}
+
+async fn serve(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
+    match fault {
+        Fault::None | Fault::Down => {}
+        Fault::Delay(delay) => tokio::time::sleep(delay).await,
+        Fault::Throttle => {
+            while read_request(&mut client).await.is_some() {
+                let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
+                let response = format!(
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                     x-amzn-requestid: fault-proxy\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                if client.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            return;
+        }
+    }
+    let Ok(mut server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+}
+
+/// Reads one HTTP/1.1 request (head and `content-length` body); `None` at
+/// the end of the connection.
+async fn read_request(client: &mut TcpStream) -> Option<()> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if client.read(&mut byte).await.ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    client.read_exact(&mut body).await.ok()?;
+    Some(())
+}
