@@ -71,9 +71,8 @@ bench: setup sam-build ## Benchmarks, not part of make test: the mix, sizes, col
 	cargo build --release -p conduit-local -p conduit-functions -p conduit-bench --bins
 	$${CARGO_TARGET_DIR:-target}/release/conduit-bench run $(BENCH_ARGS)
 
-generate: ## Regenerate infra/template.yaml and functions/openapi.json from the code
-	cargo run -q -p xtask -- sam-template > infra/template.yaml.new && mv infra/template.yaml.new infra/template.yaml
-	cargo run -q -p xtask -- openapi > functions/openapi.json.new && mv functions/openapi.json.new functions/openapi.json
+generate: ## Regenerate what derives from the route table: template, OpenAPI, watch router, binary shims
+	cargo run -q -p xtask -- generate
 
 deploy: ## Build and deploy to AWS: make deploy ENV=dev|prod
 	scripts/deploy.sh $(ENV)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of the infrastructure and the GitHub workflows:
 #   sam validate --lint, cfn-lint, checkov (infra/template.yaml),
-#   samconfig.toml sanity, template binaries vs Cargo [[bin]]s, actionlint.
+#   samconfig.toml sanity and template binaries vs Cargo [[bin]]s (both
+#   xtask/src/checks/), actionlint.
 # Offline: no AWS account, credentials or network needed. Runs every check,
 # then exits non-zero if any failed.
 #
@@ -70,60 +71,6 @@ check_checkov() {
   "$checkov" -f "$TEMPLATE" --framework cloudformation --quiet --compact --skip-download
 }
 
-# Every environment that CI deploys must be fully described in samconfig.toml.
-check_samconfig() {
-  local python; python=$(tool python) || return 1
-  "$python" - <<'EOF'
-import sys, tomllib
-
-with open("samconfig.toml", "rb") as f:
-    cfg = tomllib.load(f)
-errors = []
-for env in ("dev", "prod"):
-    deploy = cfg.get(env, {}).get("deploy", {}).get("parameters", {})
-    for key in ("stack_name", "region", "capabilities", "parameter_overrides"):
-        if not deploy.get(key):
-            errors.append(f"[{env}.deploy.parameters] lacks {key}")
-    if f"Environment={env}" not in str(deploy.get("parameter_overrides", "")):
-        errors.append(f"[{env}.deploy.parameters] must override Environment={env}")
-    if "template_file" in deploy:
-        errors.append(f"[{env}.deploy.parameters] must not set template_file (deploy the built one)")
-if cfg.get("default", {}).get("build", {}).get("parameters", {}).get("template_file") != "infra/template.yaml":
-    errors.append("[default.build.parameters] template_file must be infra/template.yaml")
-for e in errors:
-    print("samconfig.toml:", e)
-print(f"samconfig.toml: {'ok' if not errors else f'{len(errors)} problem(s)'}")
-sys.exit(1 if errors else 0)
-EOF
-}
-
-# sam build runs `cargo lambda build --bin <Binary>` per function: every Binary
-# in the template must be a [[bin]] of conduit-functions, and vice versa.
-check_binaries() {
-  local python in_template in_cargo
-  python=$(tool python) || return 1
-  if ! command -v cargo >/dev/null; then
-    echo "cargo not found"; return 1
-  fi
-  in_template=$(sed -n 's/^ *Binary: *\([A-Za-z0-9_-]*\).*/\1/p' "$TEMPLATE" | sort)
-  in_cargo=$(cargo metadata --no-deps --format-version 1 --offline --manifest-path Cargo.toml |
-    "$python" -c '
-import json, sys
-meta = json.load(sys.stdin)
-for p in meta["packages"]:
-    if p["name"] == "conduit-functions":
-        for t in p["targets"]:
-            if "bin" in t["kind"]:
-                print(t["name"])
-' | sort) || return 1
-  if [ "$in_template" != "$in_cargo" ]; then
-    echo "template Binary entries and conduit-functions [[bin]]s differ (< template, > Cargo):"
-    diff <(echo "$in_template") <(echo "$in_cargo")
-    return 1
-  fi
-  echo "$(echo "$in_template" | wc -l) binaries, all matched"
-}
-
 check_actionlint() {
   local actionlint; actionlint=$(tool actionlint) || return 1
   # Also runs shellcheck on `run:` blocks when shellcheck is on PATH.
@@ -133,8 +80,11 @@ check_actionlint() {
 run "sam validate --lint" check_sam
 run "cfn-lint" check_cfn_lint
 run "checkov" check_checkov
-run "samconfig.toml" check_samconfig
-run "template binaries" check_binaries
+# Every environment that CI deploys is fully described in samconfig.toml.
+run "samconfig.toml" cargo run -q -p xtask -- check-samconfig
+# sam build runs `cargo lambda build --bin <Binary>` per function: every Binary
+# in the template must be a [[bin]] of conduit-functions, and vice versa.
+run "template binaries" cargo run -q -p xtask -- check-binaries
 run "actionlint" check_actionlint
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -104,7 +104,7 @@ impl ApiError {
 
     /// The JSON body, `{"errors":{...}}`.
     pub fn body(&self) -> String {
-        let body = crate::model::GenericErrorModel {
+        let body = crate::api_types::GenericErrorModel {
             errors: self.field_errors(),
         };
         serde_json::to_string(&body).expect("error body serializes")

@@ -2,14 +2,15 @@
 //! authentication, validation, the DynamoDB data layer, API types and the
 //! request pipeline that every Lambda function and the local server use.
 
+pub mod api_types;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod decorate;
 pub mod error;
 pub mod http;
 pub mod lambda;
 pub mod meter;
-pub mod model;
 pub mod state;
 pub mod telemetry;
 pub mod time;

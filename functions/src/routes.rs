@@ -1,69 +1,129 @@
 //! The route table: the one place that says which endpoints exist, who may
-//! call them and which handler serves them. The Lambda binaries, the local
-//! server and the router of `cargo lambda watch` derive from it, and tests
-//! check the SAM template and the README against it.
+//! call them, which handler serves them, what they take and answer, and how
+//! their functions are deployed. The local server and the tests route with
+//! it; the SAM template, the OpenAPI document, the router of `cargo lambda
+//! watch` and the Lambda binaries' shims are generated from it (`make
+//! generate`), and tests fail when a generated file is stale.
 
+use conduit_common::api_types::*;
 use conduit_common::auth::Access::{Anonymous, Optional, Role, User};
 use conduit_common::auth::Role::Admin;
-use conduit_common::http::Route;
-use conduit_common::route;
+use conduit_common::db::comments::MAX_COMMENTS_PAGE;
+use conduit_common::http::{
+    Api, DEFAULT_LIMIT, Deploy, MAX_FEED_OFFSET, MAX_OFFSET, Query, paging,
+};
+use conduit_common::routes;
 
 use crate::handlers::{admin, articles, comments, docs, favorites, profiles, tags, users};
 
-route!(REGISTER = "register", POST "/api/users", Anonymous, users::register, "Register a new user");
-route!(LOGIN = "login", POST "/api/users/login", Anonymous, users::login, "Log in");
-route!(GET_CURRENT_USER = "get_current_user", GET "/api/user", User, users::current_user, "Get the current user");
-route!(UPDATE_USER = "update_user", PUT "/api/user", User, users::update_user, "Update the current user");
-route!(GET_PROFILE = "get_profile", GET "/api/profiles/{username}", Optional, profiles::get_profile, "Get a profile");
-route!(FOLLOW_USER = "follow_user", POST "/api/profiles/{username}/follow", User, profiles::follow, "Follow a user");
-route!(UNFOLLOW_USER = "unfollow_user", DELETE "/api/profiles/{username}/follow", User, profiles::unfollow, "Unfollow a user");
-route!(LIST_ARTICLES = "list_articles", GET "/api/articles", Optional, articles::list_articles, "List articles, newest first");
-route!(FEED_ARTICLES = "feed_articles", GET "/api/articles/feed", User, articles::feed, "Articles by followed users");
-route!(GET_ARTICLE = "get_article", GET "/api/articles/{slug}", Optional, articles::get_article, "Get an article");
-route!(CREATE_ARTICLE = "create_article", POST "/api/articles", User, articles::create_article, "Create an article");
-route!(UPDATE_ARTICLE = "update_article", PUT "/api/articles/{slug}", User, articles::update_article, "Update an article");
-route!(DELETE_ARTICLE = "delete_article", DELETE "/api/articles/{slug}", User, articles::delete_article, "Delete an article");
-route!(ADD_COMMENT = "add_comment", POST "/api/articles/{slug}/comments", User, comments::add_comment, "Comment on an article");
-route!(LIST_COMMENTS = "list_comments", GET "/api/articles/{slug}/comments", Optional, comments::list_comments, "List an article's comments");
-route!(DELETE_COMMENT = "delete_comment", DELETE "/api/articles/{slug}/comments/{id}", User, comments::delete_comment, "Delete a comment");
-route!(FAVORITE_ARTICLE = "favorite_article", POST "/api/articles/{slug}/favorite", User, favorites::favorite, "Favorite an article");
-route!(UNFAVORITE_ARTICLE = "unfavorite_article", DELETE "/api/articles/{slug}/favorite", User, favorites::unfavorite, "Unfavorite an article");
-route!(LIST_TAGS = "list_tags", GET "/api/tags", Anonymous, tags::list_tags, "List every tag in use");
-route!(LIST_USERS = "list_users", GET "/api/admin/users", Role(Admin), admin::list_users, "List users (admin)");
-route!(SET_USER_ROLE = "set_user_role", PUT "/api/admin/users/{username}/role", Role(Admin), admin::set_role, "Change a user's role (admin)");
-route!(SUSPEND_USER = "suspend_user", POST "/api/admin/users/{username}/suspend", Role(Admin), admin::suspend_user, "Suspend a user (admin)");
-route!(REINSTATE_USER = "reinstate_user", POST "/api/admin/users/{username}/reinstate", Role(Admin), admin::reinstate_user, "Reinstate a user (admin)");
-route!(LIST_AUDIT = "list_audit", GET "/api/admin/audit", Role(Admin), admin::list_audit, "The audit trail (admin)");
-route!(OPENAPI = "openapi", GET "/api/openapi.json", Anonymous, docs::openapi, "This API's OpenAPI 3.1 document");
-route!(API_DOCS = "api_docs", GET "/api/docs", Anonymous, docs::swagger_index, "Swagger UI");
-route!(API_DOCS_ASSET = "api_docs_asset", GET "/api/docs/{file}", Anonymous, docs::swagger_ui, "Swagger UI's assets");
+/// Paging of most lists.
+const LIST: &[Query] = &paging(DEFAULT_LIMIT, MAX_OFFSET);
+/// The feed reads `offset + limit` articles per followed author, so its
+/// offset is held lower; deeper pages come with the cursor.
+const FEED: &[Query] = &paging(DEFAULT_LIMIT, MAX_FEED_OFFSET);
+const COMMENTS: &[Query] = &paging(MAX_COMMENTS_PAGE, MAX_OFFSET);
+const ARTICLE_LIST: &[Query] = &{
+    let [limit, offset, cursor] = paging(DEFAULT_LIMIT, MAX_OFFSET);
+    [
+        Query::Filter {
+            name: "tag",
+            description: "Only articles with this tag",
+        },
+        Query::Filter {
+            name: "author",
+            description: "Only articles by this username",
+        },
+        Query::Filter {
+            name: "favorited",
+            description: "Only articles favorited by this username",
+        },
+        limit,
+        offset,
+        cursor,
+    ]
+};
 
-pub static ROUTES: &[&Route] = &[
-    &REGISTER,
-    &LOGIN,
-    &GET_CURRENT_USER,
-    &UPDATE_USER,
-    &GET_PROFILE,
-    &FOLLOW_USER,
-    &UNFOLLOW_USER,
-    &LIST_ARTICLES,
-    &FEED_ARTICLES,
-    &GET_ARTICLE,
-    &CREATE_ARTICLE,
-    &UPDATE_ARTICLE,
-    &DELETE_ARTICLE,
-    &ADD_COMMENT,
-    &LIST_COMMENTS,
-    &DELETE_COMMENT,
-    &FAVORITE_ARTICLE,
-    &UNFAVORITE_ARTICLE,
-    &LIST_TAGS,
-    &LIST_USERS,
-    &SET_USER_ROLE,
-    &SUSPEND_USER,
-    &REINSTATE_USER,
-    &LIST_AUDIT,
-    &OPENAPI,
-    &API_DOCS,
-    &API_DOCS_ASSET,
-];
+routes! {
+    REGISTER = "register", POST "/api/users", Anonymous, users::register, "Register a new user",
+        Api::created::<UserBody>().request::<NewUserRequest>().errors(&[409]),
+        Deploy::HASHES_PASSWORDS;
+    LOGIN = "login", POST "/api/users/login", Anonymous, users::login, "Log in",
+        Api::ok::<UserBody>().request::<LoginUserRequest>().errors(&[401, 429]),
+        Deploy::HASHES_PASSWORDS;
+    GET_CURRENT_USER = "get_current_user", GET "/api/user", User, users::get_current_user,
+        "Get the current user",
+        Api::ok::<UserBody>(), Deploy::READS;
+    UPDATE_USER = "update_user", PUT "/api/user", User, users::update_user,
+        "Update the current user",
+        Api::ok::<UserBody>().request::<UpdateUserRequest>().errors(&[409]),
+        Deploy::HASHES_PASSWORDS;
+    GET_PROFILE = "get_profile", GET "/api/profiles/{username}", Optional, profiles::get_profile,
+        "Get a profile",
+        Api::ok::<ProfileBody>(), Deploy::READS;
+    FOLLOW_USER = "follow_user", POST "/api/profiles/{username}/follow", User,
+        profiles::follow_user, "Follow a user",
+        Api::ok::<ProfileBody>().errors(&[422]), Deploy::WRITES;
+    UNFOLLOW_USER = "unfollow_user", DELETE "/api/profiles/{username}/follow", User,
+        profiles::unfollow_user, "Unfollow a user",
+        Api::ok::<ProfileBody>(), Deploy::WRITES;
+    LIST_ARTICLES = "list_articles", GET "/api/articles", Optional, articles::list_articles,
+        "List articles, newest first",
+        Api::ok::<ArticlesBody>().query(ARTICLE_LIST), Deploy::READS;
+    FEED_ARTICLES = "feed_articles", GET "/api/articles/feed", User, articles::feed_articles,
+        "Articles by followed users",
+        Api::ok::<ArticlesBody>().query(FEED), Deploy::READS;
+    GET_ARTICLE = "get_article", GET "/api/articles/{slug}", Optional, articles::get_article,
+        "Get an article",
+        Api::ok::<ArticleBody>(), Deploy::READS;
+    CREATE_ARTICLE = "create_article", POST "/api/articles", User, articles::create_article,
+        "Create an article",
+        Api::created::<ArticleBody>().request::<NewArticleRequest>(), Deploy::WRITES;
+    UPDATE_ARTICLE = "update_article", PUT "/api/articles/{slug}", User, articles::update_article,
+        "Update an article",
+        Api::ok::<ArticleBody>().request::<UpdateArticleRequest>().errors(&[403, 409]),
+        Deploy::WRITES;
+    DELETE_ARTICLE = "delete_article", DELETE "/api/articles/{slug}", User,
+        articles::delete_article, "Delete an article",
+        Api::no_content().errors(&[403]), Deploy::WRITES;
+    ADD_COMMENT = "add_comment", POST "/api/articles/{slug}/comments", User,
+        comments::add_comment, "Comment on an article",
+        Api::created::<CommentBody>().request::<NewCommentRequest>(), Deploy::WRITES;
+    LIST_COMMENTS = "list_comments", GET "/api/articles/{slug}/comments", Optional,
+        comments::list_comments, "List an article's comments",
+        Api::ok::<CommentsBody>().query(COMMENTS), Deploy::READS;
+    DELETE_COMMENT = "delete_comment", DELETE "/api/articles/{slug}/comments/{id}", User,
+        comments::delete_comment, "Delete a comment",
+        Api::no_content().errors(&[403]), Deploy::WRITES;
+    FAVORITE_ARTICLE = "favorite_article", POST "/api/articles/{slug}/favorite", User,
+        favorites::favorite_article, "Favorite an article",
+        Api::ok::<ArticleBody>(), Deploy::WRITES;
+    UNFAVORITE_ARTICLE = "unfavorite_article", DELETE "/api/articles/{slug}/favorite", User,
+        favorites::unfavorite_article, "Unfavorite an article",
+        Api::ok::<ArticleBody>(), Deploy::WRITES;
+    LIST_TAGS = "list_tags", GET "/api/tags", Anonymous, tags::list_tags,
+        "List every tag in use",
+        Api::ok::<TagsBody>(), Deploy::READS;
+    LIST_USERS = "list_users", GET "/api/admin/users", Role(Admin), admin::list_users,
+        "List users (admin)",
+        Api::ok::<AdminUsersBody>().query(LIST), Deploy::READS;
+    SET_USER_ROLE = "set_user_role", PUT "/api/admin/users/{username}/role", Role(Admin),
+        admin::set_user_role, "Change a user's role (admin)",
+        Api::ok::<AdminUserBody>().request::<RoleChange>(), Deploy::WRITES;
+    SUSPEND_USER = "suspend_user", POST "/api/admin/users/{username}/suspend", Role(Admin),
+        admin::suspend_user, "Suspend a user (admin)",
+        Api::ok::<AdminUserBody>().errors(&[422]), Deploy::WRITES;
+    REINSTATE_USER = "reinstate_user", POST "/api/admin/users/{username}/reinstate", Role(Admin),
+        admin::reinstate_user, "Reinstate a user (admin)",
+        Api::ok::<AdminUserBody>().errors(&[422]), Deploy::WRITES;
+    LIST_AUDIT = "list_audit", GET "/api/admin/audit", Role(Admin), admin::list_audit,
+        "The audit trail (admin)",
+        Api::ok::<AuditBody>().query(LIST), Deploy::READS;
+    OPENAPI = "openapi", GET "/api/openapi.json", Anonymous, docs::openapi,
+        "This API's OpenAPI 3.1 document",
+        Api::document("application/json"), Deploy::SERVES_DOCS;
+    API_DOCS = "api_docs", GET "/api/docs", Anonymous, docs::api_docs, "Swagger UI",
+        Api::document("text/html"), Deploy::SERVES_DOCS;
+    API_DOCS_ASSET = "api_docs_asset", GET "/api/docs/{file}", Anonymous, docs::api_docs_asset,
+        "Swagger UI's assets",
+        Api::document("text/html"), Deploy::SERVES_DOCS;
+}

@@ -34,6 +34,19 @@ async fn password123_hash() -> String {
     .clone()
 }
 
+/// The path of `path`, relative to the repository root (the tests read
+/// the route table's other mirrors and the documentation from the tree).
+pub fn repo_path(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+/// The text of the file at `path`, relative to the repository root.
+pub fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(repo_path(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 pub struct TestApp {
@@ -231,6 +244,14 @@ impl TestApp {
         let credentials =
             json!({"user": {"email": format!("{name}@example.com"), "password": password}});
         self.post("/api/users/login", credentials, None).await
+    }
+
+    /// Sets the bio of the user `token` signs in, through the API.
+    pub async fn set_bio(&self, token: &str, bio: &str) {
+        let edit = self
+            .put("/api/user", json!({"user": {"bio": bio}}), Some(token))
+            .await;
+        assert_eq!(edit.status, StatusCode::OK, "{:?}", edit.body);
     }
 
     /// Makes a user directly in the table, skipping the password hashing of

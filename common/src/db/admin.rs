@@ -2,10 +2,11 @@
 //! that every moderator and admin action writes in the same transaction.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::users::{User, UserStatus};
-use super::{Db, Tx, from_item, key_of, keys, n, s, to_item};
+use super::{Db, Tx, from_item, get_s, key_of, keys, n, s, to_item};
 use crate::auth::Role;
 use crate::error::ApiError;
 
@@ -63,6 +64,15 @@ impl AuditEntry {
     }
 }
 
+/// The actions of an admin's change to a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminAction {
+    /// The user item.
+    User,
+    /// The audit entry.
+    Audit,
+}
+
 impl Db {
     /// The put that records `entry`, to add to the action's own transaction.
     pub fn audit_action(&self, entry: &AuditEntry) -> Result<TransactWriteItem, ApiError> {
@@ -82,7 +92,7 @@ impl Db {
             .query_newest(Some(keys::GSI1), keys::USERS, before, limit)
             .await?
             .iter()
-            .filter_map(|item| super::get_s(item, "GSI1SK").map(str::to_owned))
+            .filter_map(|item| get_s(item, "GSI1SK").map(str::to_owned))
             .collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let mut users = self.users_by_ids(&ids).await?;
@@ -111,16 +121,12 @@ impl Db {
         role: Role,
         audit: &AuditEntry,
     ) -> Result<(), ApiError> {
-        let items = vec![
-            self.update(key_of(keys::user(&user.id)))
-                .update_expression("SET #role = :role")
-                .condition_expression("attribute_exists(PK)")
-                .expression_attribute_names("#role", "role")
-                .expression_attribute_values(":role", s(role.as_str()))
-                .tx(),
-            self.audit_action(audit)?,
-        ];
-        self.transact(items).await.map_err(Into::into)
+        let update = self
+            .update(key_of(keys::user(&user.id)))
+            .update_expression("SET #role = :role")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":role", s(role.as_str()));
+        self.audited_user_update(update, audit).await
     }
 
     /// Suspends or reinstates a user. Suspending also moves the token
@@ -135,16 +141,29 @@ impl Db {
             UserStatus::Active => "active",
             UserStatus::Suspended => "suspended",
         };
-        let items = vec![
-            self.update(key_of(keys::user(&user.id)))
-                .update_expression("SET #status = :status ADD token_version :one")
-                .condition_expression("attribute_exists(PK)")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", s(value))
-                .expression_attribute_values(":one", n(1))
-                .tx(),
-            self.audit_action(audit)?,
+        let update = self
+            .update(key_of(keys::user(&user.id)))
+            .update_expression("SET #status = :status ADD token_version :one")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(value))
+            .expression_attribute_values(":one", n(1));
+        self.audited_user_update(update, audit).await
+    }
+
+    /// Applies an admin's `update` to a user that still exists, and records
+    /// it, in one transaction.
+    async fn audited_user_update(
+        &self,
+        update: UpdateBuilder,
+        audit: &AuditEntry,
+    ) -> Result<(), ApiError> {
+        let actions = vec![
+            (
+                AdminAction::User,
+                update.condition_expression("attribute_exists(PK)").tx(),
+            ),
+            (AdminAction::Audit, self.audit_action(audit)?),
         ];
-        self.transact(items).await.map_err(Into::into)
+        self.transact(actions).await.map_err(Into::into)
     }
 }

@@ -8,7 +8,7 @@
 //! `update_user`) is never the one that reads (`get_profile`). What a
 //! signed-in user changes about themselves they still see at once, because
 //! their own profile is taken from the user that authentication has just
-//! read (see `views::profiles` and the profiles handler). A write also drops
+//! read (see `decorate::profiles` and the profiles handler). A write also drops
 //! the entries it affects in its own process, which is what keeps the local
 //! server (every route in one process) exact; a read that started before
 //! such a write may still put the old value back, for at most one TTL.
@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
-use super::users::{Profile, User};
+use super::profiles::Profile;
+use super::users::User;
 use super::{Db, keys};
 use crate::error::ApiError;
 use crate::meter;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::articles::Article;
+use super::paging::first_items;
 use super::{Db, Tx, from_item, get_u64, key_of, keys, n, s, sdk_error, to_item};
 use crate::error::ApiError;
 
@@ -17,6 +18,17 @@ pub struct Comment {
     pub author_id: String,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The actions of a comment's transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommentAction {
+    /// The check that the article still exists.
+    Article,
+    /// The comment item.
+    Comment,
+    /// A moderator's audit entry.
+    Audit,
 }
 
 impl Db {
@@ -57,17 +69,23 @@ impl Db {
         };
         let mut item = to_item(&comment)?;
         item.extend(key_of(keys::comment(&article.id, id)));
-        let items = vec![
-            self.check(key_of(keys::article(&article.id)))
-                .condition_expression("attribute_exists(PK)")
-                .tx(),
-            self.put(item)
-                .condition_expression("attribute_not_exists(PK)")
-                .tx(),
+        let actions = vec![
+            (
+                CommentAction::Article,
+                self.check(key_of(keys::article(&article.id)))
+                    .condition_expression("attribute_exists(PK)")
+                    .tx(),
+            ),
+            (
+                CommentAction::Comment,
+                self.put(item)
+                    .condition_expression("attribute_not_exists(PK)")
+                    .tx(),
+            ),
         ];
-        match self.transact(items).await {
+        match self.transact(actions).await {
             Ok(()) => Ok(comment),
-            Err(err) if err.failed_at(0) => Err(ApiError::NotFound("article")),
+            Err(err) if err.failed(CommentAction::Article) => Err(ApiError::NotFound("article")),
             Err(err) => Err(err.into()),
         }
     }
@@ -84,32 +102,20 @@ impl Db {
         };
         let (pk, first) = keys::comment(article_id, first_id);
         let (_, last) = keys::comment(article_id, u64::MAX);
-        let mut comments = vec![];
-        let mut start = None;
-        while comments.len() < limit {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND SK BETWEEN :first AND :last")
-                .expression_attribute_values(":pk", s(&pk))
-                .expression_attribute_values(":first", s(&first))
-                .expression_attribute_values(":last", s(&last))
-                .limit((limit - comments.len()) as i32)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in out.items.unwrap_or_default() {
-                comments.push(from_item::<Comment>(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(comments)
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK BETWEEN :first AND :last")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":first", s(&first))
+            .expression_attribute_values(":last", s(&last))
+            .consistent_read(true);
+        first_items(query, limit)
+            .await?
+            .into_iter()
+            .map(from_item::<Comment>)
+            .collect()
     }
 
     pub async fn comment(&self, article_id: &str, id: u64) -> Result<Option<Comment>, ApiError> {
@@ -127,17 +133,18 @@ impl Db {
         id: u64,
         audit: Option<&super::admin::AuditEntry>,
     ) -> Result<bool, ApiError> {
-        let mut items = vec![
+        let mut actions = vec![(
+            CommentAction::Comment,
             self.delete(key_of(keys::comment(article_id, id)))
                 .condition_expression("attribute_exists(PK)")
                 .tx(),
-        ];
+        )];
         if let Some(audit) = audit {
-            items.push(self.audit_action(audit)?);
+            actions.push((CommentAction::Audit, self.audit_action(audit)?));
         }
-        match self.transact(items).await {
+        match self.transact(actions).await {
             Ok(()) => Ok(true),
-            Err(err) if err.failed_at(0) => Ok(false),
+            Err(err) if err.failed(CommentAction::Comment) => Ok(false),
             Err(err) => Err(err.into()),
         }
     }

@@ -4,6 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::transaction::named;
 use super::{Db, Tx, key_of, keys, n};
 use crate::config::LoginLimits;
 use crate::error::ApiError;
@@ -46,6 +47,17 @@ fn counter_key(subject: &Subject, window: u64) -> super::Item {
     key_of(keys::login_attempts(&format!("{}#{window}", subject.key)))
 }
 
+/// The actions of the login counters' transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counter {
+    /// Every subject's counter when reserving: any at its limit refuses.
+    Limited,
+    /// The account's counter when releasing.
+    Account,
+    /// The client's counter when releasing.
+    Client,
+}
+
 impl Db {
     /// Counts a login attempt against every subject before the password is
     /// checked, refusing with 429 (and when to retry) once any is at its
@@ -57,21 +69,21 @@ impl Db {
         limits: &LoginLimits,
     ) -> Result<(), ApiError> {
         let (index, ends) = window(limits);
-        let items = subjects
-            .iter()
-            .map(|subject| {
-                self.update(counter_key(subject, index))
-                    .update_expression("ADD n :one SET expires_at = :ends")
-                    .condition_expression("attribute_not_exists(n) OR n < :limit")
-                    .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":ends", n(ends))
-                    .expression_attribute_values(":limit", n(subject.limit))
-                    .tx()
-            })
-            .collect();
-        match self.transact(items).await {
+        let actions = subjects.iter().map(|subject| {
+            self.update(counter_key(subject, index))
+                .update_expression("ADD n :one SET expires_at = :ends")
+                .condition_expression("attribute_not_exists(n) OR n < :limit")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":ends", n(ends))
+                .expression_attribute_values(":limit", n(subject.limit))
+                .tx()
+        });
+        match self
+            .transact(named(Counter::Limited, actions).collect())
+            .await
+        {
             Ok(()) => Ok(()),
-            Err(err) if (0..subjects.len()).any(|i| err.failed_at(i)) => {
+            Err(err) if err.failed(Counter::Limited) => {
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .expect("clock after 1970")
@@ -93,18 +105,24 @@ impl Db {
         limits: &LoginLimits,
     ) -> Result<(), ApiError> {
         let (index, _) = window(limits);
-        let items = vec![
-            self.delete(counter_key(account, index)).tx(),
-            self.update(counter_key(client, index))
-                .update_expression("ADD n :minus_one")
-                .condition_expression("n > :zero")
-                .expression_attribute_values(":minus_one", n(-1))
-                .expression_attribute_values(":zero", n(0))
-                .tx(),
+        let actions = vec![
+            (
+                Counter::Account,
+                self.delete(counter_key(account, index)).tx(),
+            ),
+            (
+                Counter::Client,
+                self.update(counter_key(client, index))
+                    .update_expression("ADD n :minus_one")
+                    .condition_expression("n > :zero")
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(":zero", n(0))
+                    .tx(),
+            ),
         ];
-        match self.transact(items).await {
+        match self.transact(actions).await {
             // The window turned over in between: nothing left to release.
-            Err(err) if err.failed_at(1) => Ok(()),
+            Err(err) if err.failed(Counter::Client) => Ok(()),
             other => other.map_err(Into::into),
         }
     }

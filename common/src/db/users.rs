@@ -3,6 +3,8 @@
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
+// Profiles were defined here first; callers still name them by this path.
+pub use super::profiles::Profile;
 use super::{Db, Item, Tx, TxError, from_item, get_s, key_of, keys, s, to_item};
 use crate::auth::Role;
 use crate::error::ApiError;
@@ -53,27 +55,6 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// What anyone may see of a user: all a profile or an author shows, and
-/// all the read cache keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    pub id: String,
-    pub username: String,
-    pub bio: Option<String>,
-    pub image: Option<String>,
-}
-
-impl From<&User> for Profile {
-    fn from(user: &User) -> Self {
-        Self {
-            id: user.id.clone(),
-            username: user.username.clone(),
-            bio: user.bio.clone(),
-            image: user.image.clone(),
-        }
-    }
-}
-
 /// A profile edit. `None` leaves a field alone; for `bio` and `image`,
 /// `Some(None)` clears it.
 #[derive(Default)]
@@ -107,6 +88,19 @@ impl User {
         item.insert("GSI1SK".into(), s(&self.id));
         Ok(item)
     }
+}
+
+/// The actions of a user's transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UserAction {
+    /// The user item.
+    User,
+    /// The guard of the new username or email (`attribute_not_exists`).
+    UsernameGuard,
+    EmailGuard,
+    /// The guard of the username or email being given up.
+    OldUsernameGuard,
+    OldEmailGuard,
 }
 
 impl Db {
@@ -164,16 +158,25 @@ impl Db {
     /// Stores a new user. Username and email uniqueness is enforced by
     /// DynamoDB itself: the user and both guard items commit together or not at all.
     pub async fn create_user(&self, user: &User) -> Result<(), ApiError> {
-        let items = vec![
-            self.put(user.item()?)
-                .condition_expression("attribute_not_exists(PK)")
-                .tx(),
-            self.guard_put(keys::username(&user.username), &user.id),
-            self.guard_put(keys::email(&user.email), &user.id),
+        let actions = vec![
+            (
+                UserAction::User,
+                self.put(user.item()?)
+                    .condition_expression("attribute_not_exists(PK)")
+                    .tx(),
+            ),
+            (
+                UserAction::UsernameGuard,
+                self.guard_put(keys::username(&user.username), &user.id),
+            ),
+            (
+                UserAction::EmailGuard,
+                self.guard_put(keys::email(&user.email), &user.id),
+            ),
         ];
-        match self.transact(items).await {
+        match self.transact(actions).await {
             Ok(()) => Ok(()),
-            Err(err) => Err(taken(&err, Some(1), Some(2)).unwrap_or_else(|| err.into())),
+            Err(err) => Err(taken(&err).unwrap_or_else(|| err.into())),
         }
     }
 
@@ -225,30 +228,37 @@ impl Db {
                 "attribute_exists(PK) AND username = :old_username AND email = :old_email",
             )
             .tx();
-        let mut items = vec![update];
-        let mut username_at = None;
-        let mut email_at = None;
-        if let Some(new) = &changes.username
-            && keys::username(new) != keys::username(&current.username)
-        {
-            items.push(self.guard_delete(keys::username(&current.username), &current.id));
-            username_at = Some(items.len());
-            items.push(self.guard_put(keys::username(new), &current.id));
+        let mut actions = vec![(UserAction::User, update)];
+        // A changed username or email moves its guard: the old one goes, the new one comes.
+        let moves = [
+            (
+                keys::username(&current.username),
+                changes.username.as_deref().map(keys::username),
+                UserAction::OldUsernameGuard,
+                UserAction::UsernameGuard,
+            ),
+            (
+                keys::email(&current.email),
+                changes.email.as_deref().map(keys::email),
+                UserAction::OldEmailGuard,
+                UserAction::EmailGuard,
+            ),
+        ];
+        for (old, new, old_action, new_action) in moves {
+            if let Some(new) = new
+                && new != old
+            {
+                actions.push((old_action, self.guard_delete(old, &current.id)));
+                actions.push((new_action, self.guard_put(new, &current.id)));
+            }
         }
-        if let Some(new) = &changes.email
-            && keys::email(new) != keys::email(&current.email)
-        {
-            items.push(self.guard_delete(keys::email(&current.email), &current.id));
-            email_at = Some(items.len());
-            items.push(self.guard_put(keys::email(new), &current.id));
-        }
-        match self.transact(items).await {
+        match self.transact(actions).await {
             Ok(()) => {
                 self.user_changed(current);
                 Ok(())
             }
-            Err(err) => Err(taken(&err, username_at, email_at).unwrap_or_else(|| {
-                if err.failed_at(0) {
+            Err(err) => Err(taken(&err).unwrap_or_else(|| {
+                if err.failed(UserAction::User) {
                     // Another edit of this user won the race.
                     ApiError::Stale("user")
                 } else {
@@ -260,12 +270,12 @@ impl Db {
 }
 
 /// Turns failed guard conditions into a 409 naming the fields.
-fn taken(err: &TxError, username_at: Option<usize>, email_at: Option<usize>) -> Option<ApiError> {
+fn taken(err: &TxError<UserAction>) -> Option<ApiError> {
     let mut fields = vec![];
-    if username_at.is_some_and(|i| err.failed_at(i)) {
+    if err.failed(UserAction::UsernameGuard) {
         fields.push("username");
     }
-    if email_at.is_some_and(|i| err.failed_at(i)) {
+    if err.failed(UserAction::EmailGuard) {
         fields.push("email");
     }
     (!fields.is_empty()).then_some(ApiError::Conflict(fields))

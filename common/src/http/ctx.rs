@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::RequestExt;
 use serde::de::DeserializeOwned;
 
-use super::Request;
+use super::{Query, Request, Route};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::users::User;
@@ -24,6 +24,8 @@ pub const MAX_OFFSET: usize = 10_000;
 pub const MAX_FEED_OFFSET: usize = 500;
 
 pub struct Ctx {
+    /// The route being served: its declaration says, e.g., how it pages.
+    pub route: &'static Route,
     pub state: Arc<AppState>,
     pub req: Request,
     /// The caller, when the route's access rule found one.
@@ -104,17 +106,24 @@ impl Ctx {
             .map_or_else(|| "unknown".to_owned(), |addr| addr.0.to_string())
     }
 
-    /// `limit` (default 20), `offset` and `cursor`.
+    /// `limit`, `offset` and `cursor`, checked against the bounds the
+    /// route declares (its `Api::query`), so the document and the handler
+    /// cannot disagree.
     pub fn list_params(&self) -> Result<ListParams, ApiError> {
-        self.list_params_with(DEFAULT_LIMIT, MAX_OFFSET)
-    }
-
-    /// The same with another default page size and largest offset.
-    pub fn list_params_with(
-        &self,
-        default_limit: usize,
-        max_offset: usize,
-    ) -> Result<ListParams, ApiError> {
+        let (mut default_limit, mut max_offset) = (None, None);
+        for query in self.route.api.query {
+            match *query {
+                Query::Limit { default } => default_limit = Some(default),
+                Query::Offset { max } => max_offset = Some(max),
+                Query::Cursor | Query::Filter { .. } => {}
+            }
+        }
+        let (Some(default_limit), Some(max_offset)) = (default_limit, max_offset) else {
+            return Err(ApiError::Internal(format!(
+                "route {} reads paging parameters it does not declare",
+                self.route.name
+            )));
+        };
         let number =
             |name: &'static str, default: usize, min: usize, max: usize| match self.query(name) {
                 None => Ok(default),

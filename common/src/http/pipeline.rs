@@ -265,7 +265,13 @@ async fn run(
     let user_id = auth.as_ref().map(|a| a.user.id.clone());
     // A panic is a bug, but the client still gets the API's 500, not a
     // dropped connection (locally) or a 502 (from API Gateway).
-    let handled = AssertUnwindSafe((route.handler)(Ctx { state, req, auth })).catch_unwind();
+    let handled = AssertUnwindSafe((route.handler)(Ctx {
+        route,
+        state,
+        req,
+        auth,
+    }))
+    .catch_unwind();
     let handled = match tokio::time::timeout_at(deadline, handled).await {
         Ok(Ok(result)) => result,
         Ok(Err(_panic)) => Err(ApiError::internal("handler panicked")),
@@ -358,7 +364,10 @@ mod tests {
         response::json(StatusCode::OK, &serde_json::json!({}))
     }
 
-    crate::route!(LOGGING = "logging", GET "/logging", Access::Anonymous, logs_twice, "Logs");
+    crate::routes! {
+        LOGGING = "logging", GET "/logging", Access::Anonymous, logs_twice, "Logs",
+            crate::http::Api::no_content(), crate::http::Deploy::READS;
+    }
 
     /// A `MakeWriter` into a shared buffer.
     #[derive(Clone, Default)]
@@ -398,7 +407,7 @@ mod tests {
             tracing::subscriber::set_default(crate::telemetry::json_logs(move || writer.clone()));
         let mut ids = Vec::new();
         for _ in 0..2 {
-            let response = handle(&LOGGING, state(), super::super::Request::default()).await;
+            let response = handle(ROUTES[0], state(), super::super::Request::default()).await;
             let id = response.headers()[REQUEST_ID_HEADER]
                 .to_str()
                 .unwrap()

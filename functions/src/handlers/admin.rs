@@ -1,11 +1,11 @@
 //! Administration: users, roles, suspensions and the audit trail.
 //! Every route here requires the admin role (see `routes.rs`).
 
+use conduit_common::api_types::{AdminUserBody, AdminUsersBody, AuditBody, RoleChange};
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::users::{User, UserStatus};
 use conduit_common::http::{ApiResult, Ctx, json, next_cursor};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::{AdminUserBody, AdminUsersBody, AuditBody, RoleChange};
 use conduit_common::{ApiError, views};
 
 /// The user named by the `username` path parameter; admins may not act on
@@ -48,7 +48,7 @@ pub async fn list_users(ctx: Ctx) -> ApiResult {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn set_role(ctx: Ctx) -> ApiResult {
+pub async fn set_user_role(ctx: Ctx) -> ApiResult {
     let change = ctx.json::<RoleChange>()?;
     let mut user = target_user(&ctx).await?;
     let me = &ctx.user()?.user;

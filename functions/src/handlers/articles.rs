@@ -1,17 +1,17 @@
 //! Articles: lists, the feed, and single-article reads and writes.
 
+use conduit_common::api_types::{
+    ArticleBody, ArticlesBody, NewArticleRequest, UpdateArticleRequest,
+};
 use conduit_common::auth::Role;
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::articles::{Article, ArticlePage, Page, slugify};
 use conduit_common::db::users::User;
-use conduit_common::http::{
-    ApiResult, Ctx, DEFAULT_LIMIT, MAX_FEED_OFFSET, MAX_OFFSET, created, json, next_cursor,
-    no_content,
-};
+use conduit_common::decorate::{self, Known};
+use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::{ArticleBody, ArticlesBody, NewArticleRequest, UpdateArticleRequest};
 use conduit_common::validate::{normalize_tags, validated};
-use conduit_common::views::{self, Body, Known};
+use conduit_common::views::Body;
 use conduit_common::{ApiError, time};
 
 /// Who may delete a `resource` (`"article"` or `"comment"`) owned by
@@ -42,9 +42,10 @@ pub(crate) async fn article_from_path(ctx: &Ctx) -> Result<Article, ApiError> {
         .ok_or(ApiError::NotFound("article"))
 }
 
-/// The page asked for by `limit`, `offset` (up to `max_offset`) and `cursor`.
-fn page(ctx: &Ctx, max_offset: usize) -> Result<Page, ApiError> {
-    let params = ctx.list_params_with(DEFAULT_LIMIT, max_offset)?;
+/// The page asked for by `limit`, `offset` and `cursor`, within the
+/// route's declared bounds.
+fn page(ctx: &Ctx) -> Result<Page, ApiError> {
+    let params = ctx.list_params()?;
     Ok(Page {
         limit: params.limit,
         offset: params.offset,
@@ -60,7 +61,7 @@ async fn respond_with_list(
 ) -> ApiResult {
     let next_cursor = next_cursor(&found.articles, page.limit, |a| a.id.clone());
     let articles =
-        views::articles(ctx.db(), found.articles, ctx.viewer(), Body::Omit, known).await?;
+        decorate::articles(ctx.db(), found.articles, ctx.viewer(), Body::Omit, known).await?;
     json(
         StatusCode::OK,
         &ArticlesBody {
@@ -73,7 +74,7 @@ async fn respond_with_list(
 
 #[tracing::instrument(skip_all)]
 pub async fn list_articles(ctx: Ctx) -> ApiResult {
-    let page = page(&ctx, MAX_OFFSET)?;
+    let page = page(&ctx)?;
     let filters = [
         ctx.query("tag"),
         ctx.query("author"),
@@ -106,9 +107,9 @@ pub async fn list_articles(ctx: Ctx) -> ApiResult {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn feed(ctx: Ctx) -> ApiResult {
+pub async fn feed_articles(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
-    let page = page(&ctx, MAX_FEED_OFFSET)?;
+    let page = page(&ctx)?;
     let followed = ctx.db().followed_ids(&me.id).await?;
     let followed: Vec<&str> = followed.iter().map(String::as_str).collect();
     let authors = ctx.db().users_by_ids(&followed).await?;
@@ -124,7 +125,7 @@ pub async fn feed(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn get_article(ctx: Ctx) -> ApiResult {
     let article = article_from_path(&ctx).await?;
-    let article = views::article(ctx.db(), article, ctx.viewer(), Known::default()).await?;
+    let article = decorate::article(ctx.db(), article, ctx.viewer(), Known::default()).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 
@@ -152,7 +153,7 @@ pub async fn create_article(ctx: Ctx) -> ApiResult {
         favorited: Some(false),
         ..Known::default()
     };
-    let article = views::article(ctx.db(), article, Some(me), known).await?;
+    let article = decorate::article(ctx.db(), article, Some(me), known).await?;
     created(&ArticleBody { article })
 }
 
@@ -188,7 +189,7 @@ pub async fn update_article(ctx: Ctx) -> ApiResult {
         );
     }
     ctx.db().update_article(&current, &updated).await?;
-    let article = views::article(ctx.db(), updated, Some(me), Known::default()).await?;
+    let article = decorate::article(ctx.db(), updated, Some(me), Known::default()).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 

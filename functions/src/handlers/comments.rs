@@ -1,12 +1,10 @@
 //! Comments.
 
-use conduit_common::db::comments::MAX_COMMENTS_PAGE;
-use conduit_common::http::MAX_OFFSET;
+use conduit_common::api_types::{CommentBody, CommentsBody, NewCommentRequest};
 use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::{CommentBody, CommentsBody, NewCommentRequest};
 use conduit_common::validate::validated;
-use conduit_common::{ApiError, time, views};
+use conduit_common::{ApiError, decorate, time};
 
 use super::articles::{article_from_path, authorize_delete};
 
@@ -19,7 +17,7 @@ pub async fn add_comment(ctx: Ctx) -> ApiResult {
         .db()
         .add_comment(&article, new.body, &me.id, time::now().1)
         .await?;
-    let comment = views::comments(ctx.db(), vec![comment], Some(me))
+    let comment = decorate::comments(ctx.db(), vec![comment], Some(me))
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("comment author vanished"))?;
@@ -30,7 +28,7 @@ pub async fn add_comment(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn list_comments(ctx: Ctx) -> ApiResult {
     let article = article_from_path(&ctx).await?;
-    let params = ctx.list_params_with(MAX_COMMENTS_PAGE, MAX_OFFSET)?;
+    let params = ctx.list_params()?;
     let limit = params.limit;
     let after = match params.cursor {
         Some(cursor) => Some(
@@ -42,7 +40,7 @@ pub async fn list_comments(ctx: Ctx) -> ApiResult {
     };
     let comments = ctx.db().comments(&article.id, after, limit).await?;
     let next_cursor = next_cursor(&comments, limit, |c| c.id.to_string());
-    let comments = views::comments(ctx.db(), comments, ctx.viewer()).await?;
+    let comments = decorate::comments(ctx.db(), comments, ctx.viewer()).await?;
     json(
         StatusCode::OK,
         &CommentsBody {

@@ -22,13 +22,13 @@ pub async fn openapi(_ctx: Ctx) -> ApiResult {
 
 /// Swagger UI's page at `/api/docs`.
 #[tracing::instrument(skip_all)]
-pub async fn swagger_index(_ctx: Ctx) -> ApiResult {
+pub async fn api_docs(_ctx: Ctx) -> ApiResult {
     swagger_file("index.html")
 }
 
 /// Swagger UI's assets, under `/api/docs/`.
 #[tracing::instrument(skip_all)]
-pub async fn swagger_ui(ctx: Ctx) -> ApiResult {
+pub async fn api_docs_asset(ctx: Ctx) -> ApiResult {
     swagger_file(&ctx.path("file")?)
 }
 

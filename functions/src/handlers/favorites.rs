@@ -1,10 +1,10 @@
 //! Favorites.
 
 use conduit_common::ApiError;
+use conduit_common::api_types::ArticleBody;
+use conduit_common::decorate::{self, Known};
 use conduit_common::http::{ApiResult, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::ArticleBody;
-use conduit_common::views::{self, Known};
 
 use super::articles::article_from_path;
 
@@ -21,12 +21,12 @@ async fn current_article(ctx: &Ctx, id: &str, favorited: bool) -> ApiResult {
         favorited: Some(favorited),
         ..Known::default()
     };
-    let article = views::article(ctx.db(), article, ctx.viewer(), known).await?;
+    let article = decorate::article(ctx.db(), article, ctx.viewer(), known).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn favorite(ctx: Ctx) -> ApiResult {
+pub async fn favorite_article(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let article = article_from_path(&ctx).await?;
     if !ctx.db().favorite(&article, &me.id).await? {
@@ -36,7 +36,7 @@ pub async fn favorite(ctx: Ctx) -> ApiResult {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn unfavorite(ctx: Ctx) -> ApiResult {
+pub async fn unfavorite_article(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let article = article_from_path(&ctx).await?;
     ctx.db().unfavorite(&article, &me.id).await?;

@@ -1,10 +1,10 @@
 //! Profiles and follows.
 
+use conduit_common::api_types::ProfileBody;
 use conduit_common::db::keys;
 use conduit_common::db::users::{Profile, User};
 use conduit_common::http::{ApiResult, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::ProfileBody;
 use conduit_common::{ApiError, views};
 
 /// The user a follow or unfollow is about, read afresh (never from the
@@ -49,7 +49,7 @@ pub async fn get_profile(ctx: Ctx) -> ApiResult {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn follow(ctx: Ctx) -> ApiResult {
+pub async fn follow_user(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let user = profile_user(&ctx).await?;
     if user.id == me.id {
@@ -60,7 +60,7 @@ pub async fn follow(ctx: Ctx) -> ApiResult {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn unfollow(ctx: Ctx) -> ApiResult {
+pub async fn unfollow_user(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let user = profile_user(&ctx).await?;
     ctx.db().unfollow(&me.id, &user.id).await?;

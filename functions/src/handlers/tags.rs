@@ -1,8 +1,8 @@
 //! Tags.
 
+use conduit_common::api_types::TagsBody;
 use conduit_common::http::{ApiResult, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::TagsBody;
 
 /// Every tag in use, most used first.
 #[tracing::instrument(skip_all)]

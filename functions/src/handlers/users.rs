@@ -1,11 +1,11 @@
 //! Registration, login and the current user.
 
+use conduit_common::api_types::{LoginUserRequest, NewUserRequest, UpdateUserRequest, UserBody};
 use conduit_common::auth::password;
 use conduit_common::db::throttle::Subject;
 use conduit_common::db::users::{User, UserChanges, UserStatus};
 use conduit_common::http::{ApiResult, CarriesToken, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_common::model::{LoginUserRequest, NewUserRequest, UpdateUserRequest, UserBody};
 use conduit_common::validate::{normalize_email, validated};
 use conduit_common::{ApiError, time, views};
 
@@ -77,7 +77,7 @@ pub async fn login(ctx: Ctx) -> ApiResult {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn current_user(ctx: Ctx) -> ApiResult {
+pub async fn get_current_user(ctx: Ctx) -> ApiResult {
     let auth = ctx.user()?;
     with_token(StatusCode::OK, &auth.user, auth.token.clone())
 }

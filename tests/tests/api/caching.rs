@@ -98,14 +98,7 @@ async fn hot_public_reads_come_from_memory_until_this_process_changes_them() {
     assert!(signed_in.cost().db_calls > 0);
 
     // An edit is seen at once by the process that made it.
-    let edit = app
-        .put(
-            "/api/user",
-            json!({"user": {"bio": "new bio"}}),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(edit.status, 200);
+    app.set_bio(&token, "new bio").await;
     let fresh = app.get("/api/profiles/jake", None).await;
     assert_eq!(fresh.body["profile"]["bio"], "new bio");
 
@@ -195,14 +188,7 @@ async fn across_processes_others_may_see_a_cached_profile_but_you_see_your_edit(
     let before = reader.get("/api/profiles/jake", None).await;
     assert_eq!(before.body["profile"]["bio"], serde_json::Value::Null);
 
-    let edit = writer
-        .put(
-            "/api/user",
-            json!({"user": {"bio": "new bio"}}),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(edit.status, 200);
+    writer.set_bio(&token, "new bio").await;
 
     // Someone else, within the TTL, may still get the cached profile...
     let anonymous = reader.get("/api/profiles/jake", None).await;

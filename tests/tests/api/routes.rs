@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use conduit_tests::{repo_file, repo_path};
+
 fn routes() -> BTreeSet<(String, String)> {
     functions::ROUTES
         .iter()
@@ -10,15 +12,9 @@ fn routes() -> BTreeSet<(String, String)> {
         .collect()
 }
 
-fn repo_file(path: &str) -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 #[test]
 fn every_route_has_a_binary_serving_exactly_it() {
-    let bin_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/src/bin");
-    let mut bins: Vec<String> = std::fs::read_dir(bin_dir)
+    let mut bins: Vec<String> = std::fs::read_dir(repo_path("functions/src/bin"))
         .unwrap()
         .map(|e| {
             e.unwrap()

@@ -4,17 +4,13 @@
 //! the reasoning behind it) changes too.
 
 use conduit_common::lambda_http::http::Method;
-use conduit_tests::{TestApp, spawn_app_with};
+use conduit_tests::{TestApp, repo_file, spawn_app_with};
 use serde_json::{Value, json};
 
 /// The documented "anonymous / signed in" calls of `pattern` (its first
 /// column in the access-pattern table, e.g. "`GET /api/tags`").
 fn documented(pattern: &str) -> (u32, u32) {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../docs/data-model.md"
-    ))
-    .expect("docs/data-model.md");
+    let doc = repo_file("docs/data-model.md");
     let row = doc
         .lines()
         .find(|line| line.starts_with(&format!("| `{pattern}` |")))

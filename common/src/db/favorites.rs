@@ -1,0 +1,138 @@
+//! Favorites: `ARTICLE#<article>` / `FAV#<user>` items (listed by user in
+//! `GSI2`), and the two counters that move with each: the article's
+//! `favorites_count` and the user's.
+
+use std::collections::HashSet;
+
+use futures::{StreamExt, TryStreamExt, stream};
+
+use super::articles::Article;
+use super::lists::FEED_CONCURRENCY;
+use super::{Db, Tx, is_condition_failure, key_of, keys, n, s, sdk_error};
+use crate::error::ApiError;
+
+/// The actions of a favorite or an unfavorite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Favorite {
+    /// The favorite item itself.
+    Item,
+    /// The article's `favorites_count`; its condition is that the article exists.
+    ArticleCount,
+    /// The user's `favorites_count`.
+    UserCount,
+}
+
+impl Db {
+    /// Favorites an article: the favorite and both counters move together.
+    /// Favoriting twice changes nothing. Returns false if the article is gone.
+    pub async fn favorite(&self, article: &Article, user_id: &str) -> Result<bool, ApiError> {
+        let mut favorite = key_of(keys::favorite(&article.id, user_id));
+        favorite.insert("GSI2PK".into(), s(keys::favorited_by(user_id)));
+        favorite.insert("GSI2SK".into(), s(&article.id));
+        let actions = vec![
+            (
+                Favorite::Item,
+                self.put(favorite)
+                    .condition_expression("attribute_not_exists(PK)")
+                    .tx(),
+            ),
+            (
+                Favorite::ArticleCount,
+                self.update(key_of(keys::article(&article.id)))
+                    .update_expression("ADD favorites_count :one")
+                    .condition_expression("attribute_exists(PK)")
+                    .expression_attribute_values(":one", n(1))
+                    .tx(),
+            ),
+            (
+                Favorite::UserCount,
+                self.update(key_of(keys::user(user_id)))
+                    .update_expression("ADD favorites_count :one")
+                    .expression_attribute_values(":one", n(1))
+                    .tx(),
+            ),
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(true),
+            Err(err) if err.failed(Favorite::ArticleCount) => Ok(false),
+            Err(err) if err.failed(Favorite::Item) => Ok(true),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Removes a favorite; removing one that is not there changes nothing.
+    pub async fn unfavorite(&self, article: &Article, user_id: &str) -> Result<(), ApiError> {
+        let actions = vec![
+            (
+                Favorite::Item,
+                self.delete(key_of(keys::favorite(&article.id, user_id)))
+                    .condition_expression("attribute_exists(PK)")
+                    .tx(),
+            ),
+            (
+                Favorite::ArticleCount,
+                self.update(key_of(keys::article(&article.id)))
+                    .update_expression("ADD favorites_count :minus_one")
+                    .condition_expression("attribute_exists(PK)")
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .tx(),
+            ),
+            (
+                Favorite::UserCount,
+                self.update(key_of(keys::user(user_id)))
+                    .update_expression("ADD favorites_count :minus_one")
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .tx(),
+            ),
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.failed(Favorite::Item) => Ok(()),
+            Err(err) if err.failed(Favorite::ArticleCount) => Err(ApiError::NotFound("article")),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Which of `article_ids` `user_id` has favorited, in one batch read.
+    pub async fn favorited_among(
+        &self,
+        user_id: &str,
+        article_ids: &[&str],
+    ) -> Result<HashSet<String>, ApiError> {
+        let keys = article_ids
+            .iter()
+            .map(|id| key_of(keys::favorite(id, user_id)))
+            .collect();
+        let (article_prefix, _) = keys::article("");
+        self.which_exist(keys, "PK", &article_prefix).await
+    }
+
+    /// After the favorites of a deleted article are gone: takes each one off
+    /// its user's `favorites_count`.
+    pub(super) async fn uncount_favorites(&self, favoriters: Vec<String>) -> Result<(), ApiError> {
+        stream::iter(favoriters)
+            .map(|user_id| async move {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_of(keys::user(&user_id))))
+                    .update_expression("ADD favorites_count :minus_one")
+                    .condition_expression("attribute_exists(PK)")
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .or_else(|err| {
+                        // A deleted favoriter has no counter left to fix.
+                        if is_condition_failure(&err) {
+                            Ok(())
+                        } else {
+                            Err(sdk_error(err))
+                        }
+                    })
+            })
+            .buffer_unordered(FEED_CONCURRENCY)
+            .try_collect::<()>()
+            .await
+    }
+}

@@ -1,0 +1,141 @@
+//! Article lists: the global list (by month, newest first), by tag, by
+//! author, by favoriter, and the feed; each a [`Page`] of its list with the
+//! list's true total, read from a counter rather than counted.
+
+use futures::{StreamExt, TryStreamExt, stream};
+
+use super::articles::{Article, bucket_of};
+use super::paging::Page;
+use super::users::User;
+use super::{Db, Item, from_item, get_s, get_u64, key_of, keys};
+use crate::error::ApiError;
+
+/// Parallel queries when reading the feed, so that it neither crawls nor
+/// bursts past a partition's throughput.
+pub(super) const FEED_CONCURRENCY: usize = 16;
+
+/// A slice of a list plus the size of the whole list.
+#[derive(Debug)]
+pub struct ArticlePage {
+    pub articles: Vec<Article>,
+    pub total: u64,
+}
+
+impl Db {
+    /// The global list, newest first: months are read newest first, and whole
+    /// months before the offset are skipped by their counters without reading them.
+    pub async fn recent_articles(&self, page: &Page) -> Result<ArticlePage, ApiError> {
+        let buckets = self.counters(keys::BUCKETS, true).await?;
+        let total = buckets.iter().map(|(_, count)| count).sum();
+        let cursor_bucket = page.before.as_deref().map(bucket_of).transpose()?;
+        let mut skip = page.offset;
+        let mut articles = vec![];
+        for (bucket, count) in buckets {
+            if articles.len() >= page.limit {
+                break;
+            }
+            let before = match &cursor_bucket {
+                Some(cursor) if bucket > *cursor => continue,
+                Some(cursor) if bucket == *cursor => page.before.as_deref(),
+                _ => None,
+            };
+            if before.is_none() && skip >= count as usize {
+                skip -= count as usize;
+                continue;
+            }
+            let wanted = skip + page.limit - articles.len();
+            let items = self
+                .query_newest(
+                    Some(keys::GSI1),
+                    &keys::bucket_partition(&bucket),
+                    before,
+                    wanted,
+                )
+                .await?;
+            let found = items.len();
+            articles.extend(items.into_iter().skip(skip).map(from_item::<Article>));
+            skip = skip.saturating_sub(found);
+        }
+        let articles = articles
+            .into_iter()
+            .take(page.limit)
+            .collect::<Result<_, _>>()?;
+        Ok(ArticlePage { articles, total })
+    }
+
+    pub async fn articles_by_author(
+        &self,
+        author: &User,
+        page: &Page,
+    ) -> Result<ArticlePage, ApiError> {
+        let articles = self
+            .query_page(Some(keys::GSI2), &keys::authored_by(&author.id), page)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(ArticlePage {
+            articles,
+            total: author.articles_count,
+        })
+    }
+
+    pub async fn articles_by_tag(&self, tag: &str, page: &Page) -> Result<ArticlePage, ApiError> {
+        let ids: Vec<String> = self
+            .query_page(None, &keys::tag_partition(tag), page)
+            .await?
+            .iter()
+            .filter_map(|item| get_s(item, "SK").map(str::to_owned))
+            .collect();
+        let total = match self.get(key_of(keys::tag_counter(tag))).await? {
+            Some(counter) => get_u64(&counter, "n"),
+            None => 0,
+        };
+        Ok(ArticlePage {
+            articles: self.articles_by_ids(&ids).await?,
+            total,
+        })
+    }
+
+    pub async fn articles_favorited_by(
+        &self,
+        user: &User,
+        page: &Page,
+    ) -> Result<ArticlePage, ApiError> {
+        let ids: Vec<String> = self
+            .query_page(Some(keys::GSI2), &keys::favorited_by(&user.id), page)
+            .await?
+            .iter()
+            .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
+            .collect();
+        Ok(ArticlePage {
+            articles: self.articles_by_ids(&ids).await?,
+            total: user.favorites_count,
+        })
+    }
+
+    /// The feed: the newest articles of everyone `authors` lists, merged.
+    /// Costs one query per followed author (at most `MAX_FOLLOWING`, run
+    /// `FEED_CONCURRENCY` at a time), each reading at most offset + limit items.
+    pub async fn feed(&self, authors: &[User], page: &Page) -> Result<ArticlePage, ApiError> {
+        let total = authors.iter().map(|a| a.articles_count).sum();
+        let partitions: Vec<String> = authors.iter().map(|a| keys::authored_by(&a.id)).collect();
+        let before = page.before.as_deref();
+        let wanted = page.wanted();
+        let mut items: Vec<Item> = stream::iter(partitions)
+            .map(|partition| async move {
+                self.query_newest(Some(keys::GSI2), &partition, before, wanted)
+                    .await
+            })
+            .buffer_unordered(FEED_CONCURRENCY)
+            .try_concat()
+            .await?;
+        items.sort_by(|a, b| get_s(b, "id").cmp(&get_s(a, "id")));
+        let articles = page
+            .cut(items)
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(ArticlePage { articles, total })
+    }
+}

@@ -1,0 +1,134 @@
+//! Reading what a viewer's views need, for many items at once: who wrote
+//! what, whether the viewer follows them, and what the viewer favorited.
+//! Each function here costs one batch read whatever the number of items;
+//! the shaping itself is in [`crate::views`].
+
+use std::collections::HashMap;
+
+use crate::api_types::{ArticleView, CommentView, ProfileView};
+use crate::db::Db;
+use crate::db::articles::Article;
+use crate::db::comments::Comment;
+use crate::db::users::{Profile, User};
+use crate::error::ApiError;
+use crate::views::{Body, article_view, comment_view, profile_view};
+
+/// What a caller already knows about the viewer and the items, so that the
+/// decoration does not read it again: every read saved is a round trip.
+#[derive(Clone, Copy, Default)]
+pub struct Known<'a> {
+    /// Users the viewer follows, as just read (the feed's authors).
+    pub followed: &'a [User],
+    /// Whether the viewer has favorited the articles (a new article: no;
+    /// just favorited: yes).
+    pub favorited: Option<bool>,
+}
+
+/// Profiles of `author_ids` as seen by `viewer`, keyed by user id.
+/// Authors that no longer exist are absent. The viewer's own profile comes
+/// from the user authentication has just read, so their own edits show at
+/// once whatever the read cache holds.
+pub async fn profiles(
+    db: &Db,
+    author_ids: &[&str],
+    viewer: Option<&User>,
+    known: Known<'_>,
+) -> Result<HashMap<String, ProfileView>, ApiError> {
+    let mut ids = author_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut views = HashMap::with_capacity(ids.len());
+    let mut add = |user: &User, following: bool| {
+        let view = profile_view(&Profile::from(user), following);
+        views.insert(user.id.clone(), view);
+    };
+    for user in known
+        .followed
+        .iter()
+        .filter(|u| ids.contains(&u.id.as_str()))
+    {
+        add(user, true);
+    }
+    if let Some(me) = viewer.filter(|v| ids.contains(&v.id.as_str())) {
+        add(me, false);
+    }
+    let others: Vec<&str> = ids
+        .into_iter()
+        .filter(|id| !views.contains_key(*id))
+        .collect();
+    let (authors, followed) = match viewer {
+        Some(viewer) => futures::try_join!(
+            db.cached_profiles_by_ids(&others),
+            db.followed_among(&viewer.id, &others)
+        )?,
+        None => (
+            db.cached_profiles_by_ids(&others).await?,
+            Default::default(),
+        ),
+    };
+    for author in &authors {
+        let view = profile_view(author, followed.contains(&author.id));
+        views.insert(author.id.clone(), view);
+    }
+    Ok(views)
+}
+
+pub async fn articles(
+    db: &Db,
+    articles: Vec<Article>,
+    viewer: Option<&User>,
+    body: Body,
+    known: Known<'_>,
+) -> Result<Vec<ArticleView>, ApiError> {
+    let author_ids: Vec<&str> = articles.iter().map(|a| a.author_id.as_str()).collect();
+    let article_ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
+    let (profiles, favorited) = match (viewer, known.favorited) {
+        (Some(viewer), None) => futures::try_join!(
+            profiles(db, &author_ids, Some(viewer), known),
+            db.favorited_among(&viewer.id, &article_ids)
+        )?,
+        (viewer, known_favorited) => {
+            let favorited = match known_favorited {
+                Some(true) => article_ids.iter().map(|id| id.to_string()).collect(),
+                _ => Default::default(),
+            };
+            (profiles(db, &author_ids, viewer, known).await?, favorited)
+        }
+    };
+    Ok(articles
+        .into_iter()
+        .filter_map(|article| {
+            let author = profiles.get(&article.author_id)?.clone();
+            let favorited = favorited.contains(&article.id);
+            Some(article_view(article, author, favorited, body))
+        })
+        .collect())
+}
+
+pub async fn article(
+    db: &Db,
+    article: Article,
+    viewer: Option<&User>,
+    known: Known<'_>,
+) -> Result<ArticleView, ApiError> {
+    articles(db, vec![article], viewer, Body::Include, known)
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound("article"))
+}
+
+pub async fn comments(
+    db: &Db,
+    comments: Vec<Comment>,
+    viewer: Option<&User>,
+) -> Result<Vec<CommentView>, ApiError> {
+    let author_ids: Vec<&str> = comments.iter().map(|c| c.author_id.as_str()).collect();
+    let profiles = profiles(db, &author_ids, viewer, Known::default()).await?;
+    Ok(comments
+        .into_iter()
+        .filter_map(|comment| {
+            let author = profiles.get(&comment.author_id)?.clone();
+            Some(comment_view(comment, author))
+        })
+        .collect())
+}

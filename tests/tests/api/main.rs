@@ -1,0 +1,15 @@
+//! The handler, integration and route-table tests: one test binary, one
+//! module per area, so `cargo test` links once instead of once per area.
+//! The shared support (`spawn_app()` and friends) is the `conduit_tests`
+//! library in `tests/src/`.
+
+mod admin;
+mod articles;
+mod caching;
+mod concurrency;
+mod outages;
+mod rbac;
+mod round_trips;
+mod routes;
+mod social;
+mod users;

@@ -1,0 +1,184 @@
+//! `xtask check-samconfig [FILE]`: every environment that CI deploys (dev,
+//! prod) is fully described in samconfig.toml, and `sam build` builds the
+//! generated template.
+
+use toml::{Table, Value};
+
+const ENVIRONMENTS: &[&str] = &["dev", "prod"];
+const REQUIRED: &[&str] = &[
+    "stack_name",
+    "region",
+    "capabilities",
+    "parameter_overrides",
+];
+const TEMPLATE: &str = "infra/template.yaml";
+
+pub fn run(path: &std::path::Path) -> Result<(), String> {
+    let problems = problems(&crate::checks::read(path)?)?;
+    for problem in &problems {
+        println!("samconfig.toml: {problem}");
+    }
+    if problems.is_empty() {
+        println!("samconfig.toml: ok");
+        Ok(())
+    } else {
+        Err(format!("samconfig.toml: {} problem(s)", problems.len()))
+    }
+}
+
+/// What is wrong with this samconfig.toml, if anything.
+pub fn problems(text: &str) -> Result<Vec<String>, String> {
+    let config: Table = text
+        .parse()
+        .map_err(|err| format!("samconfig.toml: {err}"))?;
+    let mut problems = Vec::new();
+    for env in ENVIRONMENTS {
+        let deploy = section(&config, &[env, "deploy", "parameters"]);
+        let table = format!("[{env}.deploy.parameters]");
+        for key in REQUIRED {
+            if !deploy.and_then(|d| d.get(*key)).is_some_and(is_set) {
+                problems.push(format!("{table} lacks {key}"));
+            }
+        }
+        let overrides = deploy.and_then(|d| d.get("parameter_overrides"));
+        if !overrides.is_some_and(|o| mentions(o, &format!("Environment={env}"))) {
+            problems.push(format!("{table} must override Environment={env}"));
+        }
+        if deploy.is_some_and(|d| d.contains_key("template_file")) {
+            problems.push(format!(
+                "{table} must not set template_file (deploy the built one)"
+            ));
+        }
+    }
+    let build = section(&config, &["default", "build", "parameters"]);
+    if build
+        .and_then(|b| b.get("template_file"))
+        .and_then(Value::as_str)
+        != Some(TEMPLATE)
+    {
+        problems.push(format!(
+            "[default.build.parameters] template_file must be {TEMPLATE}"
+        ));
+    }
+    Ok(problems)
+}
+
+/// The table at `path`, if every step of it is a table.
+fn section<'a>(config: &'a Table, path: &[&str]) -> Option<&'a Table> {
+    path.iter()
+        .try_fold(config, |table, key| table.get(*key)?.as_table())
+}
+
+/// Given a non-empty value (not `""`, `[]`, `{}`, `false` or zero).
+fn is_set(value: &Value) -> bool {
+    match value {
+        Value::String(s) => !s.is_empty(),
+        Value::Integer(n) => *n != 0,
+        Value::Float(x) => *x != 0.0,
+        Value::Boolean(b) => *b,
+        Value::Array(items) => !items.is_empty(),
+        Value::Table(table) => !table.is_empty(),
+        Value::Datetime(_) => true,
+    }
+}
+
+/// `parameter_overrides` as one string or as a list of strings.
+fn mentions(value: &Value, text: &str) -> bool {
+    match value {
+        Value::String(s) => s.contains(text),
+        Value::Array(items) => items.iter().any(|item| mentions(item, text)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+version = 0.1
+
+[default.build.parameters]
+template_file = "infra/template.yaml"
+
+[dev.deploy.parameters]
+stack_name = "conduit-dev"
+region = "us-east-1"
+capabilities = "CAPABILITY_IAM"
+parameter_overrides = "Environment=dev JwtSecretParameterName=/conduit/dev/jwt-secret"
+
+[prod.deploy.parameters]
+stack_name = "conduit-prod"
+region = "us-east-1"
+capabilities = ["CAPABILITY_IAM"]
+parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod/jwt-secret"]
+"#;
+
+    #[test]
+    fn a_complete_config_passes() {
+        assert_eq!(problems(GOOD), Ok(vec![]));
+    }
+
+    #[test]
+    fn the_repositorys_samconfig_passes() {
+        let root = crate::generated::workspace_root();
+        let text = std::fs::read_to_string(root.join("samconfig.toml")).unwrap();
+        assert_eq!(problems(&text), Ok(vec![]));
+    }
+
+    #[test]
+    fn empty_or_missing_keys_are_reported() {
+        let config = GOOD
+            .replace(
+                "region = \"us-east-1\"\ncapabilities = \"CAPABILITY_IAM\"",
+                "region = \"\"",
+            )
+            .replace("stack_name = \"conduit-prod\"\n", "");
+        assert_eq!(
+            problems(&config).unwrap(),
+            [
+                "[dev.deploy.parameters] lacks region",
+                "[dev.deploy.parameters] lacks capabilities",
+                "[prod.deploy.parameters] lacks stack_name",
+            ]
+        );
+    }
+
+    #[test]
+    fn each_environment_overrides_its_own_name() {
+        let config = GOOD.replace("\"Environment=prod\", ", "\"Environment=dev\", ");
+        assert_eq!(
+            problems(&config).unwrap(),
+            ["[prod.deploy.parameters] must override Environment=prod"]
+        );
+    }
+
+    #[test]
+    fn deploys_use_the_built_template_and_builds_the_generated_one() {
+        let config = GOOD
+            .replace(
+                "[dev.deploy.parameters]\n",
+                "[dev.deploy.parameters]\ntemplate_file = \"x.yaml\"\n",
+            )
+            .replace(
+                "template_file = \"infra/template.yaml\"",
+                "template_file = \"template.yaml\"",
+            );
+        assert_eq!(
+            problems(&config).unwrap(),
+            [
+                "[dev.deploy.parameters] must not set template_file (deploy the built one)",
+                "[default.build.parameters] template_file must be infra/template.yaml",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_environment_lacks_everything() {
+        let config = "[default.build.parameters]\ntemplate_file = \"infra/template.yaml\"\n\
+                      [dev.deploy.parameters]\nstack_name = \"a\"\nregion = \"b\"\n\
+                      capabilities = \"c\"\nparameter_overrides = \"Environment=dev\"\n";
+        assert_eq!(problems(config).unwrap().len(), 5);
+        assert!(problems("not toml = = 1").is_err());
+    }
+}

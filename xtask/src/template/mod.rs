@@ -1,0 +1,178 @@
+//! `infra/template.yaml`, generated from the route table, so a new route
+//! cannot be forgotten in the infrastructure. The shared resources are plain
+//! YAML in `head.yaml` and `tail.yaml`; only the per-route
+//! resources, and the dashboard and alarms on the functions' own metrics
+//! ([`monitoring`]), are generated here.
+
+mod monitoring;
+
+use std::fmt::Write;
+
+use conduit_common::http::{Route, TableAccess};
+
+use monitoring::monitoring;
+
+/// The whole `infra/template.yaml`.
+pub fn sam_template(routes: &[&Route]) -> String {
+    let projection = format!(
+        "{{ ProjectionType: INCLUDE, NonKeyAttributes: [{}] }}",
+        conduit_common::db::schema::INDEX_ATTRIBUTES.join(", ")
+    );
+    let mut out = include_str!("head.yaml").replace("{{INDEX_PROJECTION}}", &projection);
+    for route in routes {
+        function(&mut out, route);
+    }
+    out.push_str(&include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring(routes)));
+    out
+}
+
+/// IAM policies (logical IDs in head.yaml) a route's function
+/// needs, from its declared table access.
+fn policies(route: &Route) -> &'static [&'static str] {
+    // The runtime reads the JWT secret at every cold start, whatever the route
+    // (common/src/lambda.rs), so even the documentation functions need it.
+    match route.deploy.table {
+        TableAccess::None => &["JwtSecretAccessPolicy"],
+        TableAccess::Read => &["JwtSecretAccessPolicy", "ReadAccessPolicy"],
+        TableAccess::ReadWrite => &[
+            "JwtSecretAccessPolicy",
+            "ReadAccessPolicy",
+            "WriteAccessPolicy",
+        ],
+    }
+}
+
+/// The `MemorySize` line for a route that overrides the Globals' 256 MB.
+fn memory_size(route: &Route) -> Option<String> {
+    route
+        .deploy
+        .memory
+        .map(|(megabytes, why)| format!("{megabytes} # {why}"))
+}
+
+/// `create_article` -> `CreateArticle`, the prefix of its logical IDs.
+fn logical_id(name: &str) -> String {
+    name.split('_')
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+        })
+        .collect()
+}
+
+/// Waivers, identical on every function; the reasons are at the top of the template.
+const FUNCTION_CHECKOV_SKIPS: &str = r#"      checkov:
+        skip: # why: see "checkov skips" at the top of this file
+          - { id: CKV_AWS_115, comment: "no reserved concurrency; stage throttling caps load" }
+          - { id: CKV_AWS_116, comment: "no DLQ; only invoked synchronously by API Gateway" }
+          - { id: CKV_AWS_117, comment: "no VPC; talks only to public AWS endpoints under IAM" }
+          - { id: CKV_AWS_173, comment: "environment holds no secrets; AWS-managed key at rest" }
+"#;
+
+const LOG_GROUP_CHECKOV_SKIPS: &str = r#"      checkov:
+        skip: [{ id: CKV_AWS_158, comment: "AWS-managed encryption at rest; no secrets logged" }]
+"#;
+
+/// One route's function, its log group (so retention is ours, not "never
+/// expire") and its p99 duration alarm. Braces in `${...}` are doubled for
+/// `format!`.
+fn function(out: &mut String, route: &Route) {
+    let (name, method, path) = (route.name, route.method.as_str(), route.path);
+    let id = logical_id(name);
+    let memory = memory_size(route)
+        .map(|size| format!("      MemorySize: {size}\n"))
+        .unwrap_or_default();
+    let policies: String = policies(route)
+        .iter()
+        .map(|policy| format!("        - !Ref {policy}\n"))
+        .collect();
+    write!(
+        out,
+        r#"
+  # {method} {path}: {summary}
+  {id}Function:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildMethod: rust-cargolambda
+      BuildProperties:
+        Binary: {name}
+{FUNCTION_CHECKOV_SKIPS}    Properties:
+      Description: !Sub "${{AWS::StackName}} {name}: {method} {path}"
+{memory}      LoggingConfig:
+        LogGroup: !Ref {id}LogGroup
+      Policies:
+{policies}      Events:
+        Api:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Method: {method}
+            Path: {path}
+
+  {id}LogGroup:
+    Type: AWS::Logs::LogGroup
+    Metadata:
+{LOG_GROUP_CHECKOV_SKIPS}    Properties:
+      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{name}
+      RetentionInDays: !Ref LogRetentionDays
+
+  {id}DurationAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: !Sub "${{AWS::StackName}} {name}: p99 duration above ${{DurationP99ThresholdMs}} ms"
+      Namespace: AWS/Lambda
+      MetricName: Duration
+      Dimensions:
+        - Name: FunctionName
+          Value: !Ref {id}Function
+      ExtendedStatistic: p99
+      Period: 300
+      EvaluationPeriods: 3
+      DatapointsToAlarm: 2
+      Threshold: !Ref DurationP99ThresholdMs
+      ComparisonOperator: GreaterThanThreshold
+      TreatMissingData: notBreaching
+      AlarmActions:
+        - !Ref AlarmTopic
+"#,
+        summary = route.summary,
+    )
+    .expect("writing to a String cannot fail");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_are_camel_case() {
+        assert_eq!(logical_id("create_article"), "CreateArticle");
+        assert_eq!(logical_id("openapi"), "Openapi");
+        assert_eq!(logical_id("api_docs_asset"), "ApiDocsAsset");
+    }
+
+    #[test]
+    fn functions_get_the_table_access_and_memory_their_route_declares() {
+        let template = sam_template(functions::ROUTES);
+        let function = |name: &str| {
+            let start = template
+                .find(&format!("  {}Function:", logical_id(name)))
+                .unwrap_or_else(|| panic!("{name} has no function"));
+            // A resource ends at the blank line before the next one.
+            let end = template[start..].find("\n\n").unwrap() + start;
+            template[start..end].to_owned()
+        };
+        let login = function("login");
+        assert!(login.contains("MemorySize: 1024"), "{login}");
+        assert!(login.contains("WriteAccessPolicy"), "{login}");
+        let tags = function("list_tags");
+        assert!(!tags.contains("MemorySize"), "{tags}");
+        assert!(tags.contains("ReadAccessPolicy") && !tags.contains("WriteAccessPolicy"));
+        let docs = function("api_docs");
+        assert!(docs.contains("MemorySize: 128") && !docs.contains("ReadAccessPolicy"));
+    }
+}
