@@ -62,7 +62,7 @@ routes! {
         Api::ok::<ProfileBody>(), Deploy::READS;
     FOLLOW_USER = "follow_user", POST "/api/profiles/{username}/follow", User,
         profiles::follow_user, "Follow a user",
-        Api::ok::<ProfileBody>().errors(&[422]), Deploy::WRITES;
+        Api::ok::<ProfileBody>().errors(&[403, 422]), Deploy::WRITES;
     UNFOLLOW_USER = "unfollow_user", DELETE "/api/profiles/{username}/follow", User,
         profiles::unfollow_user, "Unfollow a user",
         Api::ok::<ProfileBody>(), Deploy::WRITES;

@@ -52,8 +52,10 @@ pub async fn get_profile(ctx: Ctx) -> ApiResult {
 pub async fn follow_user(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let user = profile_user(&ctx).await?;
+    // Not a malformed request (422) but one this caller may not make of
+    // this profile.
     if user.id == me.id {
-        return Err(ApiError::field("profile", "can't follow yourself"));
+        return Err(ApiError::Forbidden("profile"));
     }
     ctx.db().follow(&me.id, &user.id).await?;
     profile(&Profile::from(&user), true)

@@ -28,7 +28,9 @@ async fn follow_and_unfollow_are_idempotent() {
     let myself = app
         .post("/api/profiles/jake/follow", json!({}), Some(&me))
         .await;
-    assert_eq!(myself.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Nobody may follow themselves: a refusal, not malformed input.
+    assert_eq!(myself.status, StatusCode::FORBIDDEN);
+    assert_eq!(myself.error("profile"), "forbidden");
     let unknown = app
         .post("/api/profiles/nobody/follow", json!({}), Some(&me))
         .await;
