@@ -23,6 +23,13 @@ pub enum ApiError {
     /// The caller is known but may not do this to `resource`.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// A well-formed request this caller may never make of `resource`
+    /// (following yourself), with the reason shown to the client.
+    #[error("refused: {resource}: {reason}")]
+    Refused {
+        resource: &'static str,
+        reason: &'static str,
+    },
     #[error("{0} not found")]
     NotFound(&'static str),
     /// Unique fields already in use, e.g. `["username"]`.
@@ -65,7 +72,7 @@ impl ApiError {
             Self::MissingToken | Self::InvalidToken | Self::InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -87,6 +94,7 @@ impl ApiError {
             Self::InvalidToken => one("token", "is invalid"),
             Self::InvalidCredentials => one("credentials", "invalid"),
             Self::Forbidden(resource) => one(resource, "forbidden"),
+            Self::Refused { resource, reason } => one(resource, reason),
             Self::NotFound(resource) => one(resource, "not found"),
             Self::Conflict(fields) => fields
                 .iter()

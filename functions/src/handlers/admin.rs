@@ -18,10 +18,10 @@ async fn target_user(ctx: &Ctx) -> Result<User, ApiError> {
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     if user.id == ctx.user()?.user.id {
-        return Err(ApiError::field(
-            "user",
-            "admins can't change their own role or status",
-        ));
+        return Err(ApiError::Refused {
+            resource: "user",
+            reason: "admins can't change their own role or status",
+        });
     }
     Ok(user)
 }

@@ -55,7 +55,10 @@ pub async fn follow_user(ctx: Ctx) -> ApiResult {
     // Not a malformed request (422) but one this caller may not make of
     // this profile.
     if user.id == me.id {
-        return Err(ApiError::Forbidden("profile"));
+        return Err(ApiError::Refused {
+            resource: "profile",
+            reason: "can't follow yourself",
+        });
     }
     ctx.db().follow(&me.id, &user.id).await?;
     profile(&Profile::from(&user), true)

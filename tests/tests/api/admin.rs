@@ -92,14 +92,19 @@ async fn role_changes_apply_to_existing_tokens_and_are_audited() {
 }
 
 #[tokio::test]
-async fn admins_cannot_change_themselves_and_bad_roles_are_422() {
+async fn admins_are_refused_changing_themselves_and_bad_roles_are_422() {
     let app = spawn_app().await;
     let admin = app.seed_user("admin", Role::Admin).await;
     app.seed_user("jake", Role::User).await;
     let own = app
         .post("/api/admin/users/admin/suspend", json!({}), Some(&admin))
         .await;
-    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Refused (403), not malformed (422): the request itself is fine.
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        own.error("user"),
+        "admins can't change their own role or status"
+    );
     let bad = app
         .put(
             "/api/admin/users/jake/role",

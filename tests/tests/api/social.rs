@@ -30,7 +30,7 @@ async fn follow_and_unfollow_are_idempotent() {
         .await;
     // Nobody may follow themselves: a refusal, not malformed input.
     assert_eq!(myself.status, StatusCode::FORBIDDEN);
-    assert_eq!(myself.error("profile"), "forbidden");
+    assert_eq!(myself.error("profile"), "can't follow yourself");
     let unknown = app
         .post("/api/profiles/nobody/follow", json!({}), Some(&me))
         .await;
