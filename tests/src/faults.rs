@@ -19,7 +19,9 @@ pub enum Fault {
     None,
     /// Nothing listens: every connection is refused.
     Down,
-    /// Holds every request this long before passing it on.
+    /// Holds each new connection this long before passing it on. Since
+    /// [`FaultProxy::set`] cuts the open ones and a timed-out attempt drops
+    /// its own, every attempt the API makes meets the delay.
     Delay(Duration),
     /// Answers every request with DynamoDB's
     /// `ProvisionedThroughputExceededException` (HTTP 400), as a throttled
