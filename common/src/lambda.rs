@@ -1,12 +1,17 @@
-//! The Lambda entry point every function binary calls.
+//! The Lambda entry points: [`run`] for every API function, [`run_consumer`]
+//! for the stream consumers.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use aws_lambda_events::event::dynamodb;
 use lambda_http::service_fn;
+use lambda_runtime::LambdaEvent;
 
 use crate::config::Config;
+use crate::db::Db;
+use crate::events::Consumer;
 use crate::http::{RequestIds, Route, handle};
 use crate::state::{AppState, aws_config, dynamodb_client_from, secure_parameter};
 use crate::telemetry::metrics;
@@ -60,6 +65,34 @@ pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
                 Ok::<_, Infallible>(response)
             }
         }))
+        .await
+    })
+}
+
+/// Runs one stream consumer on the Lambda runtime. It needs the table and
+/// nothing else: no JWT secret, no HTTP pipeline. The client is built once,
+/// at cold start; each invocation is one batch, answered with its partial
+/// batch failure (the mapping is configured with `ReportBatchItemFailures`).
+pub fn run_consumer(consumer: &'static Consumer) -> Result<(), lambda_runtime::Error> {
+    crate::telemetry::init();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty());
+        let sdk = aws_config(endpoint.as_deref()).await;
+        let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
+        let db = Db::new(dynamodb_client_from(&sdk), table);
+        lambda_runtime::run(lambda_runtime::service_fn(
+            move |event: LambdaEvent<dynamodb::Event>| {
+                let db = db.clone();
+                async move {
+                    Ok::<_, Infallible>(consumer.run_batch(&db, &event.payload.records).await)
+                }
+            },
+        ))
         .await
     })
 }

@@ -1,18 +1,28 @@
 //! The Conduit endpoints. Each is a plain async function over a [`Ctx`],
 //! declared once in [`routes`]; a Lambda binary in `src/bin/` serves one
 //! route, and the local server and the tests serve them all in-process.
+//! The stream consumers ([`consumers`]) are declared the same way.
 //!
 //! [`Ctx`]: conduit_common::http::Ctx
 
+pub mod consumers;
 pub mod handlers;
 pub mod openapi;
 pub mod routes;
 
+pub use consumers::CONSUMERS;
 pub use routes::ROUTES;
 
 /// Entry point of every function binary.
 pub fn run(route: &'static conduit_common::http::Route) -> Result<(), lambda_http::Error> {
     conduit_common::lambda::run(route)
+}
+
+/// Entry point of every stream consumer's binary.
+pub fn run_consumer(
+    consumer: &'static conduit_common::events::Consumer,
+) -> Result<(), conduit_common::lambda_runtime::Error> {
+    conduit_common::lambda::run_consumer(consumer)
 }
 
 use conduit_common::lambda_http;

@@ -9,18 +9,13 @@ use conduit_common::api_types::*;
 use conduit_common::auth::Access::{Anonymous, Optional, Role, User};
 use conduit_common::auth::Role::Admin;
 use conduit_common::db::comments::MAX_COMMENTS_PAGE;
-use conduit_common::http::{
-    Api, DEFAULT_LIMIT, Deploy, MAX_FEED_OFFSET, MAX_OFFSET, Query, paging,
-};
+use conduit_common::http::{Api, DEFAULT_LIMIT, Deploy, MAX_OFFSET, Query, paging};
 use conduit_common::routes;
 
 use crate::handlers::{admin, articles, comments, docs, favorites, profiles, tags, users};
 
 /// Paging of most lists.
 const LIST: &[Query] = &paging(DEFAULT_LIMIT, MAX_OFFSET);
-/// The feed reads `offset + limit` articles per followed author, so its
-/// offset is held lower; deeper pages come with the cursor.
-const FEED: &[Query] = &paging(DEFAULT_LIMIT, MAX_FEED_OFFSET);
 const COMMENTS: &[Query] = &paging(MAX_COMMENTS_PAGE, MAX_OFFSET);
 const ARTICLE_LIST: &[Query] = &{
     let [limit, offset, cursor] = paging(DEFAULT_LIMIT, MAX_OFFSET);
@@ -71,7 +66,7 @@ routes! {
         Api::ok::<ArticlesBody>().query(ARTICLE_LIST), Deploy::READS;
     FEED_ARTICLES = "feed_articles", GET "/api/articles/feed", User, articles::feed_articles,
         "Articles by followed users",
-        Api::ok::<ArticlesBody>().query(FEED), Deploy::READS;
+        Api::ok::<ArticlesBody>().query(LIST), Deploy::READS;
     GET_ARTICLE = "get_article", GET "/api/articles/{slug}", Optional, articles::get_article,
         "Get an article",
         Api::ok::<ArticleBody>(), Deploy::READS;

@@ -6,10 +6,13 @@
 //! under `.data/`, which this process also serves on the DynamoDB wire
 //! protocol so that `cargo lambda watch` can run the real Lambda binaries
 //! against it. With `DYNAMODB_ENDPOINT` set it uses that database instead.
+//! The stream consumers run here too, fed from the table's stream by an
+//! emulated event source mapping (`local::event_source`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -17,8 +20,9 @@ use axum::response::Response;
 use conduit_common::config::Config;
 use conduit_common::http::{ClientAddr, MAX_BODY_BYTES, Router, reject};
 use conduit_common::lambda_http::Body;
-use conduit_common::state::{AppState, dynamodb_client};
+use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
 use conduit_common::{ApiError, telemetry};
+use local::event_source::{EventSource, Storage};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -67,6 +71,27 @@ async fn start_embedded_dynamodb(data_dir: &std::path::Path, port: u16) -> Resul
     Ok(format!("http://{addr}"))
 }
 
+/// Runs the stream consumers in this process, as Lambda would in AWS.
+fn start_consumers(
+    sdk: &aws_config::SdkConfig,
+    state: &AppState,
+    data_dir: &std::path::Path,
+) -> Result<(), Error> {
+    let storage = Storage::Directory(data_dir.to_owned());
+    let source = EventSource::new(sdk, state.db.clone(), functions::CONSUMERS, storage)?;
+    let names: Vec<&str> = functions::CONSUMERS.iter().map(|c| c.name).collect();
+    eprintln!("stream consumers running: {}", names.join(", "));
+    let failed = source.recorded_failures();
+    if failed > 0 {
+        eprintln!(
+            "  {failed} stream batch(es) gave up and were recorded in {}",
+            data_dir.join("stream-failures.jsonl").display()
+        );
+    }
+    tokio::spawn(source.run(Duration::from_millis(250)));
+    Ok(())
+}
+
 async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
 }
@@ -98,8 +123,8 @@ async fn main() -> Result<(), Error> {
         "SERVER_TIMING" => Some(env_or("SERVER_TIMING", "1")),
         other => std::env::var(other).ok(),
     })?;
-    let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
-    let state = Arc::new(AppState::new(config, client));
+    let sdk = aws_config(config.dynamodb_endpoint.as_deref()).await;
+    let state = Arc::new(AppState::new(config, dynamodb_client_from(&sdk)));
     if state
         .db
         .ensure_table()
@@ -108,6 +133,7 @@ async fn main() -> Result<(), Error> {
     {
         eprintln!("created table {table:?}");
     }
+    start_consumers(&sdk, &state, &data_dir)?;
 
     let router = Arc::new(Router::new(functions::ROUTES));
     let app = axum::Router::new()

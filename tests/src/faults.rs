@@ -1,12 +1,18 @@
 //! Fault injection: a TCP proxy between the API and the real engine that
 //! can stop (connections refused), slow down, or answer every call with
 //! DynamoDB's throttling error, and come back. The engine behind it is
-//! real; only the network in between misbehaves.
+//! real; only the network in between misbehaves. And [`FailingWrite`], a
+//! client-side fault that fails one chosen write.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextMut;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -169,4 +175,63 @@ async fn read_request(client: &mut TcpStream) -> Option<()> {
     let mut body = vec![0u8; length];
     client.read_exact(&mut body).await.ok()?;
     Some(())
+}
+
+/// Fails one DynamoDB write: the `nth` `TransactWriteItems` call the client
+/// makes once armed, as if the database had errored right there, midway
+/// through whatever the caller was doing. Install it on a client of its own
+/// (`with_interceptor`) so that only that client's calls are counted.
+#[derive(Debug, Clone, Default)]
+pub struct FailingWrite {
+    countdown: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl FailingWrite {
+    /// The `nth` transaction from now fails (1: the next one).
+    pub fn arm(&self, nth: i64) {
+        self.countdown
+            .store(nth, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the armed failure has happened.
+    pub fn fired(&self) -> bool {
+        self.countdown.load(std::sync::atomic::Ordering::SeqCst) <= 0
+    }
+
+    /// A client like `client` that also fails as armed.
+    pub fn client_like(&self, client: &Client) -> Client {
+        let config = client
+            .config()
+            .to_builder()
+            .interceptor(self.clone())
+            .build();
+        Client::from_conf(config)
+    }
+}
+
+impl Intercept for FailingWrite {
+    fn name(&self) -> &'static str {
+        "FailingWrite"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let is_transaction = context
+            .input_mut()
+            .downcast_ref::<TransactWriteItemsInput>()
+            .is_some();
+        if is_transaction
+            && self
+                .countdown
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+                == 1
+        {
+            return Err("injected fault: the database failed this write".into());
+        }
+        Ok(())
+    }
 }

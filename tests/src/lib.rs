@@ -11,16 +11,20 @@ use std::sync::Arc;
 
 use conduit_common::auth::Role;
 use conduit_common::config::Config;
+use conduit_common::db::Db;
+use conduit_common::db::follows::follow_item;
 use conduit_common::db::users::{User, UserStatus};
+use conduit_common::events::consumer::Consumers;
 use conduit_common::http::Router;
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{self, Method, StatusCode};
 use conduit_common::meter::Usage;
-use conduit_common::state::{AppState, dynamodb_client};
+use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
+use local::event_source::{EventSource, Storage};
 use serde_json::{Value, json};
 
 pub mod faults;
-pub use faults::{Fault, FaultProxy};
+pub use faults::{FailingWrite, Fault, FaultProxy};
 
 /// One argon2id hash of `password123`, computed once per test binary.
 async fn password123_hash() -> String {
@@ -52,6 +56,9 @@ pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub struct TestApp {
     pub state: Arc<AppState>,
     router: Router,
+    /// The stream consumers, run when the test says so ([`TestApp::drain`]).
+    pub events: EventSource,
+    sdk: aws_config::SdkConfig,
 }
 
 #[derive(Debug)]
@@ -134,12 +141,21 @@ async fn spawn_app_on(endpoint: &str, table: &str, extra: &[(&str, &str)]) -> Te
         }
     })
     .expect("test configuration");
-    let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
-    let state = Arc::new(AppState::new(config, client));
+    let sdk = aws_config(config.dynamodb_endpoint.as_deref()).await;
+    let state = Arc::new(AppState::new(config, dynamodb_client_from(&sdk)));
     state.db.ensure_table().await.expect("table created");
+    let events = EventSource::new(
+        &sdk,
+        state.db.clone(),
+        functions::CONSUMERS,
+        Storage::Memory,
+    )
+    .expect("event source");
     TestApp {
         state,
         router: Router::new(functions::ROUTES),
+        events,
+        sdk,
     }
 }
 
@@ -155,7 +171,22 @@ impl TestApp {
         TestApp {
             state: Arc::new(state),
             router: Router::new(functions::ROUTES),
+            events: self.events.clone(),
+            sdk: self.sdk.clone(),
         }
+    }
+
+    /// Another event source on this app's stream, with no checkpoints (it
+    /// starts from the oldest record) and its own on-failure records:
+    /// `consumers` reaching the table through `db`.
+    pub fn event_source(&self, db: Db, consumers: &'static Consumers) -> EventSource {
+        EventSource::new(&self.sdk, db, consumers, Storage::Memory).expect("event source")
+    }
+
+    /// Runs the stream consumers over everything written so far, as the
+    /// event source mapping would, and returns how many records were read.
+    pub async fn drain(&self) -> usize {
+        self.events.drain().await.expect("the stream drained")
     }
 
     /// Sends a request with optional JSON body and token.
@@ -258,6 +289,57 @@ impl TestApp {
     /// the API (for tests that need many users); its password is
     /// `password123`. Returns a token.
     pub async fn seed_user(&self, name: &str, role: Role) -> String {
+        let user = self.seed_user_record(name, role).await;
+        self.state.jwt.issue(&user.id, 0).expect("token")
+    }
+
+    /// `count` users whom `reader` follows, written straight into the table
+    /// in bulk (for tests of large follow graphs; they have no username
+    /// guards, so they are reached by id, and no password). Returns them.
+    pub async fn seed_followed(&self, reader: &str, count: usize) -> Vec<User> {
+        self.seed_follows(reader, count, true).await
+    }
+
+    /// `count` users who follow `author`, as [`TestApp::seed_followed`].
+    pub async fn seed_followers(&self, author: &str, count: usize) -> Vec<User> {
+        self.seed_follows(author, count, false).await
+    }
+
+    async fn seed_follows(&self, center: &str, count: usize, center_follows: bool) -> Vec<User> {
+        let db = &self.state.db;
+        let mut center = db.user_by_username(center).await.unwrap().expect("user");
+        let now = std::time::SystemTime::now();
+        let others: Vec<User> = (0..count)
+            .map(|n| User {
+                id: conduit_common::time::new_id(now).to_string(),
+                username: format!("{}-{n}", center.username),
+                email: format!("{}-{n}@example.com", center.username),
+                following_count: u64::from(!center_follows),
+                followers_count: u64::from(center_follows),
+                feed_count: 0,
+                articles_count: 0,
+                favorites_count: 0,
+                ..center.clone()
+            })
+            .collect();
+        let mut items = vec![];
+        for other in &others {
+            items.push(other.item().unwrap());
+            items.push(match center_follows {
+                true => follow_item(&center.id, &other.id),
+                false => follow_item(&other.id, &center.id),
+            });
+        }
+        match center_follows {
+            true => center.following_count += count as u64,
+            false => center.followers_count += count as u64,
+        }
+        items.push(center.item().unwrap());
+        db.put_all(items).await.expect("seeded");
+        others
+    }
+
+    async fn seed_user_record(&self, name: &str, role: Role) -> User {
         let now = std::time::SystemTime::now();
         let user = User {
             id: conduit_common::time::new_id(now).to_string(),
@@ -272,10 +354,12 @@ impl TestApp {
             articles_count: 0,
             favorites_count: 0,
             following_count: 0,
+            followers_count: 0,
+            feed_count: 0,
             created_at: conduit_common::time::iso(now),
         };
         self.state.db.create_user(&user).await.expect("user stored");
-        self.state.jwt.issue(&user.id, 0).expect("token")
+        user
     }
 
     /// Creates an article and returns its slug.

@@ -1,4 +1,4 @@
-//! Every file derived from the route table, in one list: `make generate`
+//! Every file derived from the route and consumer tables, in one list: `make generate`
 //! writes them all, and a test fails while any committed one is not what
 //! its generator makes (or a binary shim is left over from a removed route).
 
@@ -32,7 +32,7 @@ pub fn files(root: &Path) -> Result<Vec<(String, String)>, String> {
     let mut files = vec![
         (
             "infra/template.yaml".to_owned(),
-            template::sam_template(routes),
+            template::sam_template(routes, functions::CONSUMERS),
         ),
         ("functions/openapi.json".to_owned(), openapi_json()),
         (
@@ -40,11 +40,7 @@ pub fn files(root: &Path) -> Result<Vec<(String, String)>, String> {
             watch_router::with_router(&cargo_toml, routes)?,
         ),
     ];
-    files.extend(
-        routes
-            .iter()
-            .map(|route| (shims::path(route), shims::shim(route))),
-    );
+    files.extend(shims::all());
     Ok(files)
 }
 
@@ -89,9 +85,9 @@ mod tests {
     }
 
     #[test]
-    fn every_binary_serves_a_route() {
+    fn every_binary_serves_a_route_or_a_consumer() {
         let root = workspace_root();
-        let shims: Vec<String> = functions::ROUTES.iter().map(|r| shims::path(r)).collect();
+        let shims: Vec<String> = shims::all().into_iter().map(|(path, _)| path).collect();
         for entry in std::fs::read_dir(root.join(shims::DIR)).unwrap() {
             let path = format!(
                 "{}/{}",
@@ -100,7 +96,7 @@ mod tests {
             );
             assert!(
                 shims.contains(&path),
-                "{path} serves no route of the route table: remove it"
+                "{path} serves no route or consumer: remove it"
             );
         }
     }

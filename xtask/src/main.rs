@@ -37,7 +37,10 @@ fn main() {
     {
         ["generate"] => generated::write_all(&generated::workspace_root()),
         ["sam-template"] => {
-            print!("{}", template::sam_template(functions::ROUTES));
+            print!(
+                "{}",
+                template::sam_template(functions::ROUTES, functions::CONSUMERS)
+            );
             Ok(())
         }
         ["openapi"] => {

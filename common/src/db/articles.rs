@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use super::lists::ArticlePage;
 pub use super::paging::Page;
 use super::transaction::named;
-use super::{Db, Item, Tx, from_item, get_s, key_of, keys, n, s, sdk_error, to_item};
+use super::{Db, Item, Tx, from_item, get_s, key_of, keys, n, s, to_item};
 use crate::error::ApiError;
 
 /// Tries at a unique slug before giving up: the bare slug, then random suffixes.
@@ -259,9 +259,9 @@ impl Db {
 
     /// Deletes an article. The article, its slug, its tag entries and the
     /// counters go in one transaction, so readers never see a half-deleted
-    /// article. Its comments and favorites are then removed in batches: no
-    /// reader reaches them meanwhile, since every path to them goes through
-    /// the article, which is already gone.
+    /// article. Its comments, favorites and feed entries are removed after,
+    /// from the table's stream ([`Db::clean_up_article`]): no reader reaches
+    /// them meanwhile, since every path to them goes through the article.
     pub async fn delete_article(
         &self,
         article: &Article,
@@ -298,7 +298,7 @@ impl Db {
             match self.transact(actions).await {
                 Ok(()) => {
                     self.tags_changed();
-                    return self.delete_article_children(&article.id).await;
+                    return Ok(());
                 }
                 Err(err) if err.failed(ArticleAction::Article) => {
                     match self.article_by_id(&article.id).await? {
@@ -310,35 +310,6 @@ impl Db {
             }
         }
         Err(ApiError::Stale("article"))
-    }
-
-    /// Removes a deleted article's comments and favorites, a page of its
-    /// partition at a time, and takes each favorite off its user's count.
-    async fn delete_article_children(&self, article_id: &str) -> Result<(), ApiError> {
-        let (pk, _) = keys::article(article_id);
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", s(&pk))
-            .projection_expression("PK, SK")
-            // Strongly consistent: a favorite or comment committed just
-            // before the delete must not be missed and left behind.
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.try_next().await.map_err(sdk_error)? {
-            let children = page.items.unwrap_or_default();
-            let favoriters: Vec<String> = children
-                .iter()
-                .filter_map(|item| get_s(item, "SK")?.strip_prefix(keys::FAVORITE_PREFIX))
-                .map(str::to_owned)
-                .collect();
-            self.batch_delete(children).await?;
-            self.uncount_favorites(favoriters).await?;
-        }
-        Ok(())
     }
 }
 

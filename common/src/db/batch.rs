@@ -1,11 +1,12 @@
 //! Reading and deleting items by key: one item (`GetItem`), or many in as
 //! few calls as DynamoDB's limits allow (`BatchGetItem`, 100 keys a call;
-//! `BatchWriteItem`, 25), retrying whatever it leaves unprocessed.
+//! `BatchWriteItem`, 25), retrying whatever it leaves unprocessed; and
+//! bulk puts, for seeding.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 
 use super::item::key_fits;
 use super::{Db, Item, get_s, sdk_error};
@@ -89,19 +90,37 @@ impl Db {
     /// Deletes items by key, 25 a call (BatchWriteItem's limit), retrying
     /// whatever DynamoDB leaves unprocessed.
     pub(super) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), ApiError> {
-        let mut pending: Vec<WriteRequest> = keys
-            .into_iter()
-            .map(|key| {
-                WriteRequest::builder()
-                    .delete_request(
-                        DeleteRequest::builder()
-                            .set_key(Some(key))
-                            .build()
-                            .expect("key set"),
-                    )
-                    .build()
-            })
-            .collect();
+        let requests = keys.into_iter().map(|key| {
+            WriteRequest::builder()
+                .delete_request(
+                    DeleteRequest::builder()
+                        .set_key(Some(key))
+                        .build()
+                        .expect("key set"),
+                )
+                .build()
+        });
+        self.batch_write(requests.collect()).await
+    }
+
+    /// Puts whole items as they are, unconditionally, 25 a call: for
+    /// seeding large data sets (tests, benchmarks), never for the API's
+    /// writes, which keep their invariants in transactions.
+    pub async fn put_all(&self, items: Vec<Item>) -> Result<(), ApiError> {
+        let requests = items.into_iter().map(|item| {
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .expect("item set"),
+                )
+                .build()
+        });
+        self.batch_write(requests.collect()).await
+    }
+
+    async fn batch_write(&self, mut pending: Vec<WriteRequest>) -> Result<(), ApiError> {
         let mut backoff = Duration::from_millis(20);
         while !pending.is_empty() {
             let rest = pending.split_off(pending.len().min(25));

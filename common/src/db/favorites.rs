@@ -4,11 +4,8 @@
 
 use std::collections::HashSet;
 
-use futures::{StreamExt, TryStreamExt, stream};
-
 use super::articles::Article;
-use super::lists::FEED_CONCURRENCY;
-use super::{Db, Tx, is_condition_failure, key_of, keys, n, s, sdk_error};
+use super::{Db, Tx, key_of, keys, n, s};
 use crate::error::ApiError;
 
 /// The actions of a favorite or an unfavorite.
@@ -105,34 +102,5 @@ impl Db {
             .collect();
         let (article_prefix, _) = keys::article("");
         self.which_exist(keys, "PK", &article_prefix).await
-    }
-
-    /// After the favorites of a deleted article are gone: takes each one off
-    /// its user's `favorites_count`.
-    pub(super) async fn uncount_favorites(&self, favoriters: Vec<String>) -> Result<(), ApiError> {
-        stream::iter(favoriters)
-            .map(|user_id| async move {
-                self.client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key_of(keys::user(&user_id))))
-                    .update_expression("ADD favorites_count :minus_one")
-                    .condition_expression("attribute_exists(PK)")
-                    .expression_attribute_values(":minus_one", n(-1))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .or_else(|err| {
-                        // A deleted favoriter has no counter left to fix.
-                        if is_condition_failure(&err) {
-                            Ok(())
-                        } else {
-                            Err(sdk_error(err))
-                        }
-                    })
-            })
-            .buffer_unordered(FEED_CONCURRENCY)
-            .try_collect::<()>()
-            .await
     }
 }

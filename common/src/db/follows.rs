@@ -1,14 +1,20 @@
-//! Follows: `USER#<follower>` / `FOLLOWS#<followee>` items, and the
-//! follower's `following_count` that caps them.
+//! Follows: `USER#<follower>` / `FOLLOWS#<followee>` items (also listed
+//! under the followee's `FOLLOWERS#` partition of GSI2), the follower's
+//! `following_count` that caps them and the followee's `followers_count`.
+//! What a follow does to the follower's feed happens later, from the
+//! table's stream (`db::feeds`).
 
 use std::collections::HashSet;
 
-use super::{Db, Tx, get_s, key_of, keys, n, s, sdk_error};
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+use super::{Db, Item, Tx, key_of, keys, n, s};
 use crate::error::ApiError;
 
-/// How many users one user may follow. The feed reads every followed
-/// author's newest articles, so this bounds its cost (see docs/data-model.md).
-pub const MAX_FOLLOWING: u64 = 200;
+/// How many users one user may follow. The feed is materialised, so its
+/// read cost does not depend on this; it bounds what one user's follows
+/// cost the stream consumers that fill and empty their feed.
+pub const MAX_FOLLOWING: u64 = 5_000;
 
 /// The actions of a follow or an unfollow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +23,16 @@ enum Follow {
     Item,
     /// The follower's `following_count`.
     Count,
+    /// The followee's `followers_count`.
+    Followers,
+}
+
+/// The follow item, listed under the followee's followers too.
+pub fn follow_item(follower: &str, followee: &str) -> Item {
+    let mut item = key_of(keys::follow(follower, followee));
+    item.insert("GSI2PK".into(), s(keys::followers_of(followee)));
+    item.insert("GSI2SK".into(), s(follower));
+    item
 }
 
 impl Db {
@@ -32,7 +48,7 @@ impl Db {
         let actions = vec![
             (
                 Follow::Item,
-                self.put(key_of(keys::follow(follower, followee)))
+                self.put(follow_item(follower, followee))
                     .condition_expression("attribute_not_exists(PK)")
                     .tx(),
             ),
@@ -47,10 +63,12 @@ impl Db {
                     .expression_attribute_values(":max", n(MAX_FOLLOWING))
                     .tx(),
             ),
+            (Follow::Followers, self.count_followers(followee, 1)),
         ];
         match self.transact(actions).await {
             Ok(()) => Ok(()),
             Err(err) if err.failed(Follow::Item) => Ok(()),
+            Err(err) if err.failed(Follow::Followers) => Err(ApiError::NotFound("profile")),
             Err(err) if err.failed(Follow::Count) => Err(ApiError::field(
                 "profile",
                 format!("cannot follow more than {MAX_FOLLOWING} users"),
@@ -61,6 +79,11 @@ impl Db {
 
     /// Unfollows; unfollowing someone not followed changes nothing.
     pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<(), ApiError> {
+        // Nobody follows themselves (following yourself is refused), and one
+        // transaction may not update the same user item twice.
+        if follower == followee {
+            return Ok(());
+        }
         let actions = vec![
             (
                 Follow::Item,
@@ -75,6 +98,7 @@ impl Db {
                     .expression_attribute_values(":minus_one", n(-1))
                     .tx(),
             ),
+            (Follow::Followers, self.count_followers(followee, -1)),
         ];
         match self.transact(actions).await {
             Ok(()) => Ok(()),
@@ -96,30 +120,11 @@ impl Db {
         self.which_exist(keys, "SK", keys::FOLLOWS_PREFIX).await
     }
 
-    /// Ids of everyone `follower` follows (at most [`MAX_FOLLOWING`]).
-    pub async fn followed_ids(&self, follower: &str) -> Result<Vec<String>, ApiError> {
-        let (pk, _) = keys::follow(follower, "");
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(keys::FOLLOWS_PREFIX))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        let mut ids = vec![];
-        while let Some(page) = pages.try_next().await.map_err(sdk_error)? {
-            ids.extend(page.items().iter().filter_map(|item| {
-                get_s(item, "SK")
-                    .and_then(|sk| sk.strip_prefix(keys::FOLLOWS_PREFIX))
-                    .map(str::to_owned)
-            }));
-            if ids.len() as u64 >= MAX_FOLLOWING {
-                break;
-            }
-        }
-        Ok(ids)
+    fn count_followers(&self, followee: &str, delta: i64) -> TransactWriteItem {
+        self.update(key_of(keys::user(followee)))
+            .update_expression("ADD followers_count :delta")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":delta", n(delta))
+            .tx()
     }
 }

@@ -3,8 +3,8 @@
 //! Base table: `PK`/`SK`. `GSI1` (`GSI1PK`/`GSI1SK`) is the global article
 //! list, partitioned by month so that the index's partitions stay bounded
 //! (the month counter item is still written by every create, see the docs).
-//! `GSI2` (`GSI2PK`/`GSI2SK`) lists an author's articles and a user's
-//! favorites. Sort keys that order articles are article ids: ULIDs, which
+//! `GSI2` (`GSI2PK`/`GSI2SK`) lists an author's articles, a user's
+//! favorites, a user's followers and the feeds an article was delivered to. Sort keys that order articles are article ids: ULIDs, which
 //! sort by creation time.
 
 pub const USER: &str = "USER";
@@ -37,6 +37,27 @@ pub fn follow(follower: &str, followee: &str) -> (String, String) {
         format!("USER#{follower}"),
         format!("{FOLLOWS_PREFIX}{followee}"),
     )
+}
+
+/// GSI2 partition listing a user's followers (the follow items, by follower id).
+pub fn followers_of(user_id: &str) -> String {
+    format!("FOLLOWERS#{user_id}")
+}
+
+/// An article delivered to a reader's feed: the reader's feed partition,
+/// newest first by article id.
+pub fn feed_entry(reader_id: &str, article_id: &str) -> (String, String) {
+    (feed_partition(reader_id), article_id.to_owned())
+}
+
+pub fn feed_partition(reader_id: &str) -> String {
+    format!("FEED#{reader_id}")
+}
+
+/// GSI2 partition listing the feed entries of one article, so that its
+/// deletion can take it out of exactly the feeds it reached.
+pub fn delivered(article_id: &str) -> String {
+    format!("INFEEDS#{article_id}")
 }
 
 pub fn article(id: &str) -> (String, String) {

@@ -1,18 +1,13 @@
 //! Article lists: the global list (by month, newest first), by tag, by
-//! author, by favoriter, and the feed; each a [`Page`] of its list with the
-//! list's true total, read from a counter rather than counted.
-
-use futures::{StreamExt, TryStreamExt, stream};
+//! author and by favoriter (the feed is in [`feeds`](super::feeds)); each
+//! a [`Page`] of its list with the list's true total, read from a counter
+//! rather than counted.
 
 use super::articles::{Article, bucket_of};
 use super::paging::Page;
 use super::users::User;
-use super::{Db, Item, from_item, get_s, get_u64, key_of, keys};
+use super::{Db, from_item, get_s, get_u64, key_of, keys};
 use crate::error::ApiError;
-
-/// Parallel queries when reading the feed, so that it neither crawls nor
-/// bursts past a partition's throughput.
-pub(super) const FEED_CONCURRENCY: usize = 16;
 
 /// A slice of a list plus the size of the whole list.
 #[derive(Debug)]
@@ -112,30 +107,5 @@ impl Db {
             articles: self.articles_by_ids(&ids).await?,
             total: user.favorites_count,
         })
-    }
-
-    /// The feed: the newest articles of everyone `authors` lists, merged.
-    /// Costs one query per followed author (at most `MAX_FOLLOWING`, run
-    /// `FEED_CONCURRENCY` at a time), each reading at most offset + limit items.
-    pub async fn feed(&self, authors: &[User], page: &Page) -> Result<ArticlePage, ApiError> {
-        let total = authors.iter().map(|a| a.articles_count).sum();
-        let partitions: Vec<String> = authors.iter().map(|a| keys::authored_by(&a.id)).collect();
-        let before = page.before.as_deref();
-        let wanted = page.wanted();
-        let mut items: Vec<Item> = stream::iter(partitions)
-            .map(|partition| async move {
-                self.query_newest(Some(keys::GSI2), &partition, before, wanted)
-                    .await
-            })
-            .buffer_unordered(FEED_CONCURRENCY)
-            .try_concat()
-            .await?;
-        items.sort_by(|a, b| get_s(b, "id").cmp(&get_s(a, "id")));
-        let articles = page
-            .cut(items)
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        Ok(ArticlePage { articles, total })
     }
 }

@@ -6,10 +6,12 @@
 //! - the machinery: [`item`] (attributes, key items, conversions, key size
 //!   limits), [`batch`] (reads and deletes by key), [`paging`] (queries read
 //!   page by page, newest-first slices), [`transaction`] (named actions,
-//!   retries on conflicts), [`errors`] (what a failed SDK call means);
+//!   retries on conflicts), [`once`] (effects applied exactly once, for
+//!   retried and replayed work), [`errors`] (what a failed SDK call means);
 //! - the domain: [`users`], [`profiles`], [`follows`], [`articles`],
-//!   [`favorites`], [`tags`], [`comments`], [`lists`] (article lists and
-//!   the feed), [`admin`], [`throttle`] (login limits);
+//!   [`favorites`], [`tags`], [`comments`], [`lists`] (article lists),
+//!   [`feeds`] (materialised feeds), [`cleanup`] (what a deleted article
+//!   leaves), [`admin`], [`throttle`] (login limits);
 //! - around them: [`schema`] (the table definition), [`cache`] (hot public
 //!   reads in memory), [`capacity`] (the cost of every call).
 
@@ -18,13 +20,16 @@ pub mod articles;
 pub mod batch;
 pub mod cache;
 pub mod capacity;
+pub mod cleanup;
 pub mod comments;
 pub mod errors;
 pub mod favorites;
+pub mod feeds;
 pub mod follows;
 pub mod item;
 pub mod keys;
 pub mod lists;
+pub mod once;
 pub mod paging;
 pub mod profiles;
 pub mod schema;

@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 
 use super::{Db, keys, sdk_error};
@@ -56,8 +57,19 @@ fn index(name: &str) -> GlobalSecondaryIndex {
         .expect("complete index")
 }
 
+/// The table's change stream: both images, so that a consumer sees what an
+/// item was (a deleted article's tags and author) as well as what it is.
+fn stream() -> StreamSpecification {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .expect("complete stream specification")
+}
+
 impl Db {
-    /// Creates the table if it does not exist yet; returns whether it did.
+    /// Creates the table if it does not exist yet, with its stream; returns
+    /// whether it did. A table made before the stream existed gets it.
     pub async fn ensure_table(&self) -> Result<bool, ApiError> {
         let exists = self
             .client
@@ -66,7 +78,22 @@ impl Db {
             .send()
             .await;
         match exists {
-            Ok(_) => return Ok(false),
+            Ok(found) => {
+                let streaming = found
+                    .table()
+                    .and_then(|t| t.stream_specification())
+                    .is_some_and(|s| s.stream_enabled());
+                if !streaming {
+                    self.client
+                        .update_table()
+                        .table_name(&self.table)
+                        .stream_specification(stream())
+                        .send()
+                        .await
+                        .map_err(sdk_error)?;
+                }
+                return Ok(false);
+            }
             Err(err)
                 if err
                     .as_service_error()
@@ -91,6 +118,7 @@ impl Db {
             .set_key_schema(Some(key_schema("PK", "SK")))
             .global_secondary_indexes(index(keys::GSI1))
             .global_secondary_indexes(index(keys::GSI2))
+            .stream_specification(stream())
             .send()
             .await
             .map_err(sdk_error)?;

@@ -40,6 +40,14 @@ pub struct User {
     pub favorites_count: u64,
     #[serde(default)]
     pub following_count: u64,
+    /// Who follows this user: decides how their new articles reach feeds
+    /// (`db::feeds`).
+    #[serde(default)]
+    pub followers_count: u64,
+    /// Entries in this user's feed: the feed's `articlesCount`, kept by the
+    /// same transactions that add and remove them.
+    #[serde(default)]
+    pub feed_count: u64,
     pub created_at: String,
 }
 
@@ -80,7 +88,8 @@ impl std::fmt::Debug for UserChanges {
 }
 
 impl User {
-    fn item(&self) -> Result<Item, ApiError> {
+    /// The user's item, as stored.
+    pub fn item(&self) -> Result<Item, ApiError> {
         let mut item = to_item(self)?;
         item.extend(key_of(keys::user(&self.id)));
         // Listed for admins, newest first.

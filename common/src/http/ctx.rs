@@ -19,9 +19,6 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 /// Deep offsets cost reads; past this, clients page with the cursor instead.
 pub const MAX_OFFSET: usize = 10_000;
-/// The feed reads `offset + limit` articles of every followed author, so its
-/// offset is held lower; deeper pages come with the cursor.
-pub const MAX_FEED_OFFSET: usize = 500;
 
 pub struct Ctx {
     /// The route being served: its declaration says, e.g., how it pages.

@@ -110,16 +110,10 @@ pub async fn list_articles(ctx: Ctx) -> ApiResult {
 pub async fn feed_articles(ctx: Ctx) -> ApiResult {
     let me = &ctx.user()?.user;
     let page = page(&ctx)?;
-    let followed = ctx.db().followed_ids(&me.id).await?;
-    let followed: Vec<&str> = followed.iter().map(String::as_str).collect();
-    let authors = ctx.db().users_by_ids(&followed).await?;
-    let found = ctx.db().feed(&authors, &page).await?;
-    // Every author in the feed is one of `authors`, followed by definition.
-    let known = Known {
-        followed: &authors,
-        favorited: None,
-    };
-    respond_with_list(&ctx, &page, found, known).await
+    // Whom the reader follows is read with the page's authors: an author
+    // unfollowed a moment ago shows as such until their entries are gone.
+    let found = ctx.db().feed(me, &page).await?;
+    respond_with_list(&ctx, &page, found, Known::default()).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -148,6 +142,13 @@ pub async fn create_article(ctx: Ctx) -> ApiResult {
     };
     let article = ctx.db().create_article(article).await?;
     tracing::info!(article_id = %article.id, slug = %article.slug, "article created");
+    // A few followers get it in their feeds now, so that they see it at
+    // once; the stream delivers it anyway (to all when there are many), so
+    // a failure here is only logged.
+    match ctx.db().deliver_inline(&article, me).await {
+        Ok(feeds) => tracing::debug!(?feeds, "delivered inline"),
+        Err(err) => tracing::warn!(error = %err, "inline delivery failed; the stream will deliver"),
+    }
     // Nobody has favorited an article that did not exist a moment ago.
     let known = Known {
         favorited: Some(false),

@@ -38,6 +38,8 @@ pub async fn register(ctx: Ctx) -> ApiResult {
         articles_count: 0,
         favorites_count: 0,
         following_count: 0,
+        followers_count: 0,
+        feed_count: 0,
         created_at: time::iso(now),
     };
     ctx.db().create_user(&user).await?;

@@ -187,6 +187,8 @@ async fn delete_removes_the_article_everywhere() {
         app.delete(&path, Some(&token)).await.status,
         StatusCode::NO_CONTENT
     );
+    // Its comments and favorites are the stream consumer's to remove.
+    app.drain().await;
     assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.get(&format!("{path}/comments"), None).await.status,
@@ -219,6 +221,8 @@ async fn feed_shows_followed_authors_only() {
         .post("/api/profiles/followed/follow", json!({}), Some(&reader))
         .await;
     assert_eq!(follow.body["profile"]["following"], true);
+    // Articles from before the follow come with the stream's backfill.
+    app.drain().await;
     let feed = app.get("/api/articles/feed", Some(&reader)).await;
     assert_eq!(feed.body["articlesCount"], 2);
     assert_eq!(slugs(&feed.body), [&b, &a]);
@@ -231,8 +235,10 @@ async fn feed_shows_followed_authors_only() {
 
     app.delete("/api/profiles/followed/follow", Some(&reader))
         .await;
+    app.drain().await;
     let feed = app.get("/api/articles/feed", Some(&reader)).await;
     assert_eq!(feed.body["articlesCount"], 0);
+    assert_eq!(slugs(&feed.body), [""; 0]);
 }
 
 #[tokio::test]
@@ -356,20 +362,5 @@ async fn deleting_a_stale_copy_removes_the_current_tags() {
     assert_eq!(
         app.get("/api/articles?tag=old", None).await.body["articlesCount"],
         0
-    );
-}
-
-#[tokio::test]
-async fn the_feed_refers_deep_offsets_to_the_cursor() {
-    let app = spawn_app().await;
-    let token = app.register("reader").await;
-    let deep = app.get("/api/articles/feed?offset=501", Some(&token)).await;
-    assert_eq!(deep.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(deep.error("offset").contains("500"), "{:?}", deep.body);
-    assert_eq!(
-        app.get("/api/articles/feed?offset=500", Some(&token))
-            .await
-            .status,
-        StatusCode::OK
     );
 }

@@ -12,4 +12,5 @@ mod rbac;
 mod round_trips;
 mod routes;
 mod social;
+mod streams;
 mod users;

@@ -103,12 +103,36 @@ async fn reads_cost_the_documented_round_trips() {
             "{pattern}, signed in"
         );
     }
-    // The feed: 4 + F, here with one followed author.
+}
+
+/// The feed is materialised: a page costs the same whether the reader
+/// follows one user or five thousand.
+#[tokio::test]
+async fn a_feed_page_costs_the_same_at_any_follow_count() {
     let (feed, _) = documented("GET /api/articles/feed");
-    assert_eq!(
-        calls(&app, Method::GET, "/api/articles/feed", None, Some(&reader)).await,
-        feed + 1
-    );
+    for follows in [1, 100, 5_000] {
+        let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await;
+        let reader = app.register("reader").await;
+        let followed = app.seed_followed("reader", follows).await;
+        // A page's worth of articles by different authors, and more.
+        for author in followed.iter().take(25) {
+            let token = app.state.jwt.issue(&author.id, 0).unwrap();
+            app.create_article(&token, &format!("By {}", author.username), &[])
+                .await;
+        }
+        // Each author has one follower: their articles were delivered inline.
+        let page = app.get("/api/articles/feed", Some(&reader)).await;
+        assert_eq!(
+            page.body["articlesCount"],
+            follows.min(25),
+            "{follows} follows"
+        );
+        assert_eq!(
+            calls(&app, Method::GET, "/api/articles/feed", None, Some(&reader)).await,
+            feed,
+            "a feed page at {follows} follows"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,9 +1,16 @@
-//! The route table is the one source of truth: the Lambda binaries, the
-//! OpenAPI document and the SAM template must all match it.
+//! The route and consumer tables are the one source of truth: the Lambda
+//! binaries, the OpenAPI document and the SAM template must all match them.
 
 use std::collections::BTreeSet;
 
 use conduit_tests::{repo_file, repo_path};
+
+/// Every function's name: the routes', then the stream consumers'.
+fn function_names() -> BTreeSet<String> {
+    let routes = functions::ROUTES.iter().map(|r| r.name.to_owned());
+    let consumers = functions::CONSUMERS.iter().map(|c| c.name.to_owned());
+    routes.chain(consumers).collect()
+}
 
 fn routes() -> BTreeSet<(String, String)> {
     functions::ROUTES
@@ -13,8 +20,8 @@ fn routes() -> BTreeSet<(String, String)> {
 }
 
 #[test]
-fn every_route_has_a_binary_serving_exactly_it() {
-    let mut bins: Vec<String> = std::fs::read_dir(repo_path("functions/src/bin"))
+fn every_function_has_a_binary_serving_exactly_it() {
+    let bins: BTreeSet<String> = std::fs::read_dir(repo_path("functions/src/bin"))
         .unwrap()
         .map(|e| {
             e.unwrap()
@@ -25,13 +32,7 @@ fn every_route_has_a_binary_serving_exactly_it() {
                 .into_owned()
         })
         .collect();
-    bins.sort();
-    let mut names: Vec<String> = functions::ROUTES
-        .iter()
-        .map(|r| r.name.to_owned())
-        .collect();
-    names.sort();
-    assert_eq!(bins, names);
+    assert_eq!(bins, function_names());
     for route in functions::ROUTES {
         let source = repo_file(&format!("functions/src/bin/{}.rs", route.name));
         let serves = format!("functions::routes::{}", route.name.to_uppercase());
@@ -90,11 +91,7 @@ fn the_sam_template_routes_every_route_to_its_function() {
         }
     }
     assert_eq!(deployed, routes());
-    let names: BTreeSet<String> = functions::ROUTES
-        .iter()
-        .map(|r| r.name.to_owned())
-        .collect();
-    assert_eq!(binaries, names);
+    assert_eq!(binaries, function_names());
 }
 
 #[test]

@@ -1,19 +1,22 @@
-//! `infra/template.yaml`, generated from the route table, so a new route
-//! cannot be forgotten in the infrastructure. The shared resources are plain
-//! YAML in `head.yaml` and `tail.yaml`; only the per-route
-//! resources, and the dashboard and alarms on the functions' own metrics
-//! ([`monitoring`]), are generated here.
+//! `infra/template.yaml`, generated from the route table and the consumer
+//! table, so a new route or consumer cannot be forgotten in the
+//! infrastructure. The shared resources are plain YAML in `head.yaml` and
+//! `tail.yaml`; only the per-route resources, the stream consumers'
+//! ([`consumers`]), and the dashboard and alarms on the functions' own
+//! metrics ([`monitoring`]), are generated here.
 
+mod consumers;
 mod monitoring;
 
 use std::fmt::Write;
 
+use conduit_common::events::Consumer;
 use conduit_common::http::{Route, TableAccess};
 
 use monitoring::monitoring;
 
 /// The whole `infra/template.yaml`.
-pub fn sam_template(routes: &[&Route]) -> String {
+pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String {
     let projection = format!(
         "{{ ProjectionType: INCLUDE, NonKeyAttributes: [{}] }}",
         conduit_common::db::schema::INDEX_ATTRIBUTES.join(", ")
@@ -22,6 +25,7 @@ pub fn sam_template(routes: &[&Route]) -> String {
     for route in routes {
         function(&mut out, route);
     }
+    out.push_str(&consumers::consumers(stream_consumers));
     out.push_str(&include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring(routes)));
     out
 }
@@ -157,7 +161,7 @@ mod tests {
 
     #[test]
     fn functions_get_the_table_access_and_memory_their_route_declares() {
-        let template = sam_template(functions::ROUTES);
+        let template = sam_template(functions::ROUTES, functions::CONSUMERS);
         let function = |name: &str| {
             let start = template
                 .find(&format!("  {}Function:", logical_id(name)))

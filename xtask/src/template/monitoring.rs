@@ -525,7 +525,7 @@ mod tests {
 
     #[test]
     fn every_route_is_on_every_per_route_graph_of_the_dashboard() {
-        let body = dashboard_body(&sam_template(functions::ROUTES));
+        let body = dashboard_body(&sam_template(functions::ROUTES, functions::CONSUMERS));
         let lines = graph_lines(&body);
         let mut graphs = 0;
         for (title, metric_name, _) in ROUTE_GRAPHS {
@@ -573,7 +573,7 @@ mod tests {
 
     #[test]
     fn the_dashboard_graphs_every_metric_the_functions_emit_and_no_other() {
-        let body = dashboard_body(&sam_template(functions::ROUTES));
+        let body = dashboard_body(&sam_template(functions::ROUTES, functions::CONSUMERS));
         let mut graphed = Vec::new();
         for (title, line) in graph_lines(&body) {
             if let Some(expression) = line[0]["expression"].as_str() {
@@ -614,7 +614,7 @@ mod tests {
 
     #[test]
     fn alarms_watch_only_metrics_the_functions_emit_for_this_stack() {
-        let template = sam_template(functions::ROUTES);
+        let template = sam_template(functions::ROUTES, functions::CONSUMERS);
         assert!(
             template.contains("        SERVICE_NAME: !Ref AWS::StackName\n"),
             "the functions must report the stack's name as their {SERVICE}"

@@ -1,0 +1,69 @@
+//! What is left of a deleted article: its comments, its favorites (each
+//! favoriter's `favorites_count` with it) and its feed entries. The delete
+//! request removes the article itself; the `clean_up_articles` stream
+//! consumer calls this after, and again on a retry or a replay, which finds
+//! less to do and never uncounts a favorite twice.
+
+use super::once::{Applied, Counter, Once};
+use super::{Db, Item, Tx, get_s, key_of, keys, s, sdk_error};
+use crate::error::ApiError;
+
+/// What one cleanup removed (this time; a replay finds nothing left).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Cleanup {
+    pub comments: usize,
+    pub favorites: usize,
+    pub feed_entries: usize,
+}
+
+impl Db {
+    /// Removes what is left of the deleted article `article_id`.
+    pub async fn clean_up_article(&self, article_id: &str) -> Result<Cleanup, ApiError> {
+        let (pk, _) = keys::article(article_id);
+        // Strongly consistent: a favorite or comment committed just before
+        // the delete must not be missed and left behind.
+        let children: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(&pk))
+            .projection_expression("PK, SK")
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error)?;
+        let (favorites, comments): (Vec<Item>, Vec<Item>) =
+            children.into_iter().partition(|item| {
+                get_s(item, "SK").is_some_and(|sk| sk.starts_with(keys::FAVORITE_PREFIX))
+            });
+        let count = comments.len();
+        self.batch_delete(comments).await?;
+        let unfavorites = favorites
+            .iter()
+            .filter_map(|item| get_s(item, "SK")?.strip_prefix(keys::FAVORITE_PREFIX))
+            .map(|user_id| Once {
+                action: self
+                    .delete(key_of(keys::favorite(article_id, user_id)))
+                    .condition_expression("attribute_exists(PK)")
+                    .tx(),
+                counter: Some(Counter {
+                    key: keys::user(user_id),
+                    attribute: "favorites_count",
+                    delta: -1,
+                }),
+            })
+            .collect();
+        let Applied::Done(favorites) = self.apply_once(None, unfavorites).await? else {
+            unreachable!("no guard");
+        };
+        Ok(Cleanup {
+            comments: count,
+            favorites,
+            feed_entries: self.undeliver(article_id).await?,
+        })
+    }
+}

@@ -1,0 +1,226 @@
+//! Feeds, materialised (fan-out on write): `FEED#<reader>` / `<article id>`
+//! entries, newest first, one per article of someone the reader follows,
+//! also listed under the article's `INFEEDS#` partition of GSI2. The
+//! reader's `feed_count` moves with them in the same transactions, so the
+//! feed's total is exact without counting.
+//!
+//! A feed page then costs the same whatever the reader follows: one query
+//! of their partition and one batch read of the articles. The work moves to
+//! writes, mostly to the stream consumers (functions/src/consumers): a new
+//! article is delivered to its author's followers, a follow backfills the
+//! followee's articles, an unfollow takes them out, a deleted article is
+//! taken out of every feed it reached. Every one of those is [`Db::apply_once`],
+//! so a batch delivered twice changes nothing. docs/data-model.md ("Feeds")
+//! states what a reader may see, and when.
+
+use std::time::Duration;
+
+use super::articles::Article;
+use super::lists::ArticlePage;
+use super::once::{Applied, Counter, Once};
+use super::paging::Page;
+use super::users::User;
+use super::{Db, Tx, get_s, key_of, keys, s, sdk_error};
+use crate::error::ApiError;
+
+/// Authors with at most this many followers have a new article delivered
+/// inside the create request (about one transaction per 49 followers), so
+/// their followers see it at once; the stream then only confirms it.
+/// Beyond, delivery is the stream consumer's alone: within about a second.
+pub const INLINE_DELIVERY_MAX_FOLLOWERS: u64 = 100;
+
+/// Times the create request reads the followers again when GSI2 (eventually
+/// consistent in AWS) still lists fewer than the author's strongly
+/// consistent `followers_count`: a follow made just before the article.
+const FOLLOWER_INDEX_ATTEMPTS: u32 = 3;
+const FOLLOWER_INDEX_WAIT: Duration = Duration::from_millis(50);
+
+impl Db {
+    /// A page of `reader`'s feed, newest first. Entries whose article is
+    /// already deleted (its cleanup still under way) are skipped.
+    pub async fn feed(&self, reader: &User, page: &Page) -> Result<ArticlePage, ApiError> {
+        let ids: Vec<String> = self
+            .query_page(None, &keys::feed_partition(&reader.id), page)
+            .await?
+            .iter()
+            .filter_map(|item| get_s(item, "SK").map(str::to_owned))
+            .collect();
+        Ok(ArticlePage {
+            articles: self.articles_by_ids(&ids).await?,
+            total: reader.feed_count,
+        })
+    }
+
+    /// Delivers a new article to its author's followers, inside the create
+    /// request, when they are few enough; returns how many feeds it reached
+    /// (`None`: left to the stream).
+    pub async fn deliver_inline(
+        &self,
+        article: &Article,
+        author: &User,
+    ) -> Result<Option<usize>, ApiError> {
+        if author.followers_count == 0 {
+            return Ok(Some(0));
+        }
+        if author.followers_count > INLINE_DELIVERY_MAX_FOLLOWERS {
+            return Ok(None);
+        }
+        let mut followers = vec![];
+        for attempt in 1..=FOLLOWER_INDEX_ATTEMPTS {
+            followers = self.followers(&author.id).await?;
+            if followers.len() as u64 >= author.followers_count {
+                break;
+            }
+            if attempt < FOLLOWER_INDEX_ATTEMPTS {
+                tokio::time::sleep(FOLLOWER_INDEX_WAIT).await;
+            }
+        }
+        self.deliver_to(&article.id, &author.id, followers)
+            .await
+            .map(Some)
+    }
+
+    /// Delivers an article to every follower of its author (the stream
+    /// consumer's part; a no-op for feeds that already have it).
+    pub async fn deliver(&self, article_id: &str, author_id: &str) -> Result<usize, ApiError> {
+        let followers = self.followers(author_id).await?;
+        self.deliver_to(article_id, author_id, followers).await
+    }
+
+    async fn deliver_to(
+        &self,
+        article_id: &str,
+        author_id: &str,
+        readers: Vec<String>,
+    ) -> Result<usize, ApiError> {
+        // Nothing is delivered once the article is deleted: its cleanup
+        // may already have run.
+        let guard = self
+            .check(key_of(keys::article(article_id)))
+            .condition_expression("attribute_exists(PK)")
+            .tx();
+        let units = readers
+            .iter()
+            .map(|reader| self.add_entry(reader, article_id, author_id))
+            .collect();
+        Ok(match self.apply_once(Some(guard), units).await? {
+            Applied::Done(count) => count,
+            Applied::GuardFailed => 0,
+        })
+    }
+
+    /// After `follower` followed `followee`: every article of the followee
+    /// into the follower's feed, unless the follow is gone again by then.
+    pub async fn backfill(&self, follower: &str, followee: &str) -> Result<usize, ApiError> {
+        let guard = self
+            .check(key_of(keys::follow(follower, followee)))
+            .condition_expression("attribute_exists(PK)")
+            .tx();
+        let units = self
+            .article_ids_of(followee)
+            .await?
+            .iter()
+            .map(|article| self.add_entry(follower, article, followee))
+            .collect();
+        Ok(match self.apply_once(Some(guard), units).await? {
+            Applied::Done(count) => count,
+            Applied::GuardFailed => 0,
+        })
+    }
+
+    /// After `follower` unfollowed `followee`: the followee's articles out
+    /// of the follower's feed, unless they follow again by then.
+    pub async fn unfill(&self, follower: &str, followee: &str) -> Result<usize, ApiError> {
+        let guard = self
+            .check(key_of(keys::follow(follower, followee)))
+            .condition_expression("attribute_not_exists(PK)")
+            .tx();
+        let units = self
+            .article_ids_of(followee)
+            .await?
+            .iter()
+            .map(|article| self.remove_entry(follower, article))
+            .collect();
+        Ok(match self.apply_once(Some(guard), units).await? {
+            Applied::Done(count) => count,
+            Applied::GuardFailed => 0,
+        })
+    }
+
+    /// After an article's deletion: out of every feed it reached.
+    pub async fn undeliver(&self, article_id: &str) -> Result<usize, ApiError> {
+        let readers = self.index_sort_keys(&keys::delivered(article_id)).await?;
+        let units = readers
+            .iter()
+            .map(|reader| self.remove_entry(reader, article_id))
+            .collect();
+        match self.apply_once(None, units).await? {
+            Applied::Done(count) => Ok(count),
+            Applied::GuardFailed => unreachable!("no guard"),
+        }
+    }
+
+    /// Ids of everyone following `user_id`, from GSI2.
+    pub async fn followers(&self, user_id: &str) -> Result<Vec<String>, ApiError> {
+        self.index_sort_keys(&keys::followers_of(user_id)).await
+    }
+
+    /// Ids of every article by `author_id`, from GSI2.
+    async fn article_ids_of(&self, author_id: &str) -> Result<Vec<String>, ApiError> {
+        self.index_sort_keys(&keys::authored_by(author_id)).await
+    }
+
+    /// The sort keys of a whole GSI2 partition, page after page.
+    async fn index_sort_keys(&self, partition: &str) -> Result<Vec<String>, ApiError> {
+        let items: Vec<super::Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI2)
+            .key_condition_expression("GSI2PK = :pk")
+            .expression_attribute_values(":pk", s(partition))
+            .projection_expression("GSI2SK")
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error)?;
+        Ok(items
+            .iter()
+            .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
+            .collect())
+    }
+
+    fn add_entry(&self, reader: &str, article_id: &str, author_id: &str) -> Once {
+        let mut item = key_of(keys::feed_entry(reader, article_id));
+        item.insert("author_id".into(), s(author_id));
+        item.insert("GSI2PK".into(), s(keys::delivered(article_id)));
+        item.insert("GSI2SK".into(), s(reader));
+        Once {
+            action: self
+                .put(item)
+                .condition_expression("attribute_not_exists(PK)")
+                .tx(),
+            counter: Some(feed_counter(reader, 1)),
+        }
+    }
+
+    fn remove_entry(&self, reader: &str, article_id: &str) -> Once {
+        Once {
+            action: self
+                .delete(key_of(keys::feed_entry(reader, article_id)))
+                .condition_expression("attribute_exists(PK)")
+                .tx(),
+            counter: Some(feed_counter(reader, -1)),
+        }
+    }
+}
+
+fn feed_counter(reader: &str, delta: i64) -> Counter {
+    Counter {
+        key: keys::user(reader),
+        attribute: "feed_count",
+        delta,
+    }
+}

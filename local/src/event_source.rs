@@ -1,0 +1,443 @@
+//! Lambda's event source mapping for DynamoDB Streams, emulated, so that
+//! `make dev` and the tests run the stream consumers the way AWS does: the
+//! same functions, fed the same records, with the same rules.
+//!
+//! It reads the table's stream through the SDK's DynamoDB Streams client
+//! (the embedded engine and DynamoDB Local both serve it), shard by shard
+//! in order, and for each consumer:
+//! - drops the records its filters do not match (`FilterCriteria`);
+//! - hands it the rest in batches of at most its `batch_size`;
+//! - on a partial batch failure, retries from the failed record (what came
+//!   before it is not redone); on a crash (a panic: the function died), splits
+//!   the batch in two and retries each half (`BisectBatchOnFunctionError`);
+//! - after `max_attempts`, splits what is left until the failing record
+//!   is alone, then sends it to the on-failure destination and moves on:
+//!   here `stream-failures.jsonl` in the data directory (or memory, for
+//!   tests), which `make dev` reports at start;
+//! - keeps a checkpoint per consumer and shard (in `stream-checkpoints.json`),
+//!   so a restart resumes after the last record done: nothing is skipped,
+//!   and at most the batch in flight is delivered again.
+//!
+//! Tests call [`EventSource::drain`] to run everything written so far, at a
+//! point of their choosing, instead of sleeping.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::{EventRecord, UserIdentity};
+use aws_sdk_dynamodbstreams::Client as StreamsClient;
+use aws_sdk_dynamodbstreams::types::{Record, Shard, ShardIteratorType};
+use conduit_common::db::Db;
+use conduit_common::events::Consumer;
+use conduit_common::events::consumer::Consumers;
+use serde::{Deserialize, Serialize};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Records asked of the stream per call (GetRecords allows 1,000).
+const READ_LIMIT: i32 = 1000;
+
+/// A batch that exhausted its attempts: what AWS sends to the on-failure
+/// destination (which records, not the records themselves), plus their keys.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailedBatch {
+    pub consumer: String,
+    pub shard_id: String,
+    pub first_sequence_number: String,
+    pub last_sequence_number: String,
+    pub records: usize,
+    pub keys: Vec<serde_json::Value>,
+    pub reason: String,
+}
+
+/// Where checkpoints and failed batches are kept.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    /// For tests: lost with the process.
+    Memory,
+    /// `stream-checkpoints.json` and `stream-failures.jsonl` in this directory.
+    Directory(PathBuf),
+}
+
+/// consumer -> shard -> the last sequence number it is done with.
+type Checkpoints = HashMap<String, HashMap<String, String>>;
+
+#[derive(Clone)]
+pub struct EventSource {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    streams: StreamsClient,
+    db: Db,
+    consumers: &'static Consumers,
+    storage: Storage,
+    checkpoints: Mutex<Checkpoints>,
+    failures: Mutex<Vec<FailedBatch>>,
+    /// Wait before the first retry of a failed batch (doubled each time).
+    retry_wait: Duration,
+    /// One pass at a time: [`EventSource::drain`] may run beside the poller.
+    pass: tokio::sync::Mutex<()>,
+}
+
+impl EventSource {
+    /// An event source on `db`'s table, reaching its stream through `sdk`
+    /// (which carries the endpoint).
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        db: Db,
+        consumers: &'static Consumers,
+        storage: Storage,
+    ) -> Result<Self, Error> {
+        let checkpoints = match &storage {
+            Storage::Memory => Checkpoints::default(),
+            Storage::Directory(dir) => match std::fs::read(dir.join(CHECKPOINTS)) {
+                Ok(bytes) => serde_json::from_slice(&bytes)?,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Checkpoints::default(),
+                Err(err) => return Err(err.into()),
+            },
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                streams: StreamsClient::new(sdk),
+                db,
+                consumers,
+                storage,
+                checkpoints: Mutex::new(checkpoints),
+                failures: Mutex::new(vec![]),
+                retry_wait: Duration::from_millis(20),
+                pass: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Batches that went to the on-failure destination since this started.
+    pub fn failures(&self) -> Vec<FailedBatch> {
+        self.inner.failures.lock().unwrap().clone()
+    }
+
+    /// How many failed batches the destination file holds (from earlier
+    /// runs too); `make dev` reports it at start.
+    pub fn recorded_failures(&self) -> usize {
+        match &self.inner.storage {
+            Storage::Memory => self.failures().len(),
+            Storage::Directory(dir) => std::fs::read_to_string(dir.join(FAILURES))
+                .map(|text| text.lines().count())
+                .unwrap_or(0),
+        }
+    }
+
+    /// Runs every consumer over everything in the stream, until a pass
+    /// finds nothing new (the consumers' own writes make records too, which
+    /// they do not take). Returns how many records were read.
+    pub async fn drain(&self) -> Result<usize, Error> {
+        let mut total = 0;
+        loop {
+            let read = self.pass().await?;
+            if read == 0 {
+                return Ok(total);
+            }
+            total += read;
+        }
+    }
+
+    /// Polls the stream every `interval`, forever (Lambda polls each shard
+    /// about four times a second). Errors are logged and the poll goes on.
+    pub async fn run(self, interval: Duration) {
+        loop {
+            if let Err(err) = self.pass().await {
+                tracing::warn!(error = %err, "reading the table's stream failed; retrying");
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// One pass of every consumer over every shard; returns the records read.
+    async fn pass(&self) -> Result<usize, Error> {
+        let _one_at_a_time = self.inner.pass.lock().await;
+        let Some(arn) = self.stream_arn().await? else {
+            return Ok(0);
+        };
+        let shards = self.shards(&arn).await?;
+        let mut read = 0;
+        for consumer in self.inner.consumers {
+            for shard in &shards {
+                read += self.read_shard(consumer, &arn, shard).await?;
+            }
+        }
+        Ok(read)
+    }
+
+    async fn stream_arn(&self) -> Result<Option<String>, Error> {
+        let table = self
+            .inner
+            .db
+            .client
+            .describe_table()
+            .table_name(&self.inner.db.table)
+            .send()
+            .await?;
+        Ok(table
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .map(str::to_owned))
+    }
+
+    /// The stream's shards, parents before children (by their first
+    /// sequence number), so that records of one item stay in order.
+    async fn shards(&self, arn: &str) -> Result<Vec<Shard>, Error> {
+        let mut shards = vec![];
+        let mut start: Option<String> = None;
+        loop {
+            let out = self
+                .inner
+                .streams
+                .describe_stream()
+                .stream_arn(arn)
+                .set_exclusive_start_shard_id(start.clone())
+                .send()
+                .await?;
+            let Some(description) = out.stream_description else {
+                break;
+            };
+            shards.extend(description.shards.unwrap_or_default());
+            start = description.last_evaluated_shard_id;
+            if start.is_none() {
+                break;
+            }
+        }
+        shards.sort_by_key(|shard| {
+            shard
+                .sequence_number_range()
+                .and_then(|r| r.starting_sequence_number())
+                .map(|n| (n.len(), n.to_owned()))
+        });
+        Ok(shards)
+    }
+
+    /// Delivers to `consumer` what it has not done yet of one shard.
+    async fn read_shard(
+        &self,
+        consumer: &'static Consumer,
+        arn: &str,
+        shard: &Shard,
+    ) -> Result<usize, Error> {
+        let shard_id = shard.shard_id().unwrap_or_default().to_owned();
+        let checkpoint = self.checkpoint(consumer, &shard_id);
+        let iterator = self
+            .inner
+            .streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(&shard_id);
+        let iterator = match &checkpoint {
+            Some(done) => iterator
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(done),
+            None => iterator.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        let mut next = iterator.send().await?.shard_iterator;
+        let mut read = 0;
+        while let Some(position) = next {
+            let out = self
+                .inner
+                .streams
+                .get_records()
+                .shard_iterator(position)
+                .limit(READ_LIMIT)
+                .send()
+                .await?;
+            let records = out.records.unwrap_or_default();
+            if records.is_empty() {
+                // Caught up with an open shard, or at the end of a closed one.
+                break;
+            }
+            read += records.len();
+            let records: Vec<EventRecord> = records
+                .iter()
+                .map(|record| event_record(record, arn))
+                .collect();
+            let accepted: Vec<EventRecord> = records
+                .iter()
+                .filter(|record| consumer.accepts(record))
+                .cloned()
+                .collect();
+            for batch in accepted.chunks(consumer.batch_size as usize) {
+                self.deliver(consumer, &shard_id, batch.to_vec()).await;
+                let last = batch.last().and_then(|r| r.change.sequence_number.clone());
+                self.set_checkpoint(consumer, &shard_id, last)?;
+            }
+            let last = records
+                .last()
+                .and_then(|r| r.change.sequence_number.clone());
+            self.set_checkpoint(consumer, &shard_id, last)?;
+            next = out.next_shard_iterator;
+        }
+        Ok(read)
+    }
+
+    /// Runs one batch to completion with the mapping's rules: retried from
+    /// a failed record, halved after a crash or after its attempts, and its
+    /// lone failing record sent to the destination at last.
+    async fn deliver(&self, consumer: &'static Consumer, shard_id: &str, batch: Vec<EventRecord>) {
+        let mut queue = VecDeque::from([(batch, 0u32)]);
+        while let Some((records, failed_attempts)) = queue.pop_front() {
+            let failure = match self.invoke(consumer, records.clone()).await {
+                Ok(None) => continue,
+                Ok(Some(failed)) => {
+                    // Retried from the failed record; the ones before it are done.
+                    let from = records
+                        .iter()
+                        .position(|r| r.change.sequence_number.as_deref() == Some(failed.as_str()))
+                        .unwrap_or(0);
+                    (records[from..].to_vec(), "a record failed".to_owned())
+                }
+                Err(crash) => (records, crash),
+            };
+            let (records, reason) = failure;
+            let attempts = failed_attempts + 1;
+            if attempts < consumer.max_attempts {
+                tokio::time::sleep(self.inner.retry_wait * 2u32.pow(attempts.min(6))).await;
+                queue.push_front((records, attempts));
+            } else if records.len() > 1 {
+                // Isolate the culprit: each half gets its own attempts.
+                let mut first = records;
+                let second = first.split_off(first.len() / 2);
+                queue.push_front((second, 0));
+                queue.push_front((first, 0));
+            } else {
+                self.send_to_destination(consumer, shard_id, &records, reason);
+            }
+        }
+    }
+
+    /// Invokes the consumer on a batch as Lambda would: in a task of its
+    /// own, so that a panic is a crash of the function, not of the poller.
+    /// Returns the first failed record's sequence number, if any.
+    async fn invoke(
+        &self,
+        consumer: &'static Consumer,
+        records: Vec<EventRecord>,
+    ) -> Result<Option<String>, String> {
+        let db = self.inner.db.clone();
+        let run = tokio::spawn(async move { consumer.run_batch(&db, &records).await });
+        match run.await {
+            Ok(response) => Ok(response
+                .batch_item_failures
+                .into_iter()
+                .find_map(|failure| failure.item_identifier)),
+            Err(crash) => Err(format!("the function crashed: {crash}")),
+        }
+    }
+
+    fn send_to_destination(
+        &self,
+        consumer: &Consumer,
+        shard_id: &str,
+        records: &[EventRecord],
+        reason: String,
+    ) {
+        let sequence = |r: Option<&EventRecord>| {
+            r.and_then(|r| r.change.sequence_number.clone())
+                .unwrap_or_default()
+        };
+        let failed = FailedBatch {
+            consumer: consumer.name.to_owned(),
+            shard_id: shard_id.to_owned(),
+            first_sequence_number: sequence(records.first()),
+            last_sequence_number: sequence(records.last()),
+            records: records.len(),
+            keys: records
+                .iter()
+                .map(|r| serde_json::to_value(&r.change.keys).unwrap_or_default())
+                .collect(),
+            reason,
+        };
+        tracing::error!(
+            consumer = consumer.name,
+            first_sequence_number = %failed.first_sequence_number,
+            records = failed.records,
+            "stream batch gave up after {} attempts; sent to the on-failure destination",
+            consumer.max_attempts,
+        );
+        if let Storage::Directory(dir) = &self.inner.storage {
+            use std::io::Write;
+            let line = serde_json::to_string(&failed).unwrap_or_default();
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join(FAILURES))
+                .and_then(|mut file| writeln!(file, "{line}"));
+            if let Err(err) = written {
+                tracing::error!(error = %err, "cannot record the failed batch");
+            }
+        }
+        self.inner.failures.lock().unwrap().push(failed);
+    }
+
+    fn checkpoint(&self, consumer: &Consumer, shard_id: &str) -> Option<String> {
+        let checkpoints = self.inner.checkpoints.lock().unwrap();
+        checkpoints.get(consumer.name)?.get(shard_id).cloned()
+    }
+
+    fn set_checkpoint(
+        &self,
+        consumer: &Consumer,
+        shard_id: &str,
+        done: Option<String>,
+    ) -> Result<(), Error> {
+        let Some(done) = done else { return Ok(()) };
+        let mut checkpoints = self.inner.checkpoints.lock().unwrap();
+        checkpoints
+            .entry(consumer.name.to_owned())
+            .or_default()
+            .insert(shard_id.to_owned(), done);
+        if let Storage::Directory(dir) = &self.inner.storage {
+            // Written whole, then renamed: a crash leaves the old or the new.
+            let path = dir.join(CHECKPOINTS);
+            let temporary = path.with_extension("json.tmp");
+            std::fs::write(&temporary, serde_json::to_vec_pretty(&*checkpoints)?)?;
+            std::fs::rename(temporary, path)?;
+        }
+        Ok(())
+    }
+}
+
+const CHECKPOINTS: &str = "stream-checkpoints.json";
+const FAILURES: &str = "stream-failures.jsonl";
+
+/// A record as the Streams API gives it, in the shape Lambda hands the
+/// function (`aws_lambda_events`), with images converted by `serde_dynamo`.
+fn event_record(record: &Record, arn: &str) -> EventRecord {
+    let mut out = EventRecord::default();
+    out.event_id = record.event_id().unwrap_or_default().to_owned();
+    out.event_name = record
+        .event_name()
+        .map(|name| name.as_str().to_owned())
+        .unwrap_or_default();
+    out.event_source = record.event_source().map(str::to_owned);
+    out.event_version = record.event_version().map(str::to_owned);
+    out.aws_region = record.aws_region().unwrap_or_default().to_owned();
+    out.event_source_arn = Some(arn.to_owned());
+    out.user_identity = record.user_identity().map(|who| {
+        let mut identity = UserIdentity::default();
+        identity.type_ = who.r#type().unwrap_or_default().to_owned();
+        identity.principal_id = who.principal_id().unwrap_or_default().to_owned();
+        identity
+    });
+    if let Some(change) = record.dynamodb() {
+        let image = |item: Option<&HashMap<String, _>>| {
+            item.cloned()
+                .map(serde_dynamo::Item::from)
+                .unwrap_or_default()
+        };
+        out.change.keys = image(change.keys.as_ref());
+        out.change.new_image = image(change.new_image.as_ref());
+        out.change.old_image = image(change.old_image.as_ref());
+        out.change.sequence_number = change.sequence_number.clone();
+        out.change.size_bytes = change.size_bytes.unwrap_or_default();
+    }
+    out
+}
