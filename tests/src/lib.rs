@@ -159,6 +159,14 @@ async fn spawn_app_on(endpoint: &str, table: &str, extra: &[(&str, &str)]) -> Te
     }
 }
 
+/// Held by the tests that load the engine most (thousands of items, whole
+/// streams replayed), so that they do not run at once and starve the
+/// others on a shared engine (DynamoDB Local in `make fidelity`).
+pub async fn heavy_test() -> tokio::sync::MutexGuard<'static, ()> {
+    static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    HEAVY.lock().await
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
@@ -335,8 +343,24 @@ impl TestApp {
             false => center.followers_count += count as u64,
         }
         items.push(center.item().unwrap());
-        db.put_all(items).await.expect("seeded");
+        self.unhurried_db().put_all(items).await.expect("seeded");
         others
+    }
+
+    /// The app's table through a client without the API's time budget: for
+    /// bulk seeding, which may queue behind other tests on a busy engine.
+    fn unhurried_db(&self) -> Db {
+        use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+        let client = &self.state.db.client;
+        let config = client
+            .config()
+            .to_builder()
+            .timeout_config(TimeoutConfig::disabled())
+            .build();
+        Db::new(
+            aws_sdk_dynamodb::Client::from_conf(config),
+            &self.state.db.table,
+        )
     }
 
     async fn seed_user_record(&self, name: &str, role: Role) -> User {

@@ -122,7 +122,8 @@ impl Db {
             .send()
             .await
             .map_err(sdk_error)?;
-        self.client
+        let ttl = self
+            .client
             .update_time_to_live()
             .table_name(&self.table)
             .time_to_live_specification(
@@ -133,8 +134,19 @@ impl Db {
                     .expect("complete ttl specification"),
             )
             .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(true)
+            .await;
+        match ttl {
+            Ok(_) => Ok(true),
+            // A retried attempt whose first try went through (a slow engine).
+            Err(err)
+                if err
+                    .as_service_error()
+                    .and_then(|e| e.meta().message())
+                    .is_some_and(|m| m.contains("already enabled")) =>
+            {
+                Ok(true)
+            }
+            Err(err) => Err(sdk_error(err)),
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! the reasoning behind it) changes too.
 
 use conduit_common::lambda_http::http::Method;
-use conduit_tests::{TestApp, repo_file, spawn_app_with};
+use conduit_tests::{TestApp, heavy_test, repo_file, spawn_app_with};
 use serde_json::{Value, json};
 
 /// The documented "anonymous / signed in" calls of `pattern` (its first
@@ -109,6 +109,7 @@ async fn reads_cost_the_documented_round_trips() {
 /// follows one user or five thousand.
 #[tokio::test]
 async fn a_feed_page_costs_the_same_at_any_follow_count() {
+    let _alone = heavy_test().await;
     let (feed, _) = documented("GET /api/articles/feed");
     for follows in [1, 100, 5_000] {
         let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await;
