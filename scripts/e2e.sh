@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official RealWorld Hurl suite against the local server, started
-# on a free port with an empty database, and prints the counts.
+# on a free port with an empty database, and prints the counts; then
+# feed.hurl 20 times in a row (FEED_RUNS), the feed's consistency promise.
 #
 #   scripts/e2e.sh [DYNAMODB_ENDPOINT]
 #
@@ -29,4 +30,19 @@ set -e
 requests=$(sed -n 's/.*Executed requests: *\([0-9]*\).*/\1/p' "$SERVER_DIR/hurl.out" | tail -1)
 failed=$(sed -n 's/.*Failed files: *\([0-9]*\).*/\1/p' "$SERVER_DIR/hurl.out" | tail -1)
 echo "Hurl suite on $engine: $((${requests:-0} - ${failed:-0})) of ${requests:-0} requests passed"
+
+# The feed's promise (docs/data-model.md, "Feeds"): follow, two posts, and
+# the very next read has both. Not once by luck: FEED_RUNS times in a row.
+runs=${FEED_RUNS:-20}
+passed=0
+for run in $(seq "$runs"); do
+  if hurl --test --variable host="$SERVER_URL" --variable uid="feed$(date +%s%N)" \
+      "$realworld"/hurl/feed.hurl >"$SERVER_DIR/feed-$run.out" 2>&1; then
+    passed=$((passed + 1))
+  else
+    cat "$SERVER_DIR/feed-$run.out"
+  fi
+done
+echo "feed.hurl on $engine: $passed of $runs runs in a row passed"
+[ "$passed" -eq "$runs" ] || status=1
 exit "$status"

@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::{EventRecord, UserIdentity};
 use aws_sdk_dynamodbstreams::Client as StreamsClient;
+use aws_sdk_dynamodbstreams::error::SdkError;
+use aws_sdk_dynamodbstreams::operation::get_shard_iterator::GetShardIteratorError;
 use aws_sdk_dynamodbstreams::types::{Record, Shard, ShardIteratorType};
 use conduit_common::db::Db;
 use conduit_common::events::Consumer;
@@ -226,19 +228,22 @@ impl EventSource {
     ) -> Result<usize, Error> {
         let shard_id = shard.shard_id().unwrap_or_default().to_owned();
         let checkpoint = self.checkpoint(consumer, &shard_id);
-        let iterator = self
-            .inner
-            .streams
-            .get_shard_iterator()
-            .stream_arn(arn)
-            .shard_id(&shard_id);
-        let iterator = match &checkpoint {
-            Some(done) => iterator
-                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                .sequence_number(done),
-            None => iterator.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        let mut next = match self.iterator(arn, &shard_id, checkpoint.as_deref()).await {
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
+            {
+                // Stopped for longer than the stream keeps records: what
+                // was trimmed is lost, as it would be in AWS.
+                tracing::warn!(
+                    consumer = consumer.name,
+                    "the stream no longer holds the checkpoint; resuming from its oldest record"
+                );
+                self.iterator(arn, &shard_id, None).await?
+            }
+            other => other?,
         };
-        let mut next = iterator.send().await?.shard_iterator;
         let mut read = 0;
         while let Some(position) = next {
             let out = self
@@ -276,6 +281,28 @@ impl EventSource {
             next = out.next_shard_iterator;
         }
         Ok(read)
+    }
+
+    /// A shard iterator after `checkpoint`, or at the oldest record.
+    async fn iterator(
+        &self,
+        arn: &str,
+        shard_id: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SdkError<GetShardIteratorError>> {
+        let request = self
+            .inner
+            .streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(shard_id);
+        let request = match checkpoint {
+            Some(done) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(done),
+            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        Ok(request.send().await?.shard_iterator)
     }
 
     /// Runs one batch to completion with the mapping's rules: retried from

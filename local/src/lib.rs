@@ -1,4 +1,6 @@
 //! What the local server adds around the shared handlers, usable by the
-//! tests too: the event source mapping that feeds the stream consumers.
+//! tests too: the event source mapping that feeds the stream consumers, and
+//! the embedded engine's stream kept to DynamoDB's 24 hours.
 
 pub mod event_source;
+pub mod stream_retention;

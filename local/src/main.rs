@@ -61,6 +61,7 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<String, Error> {
 async fn start_embedded_dynamodb(data_dir: &std::path::Path, port: u16) -> Result<String, Error> {
     let db_path = data_dir.join("conduit.db");
     let database = dynoxide::Database::new(&db_path.to_string_lossy())?;
+    tokio::spawn(local::stream_retention::run(db_path.clone()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(dynoxide::server::serve_with_shutdown(

@@ -188,7 +188,17 @@ impl TestApp {
     /// starts from the oldest record) and its own on-failure records:
     /// `consumers` reaching the table through `db`.
     pub fn event_source(&self, db: Db, consumers: &'static Consumers) -> EventSource {
-        EventSource::new(&self.sdk, db, consumers, Storage::Memory).expect("event source")
+        self.event_source_in(db, consumers, Storage::Memory)
+    }
+
+    /// The same, keeping its checkpoints and failures in `storage`.
+    pub fn event_source_in(
+        &self,
+        db: Db,
+        consumers: &'static Consumers,
+        storage: Storage,
+    ) -> EventSource {
+        EventSource::new(&self.sdk, db, consumers, storage).expect("event source")
     }
 
     /// Runs the stream consumers over everything written so far, as the

@@ -25,7 +25,7 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
   check-binaries         template Binary entries = conduit-functions [[bin]]s (check-infra.sh)
   lambda-smoke PORT DIR  the functions under cargo lambda watch, invoked and checked (lambda-smoke.sh)
   lambda-smoke --functions
-                         list the functions lambda-smoke invokes";
+                         list the functions and consumers lambda-smoke invokes";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,7 +57,9 @@ fn main() {
         ["check-samconfig", file] => checks::samconfig::run(std::path::Path::new(file)),
         ["check-binaries"] => checks::binaries::run(&generated::workspace_root()),
         ["lambda-smoke", "--functions"] => {
-            println!("{}", checks::lambda_smoke::FUNCTIONS.join("\n"));
+            let smoke = &checks::lambda_smoke::FUNCTIONS;
+            let consumers = &checks::lambda_smoke::CONSUMERS;
+            println!("{}", [&smoke[..], &consumers[..]].concat().join("\n"));
             Ok(())
         }
         ["lambda-smoke", port, dir] => {

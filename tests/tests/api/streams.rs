@@ -14,6 +14,7 @@ use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{ChangeKind, Consumer, KeyMatch, RecordFilter};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_tests::{FailingWrite, TestApp, heavy_test, repo_file, spawn_app};
+use local::event_source::Storage;
 use serde_json::{Value, json};
 
 fn slugs(body: &Value) -> Vec<&str> {
@@ -176,6 +177,38 @@ async fn a_cleanup_that_fails_midway_converges_on_retry_and_a_replay_changes_not
     assert!(replay.drain().await.unwrap() > 0);
     assert_eq!(replay.failures(), vec![]);
     assert_cleaned_up(&app, &fans, &article_id).await;
+}
+
+#[tokio::test]
+async fn a_restarted_event_source_resumes_after_its_checkpoint() {
+    let app = spawn_app().await;
+    let author = app.register("author").await;
+    app.create_article(&author, "Before", &[]).await;
+    let dir = std::env::temp_dir().join(format!("conduit-checkpoints-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let start = || {
+        let storage = Storage::Directory(dir.clone());
+        app.event_source_in(app.state.db.clone(), functions::CONSUMERS, storage)
+    };
+    let first = start();
+    let read = first.drain().await.unwrap();
+    assert!(read > 0);
+    drop(first);
+
+    // A new process: nothing done is done again...
+    let second = start();
+    assert_eq!(second.drain().await.unwrap(), 0);
+    // ...and nothing new is skipped.
+    let reader = app.register("reader").await;
+    app.post("/api/profiles/author/follow", json!({}), Some(&reader))
+        .await;
+    assert!(second.drain().await.unwrap() > 0);
+    let feed = app.get("/api/articles/feed", Some(&reader)).await;
+    assert_eq!(
+        feed.body["articlesCount"], 1,
+        "backfilled by the restarted source"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Titles of the articles the poisoned consumer has processed.

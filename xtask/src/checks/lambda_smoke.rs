@@ -6,8 +6,11 @@
 //! 1. each of [`FUNCTIONS`] once through `cargo lambda invoke`, with its
 //!    fixture from `events/` edited for that user (and the token of the
 //!    login);
-//! 2. their EMF metrics in watch's output ([`crate::emf`]);
-//! 3. the same calls through watch's HTTP router, with curl.
+//! 2. each of [`CONSUMERS`] through `cargo lambda invoke` with its stream
+//!    event from `events/`, answering a partial batch response with no
+//!    failures;
+//! 3. the functions' EMF metrics in watch's output ([`crate::emf`]);
+//! 4. the same calls through watch's HTTP router, with curl.
 //!
 //! Prints one PASS/FAIL line per check and fails if any failed.
 //! `xtask lambda-smoke --functions` lists the functions, for the script to
@@ -28,6 +31,10 @@ pub const FUNCTIONS: &[&str] = &[
     "list_articles",
 ];
 
+/// The stream consumers invoked, each with its DynamoDB stream event
+/// `events/<name>.json`.
+pub const CONSUMERS: &[&str] = &["fan_out_feeds", "clean_up_articles"];
+
 /// In an edit or header, replaced by the token of the last response that
 /// carried one (the login's).
 const TOKEN: &str = "{token}";
@@ -38,6 +45,8 @@ pub enum Request {
         function: &'static str,
         edits: Vec<(&'static str, String)>,
     },
+    /// `cargo lambda invoke CONSUMER` with its stream event, as it is.
+    Consume { consumer: &'static str },
     /// A request to watch's router.
     Http {
         method: &'static str,
@@ -96,6 +105,12 @@ pub fn calls(user: &str, email: &str, password: &str) -> (Vec<Call>, Vec<Call>) 
         invoke("list_tags", &[], 200, "\"tags\":["),
         invoke("list_articles", &[], 200, "\"articlesCount\":"),
     ];
+    let consume = CONSUMERS.iter().map(|&consumer| Call {
+        request: Request::Consume { consumer },
+        status: 200,
+        text: "\"batchItemFailures\":[]".to_owned(),
+    });
+    let invocations = invocations.into_iter().chain(consume).collect();
     let login = json!({"user": {"email": email, "password": password}});
     let router = vec![
         http(
@@ -191,6 +206,9 @@ impl Smoke<'_> {
                 Request::Invoke { function, edits } => {
                     (format!("invoke {function}"), self.invoke(function, edits))
                 }
+                Request::Consume { consumer } => {
+                    (format!("invoke {consumer}"), self.consume(consumer))
+                }
                 Request::Http {
                     method,
                     path,
@@ -244,6 +262,26 @@ impl Smoke<'_> {
         );
         println!("  invoke {function}: {}", since(t));
         parse_invocation(&output?)
+    }
+
+    /// Invokes a stream consumer with its fixture; a partial batch
+    /// response is a 200 with it as the body.
+    fn consume(&self, consumer: &str) -> Result<Response, String> {
+        let t = Instant::now();
+        let fixture = self.root.join("events").join(format!("{consumer}.json"));
+        let output = crate::checks::cargo(
+            self.root,
+            &[
+                "lambda",
+                "invoke",
+                consumer,
+                "--invoke-address=127.0.0.1",
+                &format!("--invoke-port={}", self.port),
+                &format!("--data-file={}", fixture.display()),
+            ],
+        );
+        println!("  invoke {consumer}: {}", since(t));
+        parse_batch_response(&output?)
     }
 
     fn http(
@@ -346,6 +384,20 @@ pub fn parse_invocation(output: &str) -> Result<Response, String> {
     })
 }
 
+/// The partial batch response (`ReportBatchItemFailures`) that `cargo
+/// lambda invoke` printed for a stream consumer, compacted.
+pub fn parse_batch_response(output: &str) -> Result<Response, String> {
+    let response: Value =
+        serde_json::from_str(output).map_err(|_| format!("no response: {}", excerpt(output)))?;
+    if !response["batchItemFailures"].is_array() {
+        return Err(format!("not a batch response: {}", excerpt(output)));
+    }
+    Ok(Response {
+        status: 200,
+        body: response.to_string(),
+    })
+}
+
 /// curl's output with `-w '\n%{http_code}'`: the body, then the status.
 pub fn parse_curl(output: &str) -> Result<Response, String> {
     let (body, status) = output.rsplit_once('\n').unwrap_or(("", output));
@@ -445,14 +497,19 @@ mod tests {
     fn every_call_fits_its_fixture_and_every_function_is_invoked() {
         let (invocations, router) = calls("ann", "ann@example.com", "secret");
         let mut invoked = Vec::new();
+        let mut consumed = Vec::new();
         for call in &invocations {
-            let Request::Invoke { function, edits } = &call.request else {
-                panic!("a router request among the invocations");
-            };
-            edit_event(fixture(function), edits).unwrap();
-            invoked.push(*function);
+            match &call.request {
+                Request::Invoke { function, edits } => {
+                    edit_event(fixture(function), edits).unwrap();
+                    invoked.push(*function);
+                }
+                Request::Consume { consumer } => consumed.push(*consumer),
+                Request::Http { .. } => panic!("a router request among the invocations"),
+            }
         }
         assert_eq!(invoked, FUNCTIONS);
+        assert_eq!(consumed, CONSUMERS);
         assert!(
             router
                 .iter()
@@ -507,5 +564,37 @@ mod tests {
         assert!(verdict(&ok(200, "{}"), 200, "tags").is_err());
         assert!(verdict(&Err("no response".to_owned()), 200, "tags").is_err());
         assert_eq!(token("{}"), None);
+    }
+
+    #[test]
+    fn a_consumer_answers_a_partial_batch_response() {
+        let response = parse_batch_response("{\n  \"batchItemFailures\": []\n}").unwrap();
+        assert_eq!(response.body, r#"{"batchItemFailures":[]}"#);
+        let failed = r#"{"batchItemFailures":[{"itemIdentifier":"12"}]}"#;
+        assert!(
+            verdict(
+                &parse_batch_response(failed),
+                200,
+                r#""batchItemFailures":[]"#
+            )
+            .is_err()
+        );
+        assert!(parse_batch_response(r#"{"statusCode":200}"#).is_err());
+    }
+
+    #[test]
+    fn each_consumer_fixture_is_a_stream_event_its_consumer_takes_whole() {
+        use conduit_common::lambda_http::aws_lambda_events::event::dynamodb::Event;
+        for name in CONSUMERS {
+            let consumer = functions::CONSUMERS
+                .iter()
+                .find(|c| c.name == *name)
+                .unwrap_or_else(|| panic!("{name} is no consumer"));
+            let event: Event = serde_json::from_value(fixture(name)).unwrap();
+            assert!(!event.records.is_empty(), "{name}");
+            for record in &event.records {
+                assert!(consumer.accepts(record), "{name} would not get {record:?}");
+            }
+        }
     }
 }
