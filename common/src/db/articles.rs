@@ -105,10 +105,13 @@ impl Db {
         delta: i64,
     ) -> Result<Vec<TransactWriteItem>, ApiError> {
         Ok(vec![
-            self.update(key_of(keys::bucket_counter(&bucket_of(&article.id)?)))
-                .update_expression("ADD n :delta")
-                .expression_attribute_values(":delta", n(delta))
-                .tx(),
+            self.update(key_of(keys::bucket_counter(
+                &bucket_of(&article.id)?,
+                keys::shard(keys::BUCKET_SHARDS),
+            )))
+            .update_expression("ADD n :delta")
+            .expression_attribute_values(":delta", n(delta))
+            .tx(),
             self.update(key_of(keys::user(&article.author_id)))
                 .update_expression("ADD articles_count :delta")
                 .condition_expression("attribute_exists(PK)")

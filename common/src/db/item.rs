@@ -42,6 +42,15 @@ pub fn get_u64(item: &Item, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Reads a signed numeric attribute, absent as zero (a counter's shard may
+/// go below zero: a deletion decrements any shard).
+pub fn get_i64(item: &Item, name: &str) -> i64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, ApiError> {
     serde_dynamo::from_item(item).map_err(ApiError::internal)
 }

@@ -2,7 +2,7 @@
 //!
 //! Base table: `PK`/`SK`. `GSI1` (`GSI1PK`/`GSI1SK`) is the global article
 //! list, partitioned by month so that the index's partitions stay bounded
-//! (the month counter item is still written by every create, see the docs).
+//! (the month's counter is sharded: see [`BUCKET_SHARDS`]).
 //! `GSI2` (`GSI2PK`/`GSI2SK`) lists an author's articles, a user's
 //! favorites, a user's followers and the feeds an article was delivered to. Sort keys that order articles are article ids: ULIDs, which
 //! sort by creation time.
@@ -107,20 +107,47 @@ pub fn tag_partition(tag: &str) -> String {
     format!("TAG#{tag}")
 }
 
-/// Per-tag article counter; all of them share one partition so that
+/// Per-tag article counters; all of them share one partition so that
 /// `GET /api/tags` is a single query.
 pub const TAGS: &str = "TAGS";
 
-pub fn tag_counter(tag: &str) -> (String, String) {
-    (TAGS.to_owned(), tag.to_owned())
+/// One shard of a tag's article counter (see [`shard`]).
+pub fn tag_counter(tag: &str, shard: u32) -> (String, String) {
+    (TAGS.to_owned(), format!("{tag}#{shard}"))
 }
 
 /// Per-month article counters: the global list's total and its index of
 /// non-empty months.
 pub const BUCKETS: &str = "BUCKETS";
 
-pub fn bucket_counter(bucket: &str) -> (String, String) {
-    (BUCKETS.to_owned(), bucket.to_owned())
+/// One shard of a month's article counter (see [`shard`]).
+pub fn bucket_counter(bucket: &str, shard: u32) -> (String, String) {
+    (BUCKETS.to_owned(), format!("{bucket}#{shard}"))
+}
+
+/// Shards of a month's counter and of a tag's. Every article creation and
+/// deletion moves both in its transaction, and DynamoDB fails one of two
+/// concurrent transactions on the same item (`TransactionConflict`, retried
+/// with back-off): one counter item would make all creations of a month
+/// queue behind each other. Each write picks a shard at random, so
+/// concurrent writers rarely meet; readers sum the shards. Tags have fewer:
+/// `GET /api/tags` reads every shard of every tag.
+pub const BUCKET_SHARDS: u32 = 8;
+pub const TAG_SHARDS: u32 = 4;
+
+/// A random shard below `shards`.
+pub fn shard(shards: u32) -> u32 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(0..shards)
+}
+
+/// The month or tag a counter shard's sort key counts (`2026-11#3` ->
+/// `2026-11`); a key without a shard (written before sharding) is its own.
+pub fn counted(sort_key: &str) -> &str {
+    match sort_key.rsplit_once('#') {
+        Some((name, shard)) if shard.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => sort_key,
+    }
 }
 
 /// GSI1 partition of the global article list for one month.
@@ -142,4 +169,20 @@ pub const AUDIT: &str = "AUDIT";
 
 pub fn audit_entry(id: &str) -> (String, String) {
     (AUDIT.to_owned(), id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counter_shard_counts_its_month_or_tag() {
+        assert_eq!(bucket_counter("2026-11", 3).1, "2026-11#3");
+        assert_eq!(counted("2026-11#3"), "2026-11");
+        assert_eq!(counted("c#1"), "c");
+        // A tag may hold '#' itself; an unsharded key (older data) is its own.
+        assert_eq!(counted(&tag_counter("c#", 0).1), "c#");
+        assert_eq!(counted("rust"), "rust");
+        assert!((0..100).all(|_| shard(TAG_SHARDS) < TAG_SHARDS));
+    }
 }

@@ -6,7 +6,7 @@
 use super::articles::{Article, bucket_of};
 use super::paging::Page;
 use super::users::User;
-use super::{Db, from_item, get_s, get_u64, key_of, keys};
+use super::{Db, from_item, get_s, keys};
 use crate::error::ApiError;
 
 /// A slice of a list plus the size of the whole list.
@@ -82,10 +82,7 @@ impl Db {
             .iter()
             .filter_map(|item| get_s(item, "SK").map(str::to_owned))
             .collect();
-        let total = match self.get(key_of(keys::tag_counter(tag))).await? {
-            Some(counter) => get_u64(&counter, "n"),
-            None => 0,
-        };
+        let total = self.tag_count(tag).await?;
         Ok(ArticlePage {
             articles: self.articles_by_ids(&ids).await?,
             total,

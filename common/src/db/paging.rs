@@ -1,14 +1,14 @@
 //! Queries that page: which slice of a newest-first list to read ([`Page`]),
 //! reading the first items of a query through the SDK's paginator without
 //! asking for a page more than needed, the newest-first slice of a
-//! partition after a cursor, and whole counter partitions.
+//! partition after a cursor, and whole (sharded) counter partitions.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 use super::item::MAX_PARTITION_KEY_BYTES;
-use super::{Db, Item, get_s, get_u64, s, sdk_error};
+use super::{Db, Item, get_i64, get_s, keys, s, sdk_error};
 use crate::error::ApiError;
 
 /// The most items one query call is asked for.
@@ -120,34 +120,40 @@ impl Db {
         Ok(page.cut(items))
     }
 
-    /// Counters of one counter partition (`TAGS` or `BUCKETS`), keyed by sort key.
+    /// Counters of one counter partition (`TAGS` or `BUCKETS`), their
+    /// shards summed, in sort key order (reversed for `newest_first`);
+    /// those at zero are left out.
     pub(super) async fn counters(
         &self,
         partition: &str,
         newest_first: bool,
     ) -> Result<Vec<(String, u64)>, ApiError> {
-        let items = self
+        let items: Vec<Item> = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk")
             .expression_attribute_values(":pk", s(partition))
-            .scan_index_forward(!newest_first)
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
             .map_err(sdk_error)?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                let count = get_u64(item, "n");
-                (count > 0)
-                    .then(|| Some((get_s(item, "SK")?.to_owned(), count)))
-                    .flatten()
-            })
-            .collect())
+        let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+        for item in &items {
+            if let Some(sort_key) = get_s(item, "SK") {
+                *sums.entry(keys::counted(sort_key).to_owned()).or_default() += get_i64(item, "n");
+            }
+        }
+        let counted = sums
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(name, count)| (name, count as u64));
+        Ok(match newest_first {
+            true => counted.rev().collect(),
+            false => counted.collect(),
+        })
     }
 }
 

@@ -1,9 +1,10 @@
 //! Tags: an article's entry under each of its tags (`TAG#<tag>`, listed by
-//! tag), the per-tag counters in the `TAGS` partition, and the tag list.
+//! tag), the per-tag counters in the `TAGS` partition (sharded, see
+//! [`keys::TAG_SHARDS`]), and the tag list.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::{Db, Tx, key_of, keys, n};
+use super::{Db, Tx, get_i64, key_of, keys, n};
 use crate::error::ApiError;
 
 impl Db {
@@ -24,13 +25,30 @@ impl Db {
                     self.delete(entry).tx()
                 };
                 let counter = self
-                    .update(key_of(keys::tag_counter(tag)))
+                    .update(key_of(keys::tag_counter(
+                        tag,
+                        keys::shard(keys::TAG_SHARDS),
+                    )))
                     .update_expression("ADD n :delta")
                     .expression_attribute_values(":delta", n(delta))
                     .tx();
                 [index, counter]
             })
             .collect()
+    }
+
+    /// How many articles carry `tag`: its counter's shards, summed.
+    pub(super) async fn tag_count(&self, tag: &str) -> Result<u64, ApiError> {
+        let shards = (0..keys::TAG_SHARDS)
+            .map(|shard| key_of(keys::tag_counter(tag, shard)))
+            .collect();
+        let sum: i64 = self
+            .batch_get(shards)
+            .await?
+            .iter()
+            .map(|shard| get_i64(shard, "n"))
+            .sum();
+        Ok(sum.max(0) as u64)
     }
 
     /// Every tag in use, most used first.
