@@ -30,7 +30,8 @@ async fn twenty_users_favoriting_at_once_count_twenty() {
 async fn ten_concurrent_creations_of_one_title_get_ten_slugs() {
     let app = spawn_app().await;
     let token = app.register("author").await;
-    let body = json!({"article": {"title": "Race", "description": "d", "body": "b"}});
+    let body =
+        json!({"article": {"title": "Race", "description": "d", "body": "b", "tagList": ["hot"]}});
     let responses =
         join_all((0..10).map(|_| app.post("/api/articles", body.clone(), Some(&token)))).await;
     let mut slugs: Vec<&str> = responses
@@ -43,9 +44,26 @@ async fn ten_concurrent_creations_of_one_title_get_ten_slugs() {
     slugs.sort();
     slugs.dedup();
     assert_eq!(slugs.len(), 10);
+    // The month's and the tag's counters are sharded: their sums are exact.
     assert_eq!(
         app.get("/api/articles", None).await.body["articlesCount"],
         10
+    );
+    assert_eq!(
+        app.get("/api/articles?tag=hot", None).await.body["articlesCount"],
+        10
+    );
+    for slug in &slugs[..4] {
+        app.delete(&format!("/api/articles/{slug}"), Some(&token))
+            .await;
+    }
+    assert_eq!(
+        app.get("/api/articles?tag=hot", None).await.body["articlesCount"],
+        6
+    );
+    assert_eq!(
+        app.get("/api/tags", None).await.body["tags"],
+        json!(["hot"])
     );
 }
 
