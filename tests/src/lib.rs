@@ -335,6 +335,7 @@ impl TestApp {
                 following_count: u64::from(!center_follows),
                 followers_count: u64::from(center_follows),
                 feed_count: 0,
+                pulls: Default::default(),
                 articles_count: 0,
                 favorites_count: 0,
                 ..center.clone()
@@ -344,8 +345,8 @@ impl TestApp {
         for other in &others {
             items.push(other.item().unwrap());
             items.push(match center_follows {
-                true => follow_item(&center.id, &other.id),
-                false => follow_item(&other.id, &center.id),
+                true => follow_item(&center.id, &other.id, false),
+                false => follow_item(&other.id, &center.id, false),
             });
         }
         match center_follows {
@@ -355,6 +356,25 @@ impl TestApp {
         items.push(center.item().unwrap());
         self.unhurried_db().put_all(items).await.expect("seeded");
         others
+    }
+
+    /// Makes `username` look followed by `count` users (their counter only,
+    /// no follow items): an audience too large to seed, for what depends on
+    /// its size alone.
+    pub async fn set_followers_count(&self, username: &str, count: u64) {
+        let db = &self.state.db;
+        let user = db.user_by_username(username).await.unwrap().expect("user");
+        db.client
+            .update_item()
+            .table_name(&db.table)
+            .set_key(Some(conduit_common::db::key_of(
+                conduit_common::db::keys::user(&user.id),
+            )))
+            .update_expression("SET followers_count = :count")
+            .expression_attribute_values(":count", conduit_common::db::n(count))
+            .send()
+            .await
+            .expect("followers count set");
     }
 
     /// The app's table through a client without the API's time budget: for
@@ -390,6 +410,7 @@ impl TestApp {
             following_count: 0,
             followers_count: 0,
             feed_count: 0,
+            pulls: Default::default(),
             created_at: conduit_common::time::iso(now),
         };
         self.state.db.create_user(&user).await.expect("user stored");

@@ -5,7 +5,10 @@
 //! feed's total is exact without counting.
 //!
 //! A feed page then costs the same whatever the reader follows: one query
-//! of their partition and one batch read of the articles. The work moves to
+//! of their partition and one batch read of the articles. Authors followed
+//! by very many ([`PULL_MIN_FOLLOWERS`]) are the exception: their new
+//! followers pull them instead (at most [`MAX_PULLED`] each), a query per
+//! pulled author at read time, so that one article is not a million writes. The work moves to
 //! writes, mostly to the stream consumers (functions/src/consumers): a new
 //! article is delivered to its author's followers, a follow backfills the
 //! followee's articles, an unfollow takes them out, a deleted article is
@@ -13,14 +16,17 @@
 //! so a batch delivered twice changes nothing. docs/data-model.md ("Feeds")
 //! states what a reader may see, and when.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::articles::Article;
 use super::lists::ArticlePage;
 use super::once::{Applied, Counter, Once};
 use super::paging::Page;
 use super::users::User;
-use super::{Db, Tx, get_s, key_of, keys, s, sdk_error};
+use super::{Db, Tx, from_item, get_s, key_of, keys, s, sdk_error};
 use crate::error::ApiError;
 
 /// Authors with at most this many followers have a new article delivered
@@ -29,6 +35,17 @@ use crate::error::ApiError;
 /// Beyond, delivery is the stream consumer's alone: within about a second.
 pub const INLINE_DELIVERY_MAX_FOLLOWERS: u64 = 100;
 
+/// A follower of an author with at least this many followers pulls that
+/// author's articles into their feed at read time instead of receiving
+/// them: delivering one article to a million feeds would cost a million
+/// writes (see docs/data-model.md, "Feeds").
+pub const PULL_MIN_FOLLOWERS: u64 = 10_000;
+
+/// Authors one reader pulls at most: each costs the reader's feed page one
+/// more query, run at the same time as the others. Beyond, very followed
+/// authors are delivered to that reader like anyone else.
+pub const MAX_PULLED: usize = 8;
+
 /// Times the create request reads the followers again when GSI2 (eventually
 /// consistent in AWS) still lists fewer than the author's strongly
 /// consistent `followers_count`: a follow made just before the article.
@@ -36,18 +53,66 @@ const FOLLOWER_INDEX_ATTEMPTS: u32 = 3;
 const FOLLOWER_INDEX_WAIT: Duration = Duration::from_millis(50);
 
 impl Db {
-    /// A page of `reader`'s feed, newest first. Entries whose article is
-    /// already deleted (its cleanup still under way) are skipped.
+    /// A page of `reader`'s feed, newest first: their delivered entries,
+    /// merged with the newest articles of the authors they pull. Entries
+    /// whose article is already deleted (its cleanup still under way) are
+    /// skipped.
     pub async fn feed(&self, reader: &User, page: &Page) -> Result<ArticlePage, ApiError> {
-        let ids: Vec<String> = self
-            .query_page(None, &keys::feed_partition(&reader.id), page)
-            .await?
+        let before = page.before.as_deref();
+        let wanted = page.wanted();
+        let feed = keys::feed_partition(&reader.id);
+        let entries = self.query_newest(None, &feed, before, wanted);
+        let pulled = reader.pulls.iter().map(|author| async move {
+            let partition = keys::authored_by(author);
+            self.query_newest(Some(keys::GSI2), &partition, before, wanted)
+                .await
+        });
+        let pulled_ids: Vec<&str> = reader.pulls.iter().map(String::as_str).collect();
+        let pulled_authors = async {
+            match pulled_ids.is_empty() {
+                true => Ok(vec![]),
+                false => self.users_by_ids(&pulled_ids).await,
+            }
+        };
+        let (entries, pulled, pulled_authors) = futures::try_join!(
+            entries,
+            futures::future::try_join_all(pulled),
+            pulled_authors
+        )?;
+
+        // Newest first across both; an article both delivered and pulled
+        // (a follow turned into a pull before its entries were taken out)
+        // counts once.
+        let mut merged: BTreeMap<String, Option<Article>> = BTreeMap::new();
+        for entry in &entries {
+            if let Some(id) = get_s(entry, "SK") {
+                merged.insert(id.to_owned(), None);
+            }
+        }
+        for item in pulled.into_iter().flatten() {
+            let article: Article = from_item(item)?;
+            merged.insert(article.id.clone(), Some(article));
+        }
+        let page_ids: Vec<(String, Option<Article>)> = page.cut(merged.into_iter().rev().collect());
+        let delivered: Vec<String> = page_ids
             .iter()
-            .filter_map(|item| get_s(item, "SK").map(str::to_owned))
+            .filter(|(_, article)| article.is_none())
+            .map(|(id, _)| id.clone())
             .collect();
+        let mut fetched: HashMap<String, Article> = self
+            .articles_by_ids(&delivered)
+            .await?
+            .into_iter()
+            .map(|article| (article.id.clone(), article))
+            .collect();
+        let articles = page_ids
+            .into_iter()
+            .filter_map(|(id, article)| article.or_else(|| fetched.remove(&id)))
+            .collect();
+        let pulled_total: u64 = pulled_authors.iter().map(|a| a.articles_count).sum();
         Ok(ArticlePage {
-            articles: self.articles_by_ids(&ids).await?,
-            total: reader.feed_count,
+            articles,
+            total: reader.feed_count + pulled_total,
         })
     }
 
@@ -112,9 +177,10 @@ impl Db {
     /// After `follower` followed `followee`: every article of the followee
     /// into the follower's feed, unless the follow is gone again by then.
     pub async fn backfill(&self, follower: &str, followee: &str) -> Result<usize, ApiError> {
+        // A pulled follow gets no entries: its articles are read with the feed.
         let guard = self
             .check(key_of(keys::follow(follower, followee)))
-            .condition_expression("attribute_exists(PK)")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(pulled)")
             .tx();
         let units = self
             .article_ids_of(followee)
@@ -131,9 +197,12 @@ impl Db {
     /// After `follower` unfollowed `followee`: the followee's articles out
     /// of the follower's feed, unless they follow again by then.
     pub async fn unfill(&self, follower: &str, followee: &str) -> Result<usize, ApiError> {
+        // Followed again meanwhile, the entries stay; unless the new follow
+        // is pulled, which reads them anyway.
         let guard = self
             .check(key_of(keys::follow(follower, followee)))
-            .condition_expression("attribute_not_exists(PK)")
+            .condition_expression("attribute_not_exists(PK) OR pulled = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .tx();
         let units = self
             .article_ids_of(followee)
@@ -160,7 +229,8 @@ impl Db {
         }
     }
 
-    /// Ids of everyone following `user_id`, from GSI2.
+    /// Ids of everyone following `user_id` who is delivered to (not those
+    /// who pull them), from GSI2.
     pub async fn followers(&self, user_id: &str) -> Result<Vec<String>, ApiError> {
         self.index_sort_keys(&keys::followers_of(user_id)).await
     }

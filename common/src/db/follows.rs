@@ -6,9 +6,11 @@
 
 use std::collections::HashSet;
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
-use super::{Db, Item, Tx, key_of, keys, n, s};
+use super::feeds::{MAX_PULLED, PULL_MIN_FOLLOWERS};
+use super::users::User;
+use super::{Db, Item, Tx, TxError, key_of, keys, n, s};
 use crate::error::ApiError;
 
 /// How many users one user may follow. The feed is materialised, so its
@@ -18,7 +20,7 @@ pub const MAX_FOLLOWING: u64 = 5_000;
 
 /// The actions of a follow or an unfollow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Follow {
+pub(super) enum Follow {
     /// The follow item itself.
     Item,
     /// The follower's `following_count`.
@@ -27,12 +29,34 @@ enum Follow {
     Followers,
 }
 
-/// The follow item, listed under the followee's followers too.
-pub fn follow_item(follower: &str, followee: &str) -> Item {
+/// The follow item. A materialised follow is listed under the followee's
+/// `FOLLOWERS#` (their new articles are delivered to it); a pulled one under
+/// `PULLERS#` instead, and marked `pulled` (see `db::feeds`).
+pub fn follow_item(follower: &str, followee: &str, pulled: bool) -> Item {
     let mut item = key_of(keys::follow(follower, followee));
-    item.insert("GSI2PK".into(), s(keys::followers_of(followee)));
+    let partition = match pulled {
+        true => keys::pullers_of(followee),
+        false => keys::followers_of(followee),
+    };
+    item.insert("GSI2PK".into(), s(partition));
     item.insert("GSI2SK".into(), s(follower));
+    if pulled {
+        item.insert("pulled".into(), AttributeValue::Bool(true));
+    }
     item
+}
+
+fn follow_error(err: TxError<Follow>) -> ApiError {
+    if err.failed(Follow::Followers) {
+        ApiError::NotFound("profile")
+    } else if err.failed(Follow::Count) {
+        ApiError::field(
+            "profile",
+            format!("cannot follow more than {MAX_FOLLOWING} users"),
+        )
+    } else {
+        err.into()
+    }
 }
 
 impl Db {
@@ -43,37 +67,59 @@ impl Db {
             .is_some())
     }
 
-    /// Follows; following someone already followed changes nothing.
-    pub async fn follow(&self, follower: &str, followee: &str) -> Result<(), ApiError> {
+    /// Follows; following someone already followed changes nothing. A
+    /// very followed author is pulled by the follower's feed, while it has
+    /// room for one more (see `db::feeds`); anyone else is delivered to it.
+    pub async fn follow(&self, follower: &User, followee: &User) -> Result<(), ApiError> {
+        let pull =
+            followee.followers_count >= PULL_MIN_FOLLOWERS && follower.pulls.len() < MAX_PULLED;
+        match self.follow_as(&follower.id, &followee.id, pull).await {
+            // Pulls filled up meanwhile (or the cap was reached): try as a
+            // delivered follow, which tells the two apart.
+            Err(err) if pull && err.failed(Follow::Count) => self
+                .follow_as(&follower.id, &followee.id, false)
+                .await
+                .map_err(follow_error),
+            other => other.map_err(follow_error),
+        }
+    }
+
+    async fn follow_as(
+        &self,
+        follower: &str,
+        followee: &str,
+        pull: bool,
+    ) -> Result<(), TxError<Follow>> {
+        let mut count = self
+            .update(key_of(keys::user(follower)))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(MAX_FOLLOWING));
+        let room = "attribute_exists(PK) AND (attribute_not_exists(following_count) OR following_count < :max)";
+        count = match pull {
+            true => count
+                .update_expression("ADD following_count :one, pulls :who")
+                .condition_expression(format!(
+                    "{room} AND (attribute_not_exists(pulls) OR size(pulls) < :max_pulled)"
+                ))
+                .expression_attribute_values(":who", AttributeValue::Ss(vec![followee.to_owned()]))
+                .expression_attribute_values(":max_pulled", n(MAX_PULLED)),
+            false => count
+                .update_expression("ADD following_count :one")
+                .condition_expression(room),
+        };
         let actions = vec![
             (
                 Follow::Item,
-                self.put(follow_item(follower, followee))
+                self.put(follow_item(follower, followee, pull))
                     .condition_expression("attribute_not_exists(PK)")
                     .tx(),
             ),
-            (
-                Follow::Count,
-                self.update(key_of(keys::user(follower)))
-                    .update_expression("ADD following_count :one")
-                    .condition_expression(
-                        "attribute_exists(PK) AND (attribute_not_exists(following_count) OR following_count < :max)",
-                    )
-                    .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":max", n(MAX_FOLLOWING))
-                    .tx(),
-            ),
+            (Follow::Count, count.tx()),
             (Follow::Followers, self.count_followers(followee, 1)),
         ];
         match self.transact(actions).await {
-            Ok(()) => Ok(()),
             Err(err) if err.failed(Follow::Item) => Ok(()),
-            Err(err) if err.failed(Follow::Followers) => Err(ApiError::NotFound("profile")),
-            Err(err) if err.failed(Follow::Count) => Err(ApiError::field(
-                "profile",
-                format!("cannot follow more than {MAX_FOLLOWING} users"),
-            )),
-            Err(err) => Err(err.into()),
+            other => other,
         }
     }
 
@@ -93,9 +139,14 @@ impl Db {
             ),
             (
                 Follow::Count,
+                // Taking it out of `pulls` too: a no-op unless it was pulled.
                 self.update(key_of(keys::user(follower)))
-                    .update_expression("ADD following_count :minus_one")
+                    .update_expression("ADD following_count :minus_one DELETE pulls :who")
                     .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(
+                        ":who",
+                        AttributeValue::Ss(vec![followee.to_owned()]),
+                    )
                     .tx(),
             ),
             (Follow::Followers, self.count_followers(followee, -1)),

@@ -44,6 +44,12 @@ pub fn followers_of(user_id: &str) -> String {
     format!("FOLLOWERS#{user_id}")
 }
 
+/// GSI2 partition listing the users whose feeds pull `user_id`'s articles
+/// at read time instead of receiving them.
+pub fn pullers_of(user_id: &str) -> String {
+    format!("PULLERS#{user_id}")
+}
+
 /// An article delivered to a reader's feed: the reader's feed partition,
 /// newest first by article id.
 pub fn feed_entry(reader_id: &str, article_id: &str) -> (String, String) {

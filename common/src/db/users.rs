@@ -1,5 +1,7 @@
 //! Users, and the guard items that keep usernames and emails unique.
 
+use std::collections::BTreeSet;
+
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
@@ -44,10 +46,18 @@ pub struct User {
     /// (`db::feeds`).
     #[serde(default)]
     pub followers_count: u64,
-    /// Entries in this user's feed: the feed's `articlesCount`, kept by the
-    /// same transactions that add and remove them.
+    /// Entries in this user's feed: kept by the same transactions that add
+    /// and remove them.
     #[serde(default)]
     pub feed_count: u64,
+    /// Very followed authors whose articles this user's feed reads at read
+    /// time instead of receiving them (`db::feeds`), at most `MAX_PULLED`.
+    #[serde(
+        default,
+        with = "serde_dynamo::string_set",
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub pulls: BTreeSet<String>,
     pub created_at: String,
 }
 

@@ -60,7 +60,7 @@ pub async fn follow_user(ctx: Ctx) -> ApiResult {
             reason: "can't follow yourself",
         });
     }
-    ctx.db().follow(&me.id, &user.id).await?;
+    ctx.db().follow(me, &user).await?;
     profile(&Profile::from(&user), true)
 }
 

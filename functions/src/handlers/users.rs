@@ -40,6 +40,7 @@ pub async fn register(ctx: Ctx) -> ApiResult {
         following_count: 0,
         followers_count: 0,
         feed_count: 0,
+        pulls: Default::default(),
         created_at: time::iso(now),
     };
     ctx.db().create_user(&user).await?;

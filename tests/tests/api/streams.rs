@@ -7,13 +7,13 @@ use std::sync::Mutex;
 
 use conduit_common::db::Db;
 use conduit_common::db::articles::Article;
-use conduit_common::db::feeds::INLINE_DELIVERY_MAX_FOLLOWERS;
+use conduit_common::db::feeds::{INLINE_DELIVERY_MAX_FOLLOWERS, MAX_PULLED, PULL_MIN_FOLLOWERS};
 use conduit_common::db::keys::ARTICLE;
 use conduit_common::db::users::User;
 use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{ChangeKind, Consumer, KeyMatch, RecordFilter};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_tests::{FailingWrite, TestApp, heavy_test, repo_file, spawn_app};
+use conduit_tests::{FailingWrite, TestApp, heavy_test, repo_file, spawn_app, spawn_app_with};
 use local::event_source::Storage;
 use serde_json::{Value, json};
 
@@ -76,6 +76,101 @@ async fn many_followers_get_a_new_article_from_the_stream() {
     let after = app.get("/api/articles/feed", Some(&first)).await;
     assert_eq!(slugs(&after.body), [&slug]);
     assert_eq!(after.body["articles"][0]["author"]["following"], true);
+}
+
+#[tokio::test]
+async fn a_very_followed_author_is_read_into_the_feed_not_delivered() {
+    let app = spawn_app_with(&[("SERVER_TIMING", "1")]).await;
+    let reader = app.register("reader").await;
+    let star = app.register("star").await;
+    app.set_followers_count("star", PULL_MIN_FOLLOWERS).await;
+    app.post("/api/profiles/star/follow", json!({}), Some(&reader))
+        .await;
+    let me = app
+        .state
+        .db
+        .user_by_username("reader")
+        .await
+        .unwrap()
+        .unwrap();
+    let star_id = app
+        .state
+        .db
+        .user_by_username("star")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(me.pulls.iter().collect::<Vec<_>>(), [&star_id]);
+
+    let slug = app.create_article(&star, "For millions", &[]).await;
+    // Nothing was delivered, now or by the stream, yet the reader has it.
+    app.drain().await;
+    let me = app
+        .state
+        .db
+        .user_by_username("reader")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(me.feed_count, 0);
+    let feed = app.get("/api/articles/feed", Some(&reader)).await;
+    assert_eq!(slugs(&feed.body), [&slug]);
+    assert_eq!(feed.body["articlesCount"], 1);
+    assert_eq!(feed.body["articles"][0]["author"]["following"], true);
+    // Auth; the feed's partition, the pulled author's articles and their
+    // user item (for the total), at once; the decoration's three reads. No
+    // delivered entry to fetch.
+    assert_eq!(feed.cost().db_calls, 7);
+
+    app.delete("/api/profiles/star/follow", Some(&reader)).await;
+    let feed = app.get("/api/articles/feed", Some(&reader)).await;
+    assert_eq!(feed.body["articlesCount"], 0, "unpulled at once");
+    assert_eq!(slugs(&feed.body), [""; 0]);
+}
+
+#[tokio::test]
+async fn a_reader_pulls_a_few_very_followed_authors_and_is_delivered_the_rest() {
+    let app = spawn_app().await;
+    let reader = app.register("reader").await;
+    let mut stars = vec![];
+    for n in 0..=MAX_PULLED {
+        let name = format!("star{n}");
+        let token = app.register(&name).await;
+        app.set_followers_count(&name, PULL_MIN_FOLLOWERS).await;
+        let follow = app
+            .post(
+                &format!("/api/profiles/{name}/follow"),
+                json!({}),
+                Some(&reader),
+            )
+            .await;
+        assert_eq!(follow.status, StatusCode::OK);
+        stars.push(token);
+    }
+    let me = app
+        .state
+        .db
+        .user_by_username("reader")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(me.pulls.len(), MAX_PULLED);
+    let mut published = vec![];
+    for star in &stars {
+        published.push(app.create_article(star, "Starry", &[]).await);
+    }
+    // The one not pulled is delivered, by the stream (too many followers
+    // to deliver inline).
+    app.drain().await;
+    let feed = app.get("/api/articles/feed?limit=100", Some(&reader)).await;
+    assert_eq!(feed.body["articlesCount"], MAX_PULLED + 1);
+    published.reverse();
+    assert_eq!(slugs(&feed.body), published);
+    let page = app
+        .get("/api/articles/feed?limit=3&offset=3", Some(&reader))
+        .await;
+    assert_eq!(slugs(&page.body), published[3..6]);
 }
 
 /// Deletes an article read by and favorited by many, with comments: the
