@@ -67,9 +67,10 @@ infra-check: ## Lint the SAM template and the workflows
 sam-build: ## sam build of every function (arm64, cargo-lambda), with each zipped size
 	scripts/sam-build.sh
 
-bench: setup sam-build ## Benchmarks, not part of make test: the mix, sizes, cold starts -> docs/benchmarks.md
+bench: setup sam-build ## Benchmarks, not part of make test: the mix, sizes, cold starts, the stream's work -> docs/benchmarks*.md
 	cargo build --release -p conduit-local -p conduit-functions -p conduit-bench --bins
 	$${CARGO_TARGET_DIR:-target}/release/conduit-bench run $(BENCH_ARGS)
+	$${CARGO_TARGET_DIR:-target}/release/conduit-bench events
 
 generate: ## Regenerate what derives from the route table: template, OpenAPI, watch router, binary shims
 	cargo run -q -p xtask -- generate

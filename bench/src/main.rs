@@ -8,10 +8,14 @@
 //! fresh stacks, and writes
 //! `docs/benchmarks.json` and `docs/benchmarks.md`.
 //!
+//! `conduit-bench events` measures the event-driven half (feeds at many
+//! follows, fan-out, deletes, concurrent creations): see [`events`].
+//!
 //! `conduit-bench coldstart <binary> <function-name> <event.json> [runs]`
 //! measures one binary and prints the figures as JSON.
 
 mod coldstart;
+mod events;
 mod load;
 mod report;
 mod stack;
@@ -22,6 +26,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 const USAGE: &str = "usage: conduit-bench run [--quick]\n       \
+                     conduit-bench events\n       \
                      conduit-bench coldstart <binary> <function-name> <event.json> [runs]";
 
 /// Concurrency levels of the mix, and the bounds of each run.
@@ -41,6 +46,11 @@ async fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("run") => run(args.iter().any(|a| a == "--quick")).await,
         Some("coldstart") => coldstart_one(&args[1..]).await,
+        Some("events") => {
+            println!("{}", events::run().await?);
+            eprintln!("written: docs/benchmarks-events.md");
+            Ok(())
+        }
         _ => bail!(USAGE),
     }
 }

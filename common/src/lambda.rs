@@ -16,20 +16,30 @@ use crate::http::{RequestIds, Route, handle};
 use crate::state::{AppState, aws_config, dynamodb_client_from, secure_parameter};
 use crate::telemetry::metrics;
 
+/// Logging, and the runtime every function runs on: one thread, since a
+/// Lambda invocation is one request (or one batch) at a time.
+fn start() -> std::io::Result<tokio::runtime::Runtime> {
+    crate::telemetry::init();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// The SDK's configuration; `DYNAMODB_ENDPOINT` points it at a local engine.
+async fn sdk_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty());
+    aws_config(endpoint.as_deref()).await
+}
+
 /// Serves one route on the Lambda runtime. Configuration, keys, the
 /// DynamoDB client and the metrics recorder are built once here, at cold
 /// start, and shared by every invocation this process handles; each
 /// invocation's metrics are written to the log stream when it ends.
 pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
-    crate::telemetry::init();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-            .ok()
-            .filter(|e| !e.is_empty());
-        let sdk = aws_config(endpoint.as_deref()).await;
+    start()?.block_on(async move {
+        let sdk = sdk_config().await;
         // In AWS the secret lives in Parameter Store (`JWT_SECRET_PARAM`);
         // locally it may be given directly as `JWT_SECRET`.
         let secret = match (
@@ -74,15 +84,8 @@ pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
 /// at cold start; each invocation is one batch, answered with its partial
 /// batch failure (the mapping is configured with `ReportBatchItemFailures`).
 pub fn run_consumer(consumer: &'static Consumer) -> Result<(), lambda_runtime::Error> {
-    crate::telemetry::init();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-            .ok()
-            .filter(|e| !e.is_empty());
-        let sdk = aws_config(endpoint.as_deref()).await;
+    start()?.block_on(async move {
+        let sdk = sdk_config().await;
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
         let db = Db::new(dynamodb_client_from(&sdk), table);
         lambda_runtime::run(lambda_runtime::service_fn(

@@ -51,6 +51,16 @@ pub fn repo_file(path: &str) -> String {
     std::fs::read_to_string(repo_path(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The slugs of a list response's articles, in order.
+pub fn slugs(body: &Value) -> Vec<&str> {
+    body["articles"]
+        .as_array()
+        .expect("a list of articles")
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap())
+        .collect()
+}
+
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 pub struct TestApp {
@@ -324,8 +334,7 @@ impl TestApp {
     }
 
     async fn seed_follows(&self, center: &str, count: usize, center_follows: bool) -> Vec<User> {
-        let db = &self.state.db;
-        let mut center = db.user_by_username(center).await.unwrap().expect("user");
+        let mut center = self.user(center).await;
         let now = std::time::SystemTime::now();
         let others: Vec<User> = (0..count)
             .map(|n| User {
@@ -358,12 +367,22 @@ impl TestApp {
         others
     }
 
+    /// The user named `username`, read afresh from the table.
+    pub async fn user(&self, username: &str) -> User {
+        self.state
+            .db
+            .user_by_username(username)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no user {username}"))
+    }
+
     /// Makes `username` look followed by `count` users (their counter only,
     /// no follow items): an audience too large to seed, for what depends on
     /// its size alone.
     pub async fn set_followers_count(&self, username: &str, count: u64) {
         let db = &self.state.db;
-        let user = db.user_by_username(username).await.unwrap().expect("user");
+        let user = self.user(username).await;
         db.client
             .update_item()
             .table_name(&db.table)

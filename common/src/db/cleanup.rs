@@ -5,7 +5,8 @@
 //! less to do and never uncounts a favorite twice.
 
 use super::once::{Applied, Counter, Once};
-use super::{Db, Item, Tx, get_s, key_of, keys, s, sdk_error};
+use super::paging::all_items;
+use super::{Db, Item, Tx, get_s, key_of, keys, s};
 use crate::error::ApiError;
 
 /// What one cleanup removed (this time; a replay finds nothing left).
@@ -22,20 +23,15 @@ impl Db {
         let (pk, _) = keys::article(article_id);
         // Strongly consistent: a favorite or comment committed just before
         // the delete must not be missed and left behind.
-        let children: Vec<Item> = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk")
             .expression_attribute_values(":pk", s(&pk))
             .projection_expression("PK, SK")
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(sdk_error)?;
+            .consistent_read(true);
+        let children = all_items(query).await?;
         let (favorites, comments): (Vec<Item>, Vec<Item>) =
             children.into_iter().partition(|item| {
                 get_s(item, "SK").is_some_and(|sk| sk.starts_with(keys::FAVORITE_PREFIX))

@@ -24,9 +24,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::articles::Article;
 use super::lists::ArticlePage;
 use super::once::{Applied, Counter, Once};
-use super::paging::Page;
+use super::paging::{Page, all_items};
 use super::users::User;
-use super::{Db, Tx, from_item, get_s, key_of, keys, s, sdk_error};
+use super::{Db, Tx, from_item, get_s, key_of, keys, s};
 use crate::error::ApiError;
 
 /// Authors with at most this many followers have a new article delivered
@@ -242,20 +242,15 @@ impl Db {
 
     /// The sort keys of a whole GSI2 partition, page after page.
     async fn index_sort_keys(&self, partition: &str) -> Result<Vec<String>, ApiError> {
-        let items: Vec<super::Item> = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(keys::GSI2)
             .key_condition_expression("GSI2PK = :pk")
             .expression_attribute_values(":pk", s(partition))
-            .projection_expression("GSI2SK")
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(sdk_error)?;
+            .projection_expression("GSI2SK");
+        let items = all_items(query).await?;
         Ok(items
             .iter()
             .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))

@@ -64,6 +64,17 @@ pub(super) async fn first_items(
     Ok(items)
 }
 
+/// Every item of `query`, page after page.
+pub(super) async fn all_items(query: QueryFluentBuilder) -> Result<Vec<Item>, ApiError> {
+    query
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(sdk_error)
+}
+
 /// The paginator asks every page for the same number of items, so `wanted`
 /// is split evenly over the fewest pages that can hold it: as many calls as
 /// asking for what is left each time, reading less than one item a page more.
@@ -128,18 +139,13 @@ impl Db {
         partition: &str,
         newest_first: bool,
     ) -> Result<Vec<(String, u64)>, ApiError> {
-        let items: Vec<Item> = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", s(partition))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(sdk_error)?;
+            .expression_attribute_values(":pk", s(partition));
+        let items = all_items(query).await?;
         let mut sums: BTreeMap<String, i64> = BTreeMap::new();
         for item in &items {
             if let Some(sort_key) = get_s(item, "SK") {

@@ -1,17 +1,8 @@
 //! Articles, lists, feed, tags and pagination.
 
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_tests::{TestApp, spawn_app};
-use serde_json::{Value, json};
-
-fn slugs(list: &Value) -> Vec<&str> {
-    list["articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap())
-        .collect()
-}
+use conduit_tests::{TestApp, slugs, spawn_app};
+use serde_json::json;
 
 async fn seeded() -> (TestApp, String, Vec<String>) {
     let app = spawn_app().await;

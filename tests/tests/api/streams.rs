@@ -13,18 +13,11 @@ use conduit_common::db::users::User;
 use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{ChangeKind, Consumer, KeyMatch, RecordFilter};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_tests::{FailingWrite, TestApp, heavy_test, repo_file, spawn_app, spawn_app_with};
+use conduit_tests::{
+    FailingWrite, TestApp, heavy_test, repo_file, slugs, spawn_app, spawn_app_with,
+};
 use local::event_source::Storage;
 use serde_json::{Value, json};
-
-fn slugs(body: &Value) -> Vec<&str> {
-    body["articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap())
-        .collect()
-}
 
 /// The users, read fresh from the table.
 async fn reread(app: &TestApp, users: &[User]) -> Vec<User> {
@@ -86,33 +79,14 @@ async fn a_very_followed_author_is_read_into_the_feed_not_delivered() {
     app.set_followers_count("star", PULL_MIN_FOLLOWERS).await;
     app.post("/api/profiles/star/follow", json!({}), Some(&reader))
         .await;
-    let me = app
-        .state
-        .db
-        .user_by_username("reader")
-        .await
-        .unwrap()
-        .unwrap();
-    let star_id = app
-        .state
-        .db
-        .user_by_username("star")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let me = app.user("reader").await;
+    let star_id = app.user("star").await.id;
     assert_eq!(me.pulls.iter().collect::<Vec<_>>(), [&star_id]);
 
     let slug = app.create_article(&star, "For millions", &[]).await;
     // Nothing was delivered, now or by the stream, yet the reader has it.
     app.drain().await;
-    let me = app
-        .state
-        .db
-        .user_by_username("reader")
-        .await
-        .unwrap()
-        .unwrap();
+    let me = app.user("reader").await;
     assert_eq!(me.feed_count, 0);
     let feed = app.get("/api/articles/feed", Some(&reader)).await;
     assert_eq!(slugs(&feed.body), [&slug]);
@@ -148,13 +122,7 @@ async fn a_reader_pulls_a_few_very_followed_authors_and_is_delivered_the_rest() 
         assert_eq!(follow.status, StatusCode::OK);
         stars.push(token);
     }
-    let me = app
-        .state
-        .db
-        .user_by_username("reader")
-        .await
-        .unwrap()
-        .unwrap();
+    let me = app.user("reader").await;
     assert_eq!(me.pulls.len(), MAX_PULLED);
     let mut published = vec![];
     for star in &stars {

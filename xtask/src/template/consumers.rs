@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use conduit_common::events::Consumer;
 
-use super::{LOG_GROUP_CHECKOV_SKIPS, logical_id};
+use super::{log_group, logical_id};
 
 /// The longest a record may wait for its consumer, retries included, before
 /// it goes to the on-failure queue instead (the stream keeps 24 hours).
@@ -171,13 +171,7 @@ fn consumer_resources(out: &mut String, consumer: &Consumer) {
                   - xray:PutTelemetryRecords
                 Resource: "*"
 
-  {id}LogGroup:
-    Type: AWS::Logs::LogGroup
-    Metadata:
-{LOG_GROUP_CHECKOV_SKIPS}    Properties:
-      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{name}
-      RetentionInDays: !Ref LogRetentionDays
-
+{log_group}
   # How old the newest record it has processed was when it got it: a
   # consumer falling behind (or stuck retrying) shows here first.
   {id}IteratorAgeAlarm:
@@ -200,6 +194,7 @@ fn consumer_resources(out: &mut String, consumer: &Consumer) {
         - !Ref AlarmTopic
 "#,
         summary = consumer.summary,
+        log_group = log_group(&id, name),
         batch_size = consumer.batch_size,
         retries = consumer.max_attempts - 1,
     )

@@ -81,6 +81,15 @@ const LOG_GROUP_CHECKOV_SKIPS: &str = r#"      checkov:
         skip: [{ id: CKV_AWS_158, comment: "AWS-managed encryption at rest; no secrets logged" }]
 "#;
 
+/// A function's log group, so that retention is ours, not "never expire".
+fn log_group(id: &str, name: &str) -> String {
+    format!(
+        "  {id}LogGroup:\n    Type: AWS::Logs::LogGroup\n    Metadata:\n{LOG_GROUP_CHECKOV_SKIPS}    \
+         Properties:\n      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{name}\n      \
+         RetentionInDays: !Ref LogRetentionDays\n"
+    )
+}
+
 /// One route's function, its log group (so retention is ours, not "never
 /// expire") and its p99 duration alarm. Braces in `${...}` are doubled for
 /// `format!`.
@@ -117,13 +126,7 @@ fn function(out: &mut String, route: &Route) {
             Method: {method}
             Path: {path}
 
-  {id}LogGroup:
-    Type: AWS::Logs::LogGroup
-    Metadata:
-{LOG_GROUP_CHECKOV_SKIPS}    Properties:
-      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{name}
-      RetentionInDays: !Ref LogRetentionDays
-
+{log_group}
   {id}DurationAlarm:
     Type: AWS::CloudWatch::Alarm
     Properties:
@@ -144,6 +147,7 @@ fn function(out: &mut String, route: &Route) {
         - !Ref AlarmTopic
 "#,
         summary = route.summary,
+        log_group = log_group(&id, name),
     )
     .expect("writing to a String cannot fail");
 }
