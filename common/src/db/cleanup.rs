@@ -4,7 +4,7 @@
 //! consumer calls this after, and again on a retry or a replay, which finds
 //! less to do and never uncounts a favorite twice.
 
-use super::once::{Applied, Counter, Once};
+use super::once::{Counter, Once};
 use super::paging::all_items;
 use super::{Db, Item, Tx, get_s, key_of, keys, s};
 use crate::error::ApiError;
@@ -53,9 +53,7 @@ impl Db {
                 }),
             })
             .collect();
-        let Applied::Done(favorites) = self.apply_once(None, unfavorites).await? else {
-            unreachable!("no guard");
-        };
+        let favorites = self.apply_once(None, unfavorites).await?.count();
         Ok(Cleanup {
             comments: count,
             favorites,

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::articles::Article;
 use super::lists::ArticlePage;
-use super::once::{Applied, Counter, Once};
+use super::once::{Counter, Once};
 use super::paging::{Page, all_items};
 use super::users::User;
 use super::{Db, Tx, from_item, get_s, key_of, keys, s};
@@ -168,10 +168,7 @@ impl Db {
             .iter()
             .map(|reader| self.add_entry(reader, article_id, author_id))
             .collect();
-        Ok(match self.apply_once(Some(guard), units).await? {
-            Applied::Done(count) => count,
-            Applied::GuardFailed => 0,
-        })
+        Ok(self.apply_once(Some(guard), units).await?.count())
     }
 
     /// After `follower` followed `followee`: every article of the followee
@@ -188,10 +185,7 @@ impl Db {
             .iter()
             .map(|article| self.add_entry(follower, article, followee))
             .collect();
-        Ok(match self.apply_once(Some(guard), units).await? {
-            Applied::Done(count) => count,
-            Applied::GuardFailed => 0,
-        })
+        Ok(self.apply_once(Some(guard), units).await?.count())
     }
 
     /// After `follower` unfollowed `followee`: the followee's articles out
@@ -210,10 +204,7 @@ impl Db {
             .iter()
             .map(|article| self.remove_entry(follower, article))
             .collect();
-        Ok(match self.apply_once(Some(guard), units).await? {
-            Applied::Done(count) => count,
-            Applied::GuardFailed => 0,
-        })
+        Ok(self.apply_once(Some(guard), units).await?.count())
     }
 
     /// After an article's deletion: out of every feed it reached.
@@ -223,10 +214,7 @@ impl Db {
             .iter()
             .map(|reader| self.remove_entry(reader, article_id))
             .collect();
-        match self.apply_once(None, units).await? {
-            Applied::Done(count) => Ok(count),
-            Applied::GuardFailed => unreachable!("no guard"),
-        }
+        Ok(self.apply_once(None, units).await?.count())
     }
 
     /// Ids of everyone following `user_id` who is delivered to (not those

@@ -51,6 +51,16 @@ pub enum Applied {
     GuardFailed,
 }
 
+impl Applied {
+    /// How many units took effect now; none when the guard failed.
+    pub fn count(self) -> usize {
+        match self {
+            Applied::Done(count) => count,
+            Applied::GuardFailed => 0,
+        }
+    }
+}
+
 /// The name of each action in a transaction, to read a cancellation by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {

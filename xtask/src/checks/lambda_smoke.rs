@@ -249,7 +249,15 @@ impl Smoke<'_> {
         let event = edit_event(event, &edits)?.to_string();
         let file = self.dir.join(format!("{function}.json"));
         std::fs::write(&file, event).map_err(|err| format!("writing {}: {err}", file.display()))?;
-        let output = crate::checks::cargo(
+        let output = self.cargo_invoke(function, &file);
+        println!("  invoke {function}: {}", since(t));
+        parse_invocation(&output?)
+    }
+
+    /// `cargo lambda invoke FUNCTION --data-file EVENT` against watch: what
+    /// it printed.
+    fn cargo_invoke(&self, function: &str, event: &Path) -> Result<String, String> {
+        crate::checks::cargo(
             self.root,
             &[
                 "lambda",
@@ -257,11 +265,9 @@ impl Smoke<'_> {
                 function,
                 "--invoke-address=127.0.0.1",
                 &format!("--invoke-port={}", self.port),
-                &format!("--data-file={}", file.display()),
+                &format!("--data-file={}", event.display()),
             ],
-        );
-        println!("  invoke {function}: {}", since(t));
-        parse_invocation(&output?)
+        )
     }
 
     /// Invokes a stream consumer with its fixture; a partial batch
@@ -269,17 +275,7 @@ impl Smoke<'_> {
     fn consume(&self, consumer: &str) -> Result<Response, String> {
         let t = Instant::now();
         let fixture = self.root.join("events").join(format!("{consumer}.json"));
-        let output = crate::checks::cargo(
-            self.root,
-            &[
-                "lambda",
-                "invoke",
-                consumer,
-                "--invoke-address=127.0.0.1",
-                &format!("--invoke-port={}", self.port),
-                &format!("--data-file={}", fixture.display()),
-            ],
-        );
+        let output = self.cargo_invoke(consumer, &fixture);
         println!("  invoke {consumer}: {}", since(t));
         parse_batch_response(&output?)
     }
