@@ -211,6 +211,47 @@ impl TestApp {
         EventSource::new(&self.sdk, db, consumers, storage).expect("event source")
     }
 
+    /// Turns the table's stream off, for tests and benchmarks that seed
+    /// tens of thousands of items and need no consumer: both engines pay
+    /// for every stream record (the embedded one reads them all to number
+    /// the next; DynamoDB Local keeps a deleted table's for a day), which
+    /// would slow down every test after.
+    pub async fn without_stream(self) -> Self {
+        use aws_sdk_dynamodb::types::StreamSpecification;
+        self.state
+            .db
+            .client
+            .update_table()
+            .table_name(&self.state.db.table)
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(false)
+                    .build()
+                    .expect("complete stream specification"),
+            )
+            .send()
+            .await
+            .expect("stream turned off");
+        self
+    }
+
+    /// Deletes this test's table, with its stream, on a shared engine
+    /// (DynamoDB Local in `make fidelity`), which slows down for every test
+    /// as its data grows; the tests that write thousands of items call it
+    /// last. The embedded engine is the test's own, and goes with it.
+    pub async fn finish(self) {
+        if std::env::var("TEST_DYNAMODB_ENDPOINT").is_ok_and(|e| !e.is_empty()) {
+            self.state
+                .db
+                .client
+                .delete_table()
+                .table_name(&self.state.db.table)
+                .send()
+                .await
+                .expect("table deleted");
+        }
+    }
+
     /// Runs the stream consumers over everything written so far, as the
     /// event source mapping would, and returns how many records were read.
     pub async fn drain(&self) -> usize {

@@ -69,6 +69,7 @@ async fn many_followers_get_a_new_article_from_the_stream() {
     let after = app.get("/api/articles/feed", Some(&first)).await;
     assert_eq!(slugs(&after.body), [&slug]);
     assert_eq!(after.body["articles"][0]["author"]["following"], true);
+    app.finish().await;
 }
 
 #[tokio::test]
@@ -244,6 +245,7 @@ async fn a_cleanup_that_fails_midway_converges_on_retry_and_a_replay_changes_not
     assert!(replay.drain().await.unwrap() > 0);
     assert_eq!(replay.failures(), vec![]);
     assert_cleaned_up(&app, &fans, &article_id).await;
+    app.finish().await;
 }
 
 #[tokio::test]
