@@ -45,4 +45,14 @@ for run in $(seq "$runs"); do
 done
 echo "feed.hurl on $engine: $passed of $runs runs in a row passed"
 [ "$passed" -eq "$runs" ] || status=1
+
+# The server ran the stream consumers, and said so; none gave up on a batch.
+if grep -q "stream consumers running" "$SERVER_DIR/server.log" &&
+    [ ! -s "$SERVER_DIR/stream-failures.jsonl" ]; then
+  echo "stream consumers: running, no failed batch"
+else
+  echo "stream consumers: not announced, or a batch failed:"
+  cat "$SERVER_DIR/server.log" "$SERVER_DIR/stream-failures.jsonl" 2>/dev/null | tail -20
+  status=1
+fi
 exit "$status"

@@ -8,12 +8,13 @@
 //! - drops the records its filters do not match (`FilterCriteria`);
 //! - hands it the rest in batches of at most its `batch_size`;
 //! - on a partial batch failure, retries from the failed record (what came
-//!   before it is not redone); on a crash (a panic: the function died), splits
-//!   the batch in two and retries each half (`BisectBatchOnFunctionError`);
-//! - after `max_attempts`, splits what is left until the failing record
-//!   is alone, then sends it to the on-failure destination and moves on:
-//!   here `stream-failures.jsonl` in the data directory (or memory, for
-//!   tests), which `make dev` reports at start;
+//!   before it is not redone); on a crash (a panic: the function died),
+//!   splits the batch in two and retries each half
+//!   (`BisectBatchOnFunctionError`), down to the record that crashes it;
+//! - after `max_attempts`, sends what is left of the batch to the
+//!   on-failure destination and moves on: here `stream-failures.jsonl` in
+//!   the data directory (or memory, for tests), which `make dev` reports at
+//!   start;
 //! - keeps a checkpoint per consumer and shard (in `stream-checkpoints.json`),
 //!   so a restart resumes after the last record done: nothing is skipped,
 //!   and at most the batch in flight is delivered again.
@@ -306,38 +307,55 @@ impl EventSource {
     }
 
     /// Runs one batch to completion with the mapping's rules: retried from
-    /// a failed record, halved after a crash or after its attempts, and its
-    /// lone failing record sent to the destination at last.
+    /// a failed record, halved after a crash, and what still fails after
+    /// its attempts sent to the destination.
     async fn deliver(&self, consumer: &'static Consumer, shard_id: &str, batch: Vec<EventRecord>) {
         let mut queue = VecDeque::from([(batch, 0u32)]);
         while let Some((records, failed_attempts)) = queue.pop_front() {
-            let failure = match self.invoke(consumer, records.clone()).await {
-                Ok(None) => continue,
+            let attempts = failed_attempts + 1;
+            match self.invoke(consumer, records.clone()).await {
+                Ok(None) => {}
                 Ok(Some(failed)) => {
                     // Retried from the failed record; the ones before it are done.
                     let from = records
                         .iter()
                         .position(|r| r.change.sequence_number.as_deref() == Some(failed.as_str()))
                         .unwrap_or(0);
-                    (records[from..].to_vec(), "a record failed".to_owned())
+                    let rest = records[from..].to_vec();
+                    if attempts < consumer.max_attempts {
+                        self.back_off(attempts).await;
+                        queue.push_front((rest, attempts));
+                    } else {
+                        self.send_to_destination(
+                            consumer,
+                            shard_id,
+                            &rest,
+                            "a record kept failing",
+                        );
+                    }
                 }
-                Err(crash) => (records, crash),
-            };
-            let (records, reason) = failure;
-            let attempts = failed_attempts + 1;
-            if attempts < consumer.max_attempts {
-                tokio::time::sleep(self.inner.retry_wait * 2u32.pow(attempts.min(6))).await;
-                queue.push_front((records, attempts));
-            } else if records.len() > 1 {
-                // Isolate the culprit: each half gets its own attempts.
-                let mut first = records;
-                let second = first.split_off(first.len() / 2);
-                queue.push_front((second, 0));
-                queue.push_front((first, 0));
-            } else {
-                self.send_to_destination(consumer, shard_id, &records, reason);
+                Err(crash) if records.len() > 1 => {
+                    // BisectBatchOnFunctionError: each half retried alone.
+                    self.back_off(attempts).await;
+                    let mut first = records;
+                    let second = first.split_off(first.len() / 2);
+                    queue.push_front((second, attempts));
+                    queue.push_front((first, attempts));
+                    tracing::warn!(consumer = consumer.name, %crash, "batch halved after a crash");
+                }
+                Err(crash) if attempts < consumer.max_attempts => {
+                    self.back_off(attempts).await;
+                    queue.push_front((records, attempts));
+                    tracing::warn!(consumer = consumer.name, %crash, "record retried after a crash");
+                }
+                Err(crash) => self.send_to_destination(consumer, shard_id, &records, &crash),
             }
         }
+    }
+
+    /// The wait before a retry: doubled with each attempt.
+    async fn back_off(&self, attempts: u32) {
+        tokio::time::sleep(self.inner.retry_wait * 2u32.pow(attempts.min(6))).await;
     }
 
     /// Invokes the consumer on a batch as Lambda would: in a task of its
@@ -364,7 +382,7 @@ impl EventSource {
         consumer: &Consumer,
         shard_id: &str,
         records: &[EventRecord],
-        reason: String,
+        reason: &str,
     ) {
         let sequence = |r: Option<&EventRecord>| {
             r.and_then(|r| r.change.sequence_number.clone())
@@ -380,14 +398,13 @@ impl EventSource {
                 .iter()
                 .map(|r| serde_json::to_value(&r.change.keys).unwrap_or_default())
                 .collect(),
-            reason,
+            reason: reason.to_owned(),
         };
         tracing::error!(
             consumer = consumer.name,
             first_sequence_number = %failed.first_sequence_number,
             records = failed.records,
-            "stream batch gave up after {} attempts; sent to the on-failure destination",
-            consumer.max_attempts,
+            "stream batch given up on; sent to the on-failure destination",
         );
         if let Storage::Directory(dir) = &self.inner.storage {
             use std::io::Write;

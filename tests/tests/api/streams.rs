@@ -305,6 +305,49 @@ static POISONED: Consumer = Consumer {
 
 static ONLY_POISONED: &Consumers = &[&POISONED];
 
+/// Titles the refusing consumer has processed.
+static TAKEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// A consumer that reports a failure (it does not crash) on one article.
+static REFUSING: Consumer = Consumer {
+    name: "refusing",
+    summary: "fails on the article titled Poison",
+    filters: POISONED.filters,
+    batch_size: 10,
+    max_attempts: 3,
+    handle: |_, change| {
+        Box::pin(async move {
+            let article: Article = change.decode()?;
+            if article.title == "Poison" {
+                return Err(conduit_common::ApiError::Internal("refused".into()));
+            }
+            TAKEN.lock().unwrap().insert(article.title);
+            Ok(())
+        })
+    },
+};
+
+static ONLY_REFUSING: &Consumers = &[&REFUSING];
+
+#[tokio::test]
+async fn a_record_that_keeps_failing_sets_aside_the_rest_of_its_batch() {
+    let app = spawn_app().await;
+    let author = app.register("author").await;
+    for title in ["One", "Two", "Poison", "Four", "Five"] {
+        app.create_article(&author, title, &[]).await;
+    }
+    let events = app.event_source(app.state.db.clone(), ONLY_REFUSING);
+    events.drain().await.unwrap();
+    // Retried from the failed record, never before it; after its attempts,
+    // what is left of the batch goes to the destination, as in AWS.
+    let taken: Vec<String> = TAKEN.lock().unwrap().iter().cloned().collect();
+    assert_eq!(taken, ["One", "Two"]);
+    let failures = events.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].records, 3);
+    assert_eq!(events.drain().await.unwrap(), 0, "the stream went on");
+}
+
 #[tokio::test]
 async fn a_record_that_crashes_its_consumer_is_isolated_and_set_aside() {
     let app = spawn_app().await;
