@@ -7,7 +7,7 @@
 use conduit_common::ApiError;
 use conduit_common::db::Db;
 use conduit_common::db::articles::Article;
-use conduit_common::db::keys::{ARTICLE, FOLLOWS_PREFIX};
+use conduit_common::db::keys::{self, ARTICLE, FOLLOWS_PREFIX};
 use conduit_common::events::ChangeKind::{Insert, Remove};
 use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{Change, ChangeKind, Consumer, KeyMatch, RecordFilter};
@@ -78,7 +78,7 @@ async fn clean_up_articles(db: &Db, change: &Change) -> Result<(), ApiError> {
 
 /// (follower, followee) of a follow item's keys.
 fn follow_of(change: &Change) -> Result<(&str, &str), ApiError> {
-    let follower = change.partition_key().strip_prefix("USER#");
+    let follower = keys::user_of(change.partition_key());
     let followee = change.sort_key().strip_prefix(FOLLOWS_PREFIX);
     follower
         .zip(followee)

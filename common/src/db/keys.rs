@@ -16,6 +16,12 @@ pub fn user(id: &str) -> (String, String) {
     (format!("USER#{id}"), USER.to_owned())
 }
 
+/// The user whose partition `partition_key` is (`USER#<id>`): a user's
+/// item and their follows live there.
+pub fn user_of(partition_key: &str) -> Option<&str> {
+    partition_key.strip_prefix("USER#")
+}
+
 /// Guard item that makes a username unique (case-insensitively).
 pub fn username(name: &str) -> (String, String) {
     (

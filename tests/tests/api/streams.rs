@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use conduit_common::db::Db;
 use conduit_common::db::articles::Article;
 use conduit_common::db::feeds::{INLINE_DELIVERY_MAX_FOLLOWERS, MAX_PULLED, PULL_MIN_FOLLOWERS};
-use conduit_common::db::keys::ARTICLE;
+use conduit_common::db::keys::{self, ARTICLE};
 use conduit_common::db::users::User;
 use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{ChangeKind, Consumer, KeyMatch, RecordFilter};
@@ -205,10 +205,7 @@ async fn assert_cleaned_up(app: &TestApp, fans: &[User], article_id: &str) {
         .query()
         .table_name(&app.state.db.table)
         .key_condition_expression("PK = :pk")
-        .expression_attribute_values(
-            ":pk",
-            conduit_common::db::s(format!("ARTICLE#{article_id}")),
-        )
+        .expression_attribute_values(":pk", conduit_common::db::s(keys::article(article_id).0))
         .send()
         .await
         .unwrap();
@@ -371,10 +368,7 @@ async fn a_record_that_crashes_its_consumer_is_isolated_and_set_aside() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        failures[0].keys[0]["PK"]["S"],
-        format!("ARTICLE#{}", poison.id)
-    );
+    assert_eq!(failures[0].keys[0]["PK"]["S"], keys::article(&poison.id).0);
     // The stream goes on past it: nothing is delivered again.
     assert_eq!(events.drain().await.unwrap(), 0);
     assert_eq!(events.failures().len(), 1);
