@@ -32,8 +32,6 @@ pub struct Change {
     /// The item after the change (not for a removal).
     pub new: Option<Item>,
     pub keys: Item,
-    /// Its position in the shard: what a partial batch failure names.
-    pub sequence_number: String,
 }
 
 impl Change {
@@ -57,7 +55,6 @@ impl Change {
             old: image(&record.change.old_image),
             new: image(&record.change.new_image),
             keys: record.change.keys.clone().into(),
-            sequence_number: record.change.sequence_number.clone().unwrap_or_default(),
         })
     }
 
