@@ -86,7 +86,7 @@ async fn feed(out: &mut String) -> anyhow::Result<()> {
         let reader = app.register("reader").await;
         let followed = app.seed_followed("reader", follows).await;
         for author in followed.iter().cycle().take(25) {
-            let token = app.state.jwt.issue(&author.id, 0)?;
+            let token = app.sign_in(author).await;
             app.create_article(&token, "Followed", &[]).await;
         }
         let mut times = vec![];
@@ -178,7 +178,7 @@ async fn delete(out: &mut String) -> anyhow::Result<()> {
             let app = &app;
             let path = &path;
             async move {
-                let token = app.state.jwt.issue(&fan.id, 0).unwrap();
+                let token = app.sign_in(fan).await;
                 app.post(&format!("{path}/favorite"), json!({}), Some(&token))
                     .await;
                 let comment = json!({"comment": {"body": "first!"}});

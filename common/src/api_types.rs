@@ -527,6 +527,26 @@ pub struct TagsBody {
     pub tags: Vec<String>,
 }
 
+/// One of the caller's sign-in sessions.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: String,
+    /// When its token stops working, unless the session is ended before.
+    pub expires_at: String,
+    /// The client's address and user agent when it signed in.
+    pub client_ip: String,
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the token making this request.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsBody {
+    pub sessions: Vec<SessionView>,
+}
+
 /// `PUT /api/admin/users/{username}/role` body: `{"role": "moderator"}`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleChange {

@@ -40,13 +40,34 @@ pub struct Config {
     pub server_timing: bool,
 }
 
-/// Brute-force protection: failed logins allowed per window, per account
-/// and per client address, before answers turn into 429.
+/// Brute-force protection without lockout (`db::throttle`): failed logins
+/// allowed per window for one account from one client and for one client
+/// over all accounts, before that pair or client gets 429; and, per
+/// account, the failures after which every attempt on it is slowed down
+/// (never refused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
-    pub per_account: u64,
+    pub per_account_and_client: u64,
     pub per_client: u64,
+    pub slow_down_after: u64,
+    pub max_delay: Duration,
     pub window: Duration,
+}
+
+impl LoginLimits {
+    /// What each failure past `slow_down_after` adds to the delay.
+    pub const DELAY_STEP: Duration = Duration::from_millis(10);
+
+    /// How long an attempt on an account waits before its password is
+    /// checked, given the account's failures in the window so far: nothing
+    /// up to `slow_down_after`, then [`Self::DELAY_STEP`] more per failure,
+    /// up to `max_delay`.
+    pub fn delay(&self, account_failures: u64) -> Duration {
+        let past = account_failures.saturating_sub(self.slow_down_after);
+        Self::DELAY_STEP
+            .saturating_mul(u32::try_from(past).unwrap_or(u32::MAX))
+            .min(self.max_delay)
+    }
 }
 
 // Hand-written so the secret can never end up in a log line through `{:?}`.
@@ -109,8 +130,10 @@ impl Config {
                 }),
         };
         let login_limits = LoginLimits {
-            per_account: number("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, 1_000)?,
+            per_account_and_client: number("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", 10, 1_000)?,
             per_client: number("LOGIN_MAX_FAILURES_PER_CLIENT", 100, 100_000)?,
+            slow_down_after: number("LOGIN_SLOW_DOWN_AFTER_FAILURES", 20, 100_000)?,
+            max_delay: Duration::from_millis(number("LOGIN_MAX_DELAY_MS", 1_000, 5_000)?),
             window: Duration::from_secs(number("LOGIN_WINDOW_SECONDS", 900, 86_400)?),
         };
         let cache_ttl = match var("CACHE_TTL_SECONDS") {

@@ -85,3 +85,19 @@ pub fn audit_view(entry: crate::db::admin::AuditEntry) -> crate::api_types::Audi
         at: entry.at,
     }
 }
+
+/// A session, marked `current` when it is the caller's own.
+pub fn session_view(
+    session: crate::db::sessions::Session,
+    current: &str,
+) -> crate::api_types::SessionView {
+    let expires = std::time::UNIX_EPOCH + std::time::Duration::from_secs(session.expires_at);
+    crate::api_types::SessionView {
+        current: session.id == current,
+        id: session.id,
+        created_at: session.created_at,
+        expires_at: crate::time::iso(expires),
+        client_ip: session.client_ip,
+        user_agent: session.user_agent,
+    }
+}

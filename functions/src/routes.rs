@@ -12,7 +12,9 @@ use conduit_common::db::comments::MAX_COMMENTS_PAGE;
 use conduit_common::http::{Api, DEFAULT_LIMIT, Deploy, MAX_OFFSET, Query, paging};
 use conduit_common::routes;
 
-use crate::handlers::{admin, articles, comments, docs, favorites, profiles, tags, users};
+use crate::handlers::{
+    admin, articles, comments, docs, favorites, profiles, sessions, tags, users,
+};
 
 /// Paging of most lists.
 const LIST: &[Query] = &paging(DEFAULT_LIMIT, MAX_OFFSET);
@@ -52,6 +54,15 @@ routes! {
         "Update the current user",
         Api::ok::<UserBody>().request::<UpdateUserRequest>().errors(&[409]),
         Deploy::HASHES_PASSWORDS;
+    LIST_SESSIONS = "list_sessions", GET "/api/user/sessions", User, sessions::list_sessions,
+        "List the current user's sessions",
+        Api::ok::<SessionsBody>(), Deploy::READS;
+    END_SESSION = "end_session", DELETE "/api/user/sessions/{id}", User, sessions::end_session,
+        "End one of the current user's sessions",
+        Api::no_content(), Deploy::WRITES;
+    LOGOUT = "logout", POST "/api/user/logout", User, sessions::logout,
+        "Log out: end the current session",
+        Api::no_content(), Deploy::WRITES;
     GET_PROFILE = "get_profile", GET "/api/profiles/{username}", Optional, profiles::get_profile,
         "Get a profile",
         Api::ok::<ProfileBody>(), Deploy::READS;
@@ -110,6 +121,9 @@ routes! {
     REINSTATE_USER = "reinstate_user", POST "/api/admin/users/{username}/reinstate", Role(Admin),
         admin::reinstate_user, "Reinstate a user (admin)",
         Api::ok::<AdminUserBody>().errors(&[422]), Deploy::WRITES;
+    END_USER_SESSIONS = "end_user_sessions", DELETE "/api/admin/users/{username}/sessions",
+        Role(Admin), admin::end_user_sessions, "End every session of a user (admin)",
+        Api::no_content(), Deploy::WRITES;
     LIST_AUDIT = "list_audit", GET "/api/admin/audit", Role(Admin), admin::list_audit,
         "The audit trail (admin)",
         Api::ok::<AuditBody>().query(LIST), Deploy::READS;

@@ -1,6 +1,8 @@
 //! What the local server adds around the shared handlers, usable by the
-//! tests too: the event source mapping that feeds the stream consumers, and
-//! the embedded engine's stream kept to DynamoDB's 24 hours.
+//! tests too: HTTP on a local socket, the event source mapping that feeds
+//! the stream consumers, and the embedded engine's stream kept to
+//! DynamoDB's 24 hours.
 
 pub mod event_source;
+pub mod server;
 pub mod stream_retention;

@@ -14,14 +14,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body as AxumBody, to_bytes};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::response::Response;
 use conduit_common::config::Config;
-use conduit_common::http::{ClientAddr, MAX_BODY_BYTES, Router, reject};
-use conduit_common::lambda_http::Body;
+use conduit_common::http::Router;
 use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
-use conduit_common::{ApiError, telemetry};
+use conduit_common::telemetry;
 use local::event_source::{EventSource, Storage};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -136,10 +132,6 @@ async fn main() -> Result<(), Error> {
     }
     start_consumers(&sdk, &state, &data_dir)?;
 
-    let router = Arc::new(Router::new(functions::ROUTES));
-    let app = axum::Router::new()
-        .fallback(serve)
-        .with_state((state, router));
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], api_port))).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -148,46 +140,6 @@ async fn main() -> Result<(), Error> {
          Try:  curl {url}/api/tags\n      \
          curl -X POST {url}/api/users -d '{{\"user\":{{\"username\":\"jake\",\"email\":\"jake@example.com\",\"password\":\"jakejake\"}}}}'"
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    local::server::serve(listener, state, Router::new(functions::ROUTES), shutdown()).await?;
     Ok(())
-}
-
-/// Converts between axum's request and response types and the Lambda ones
-/// the handlers use, and hands the request to the shared router.
-async fn serve(
-    State((state, router)): State<(Arc<AppState>, Arc<Router>)>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    parts.extensions.insert(ClientAddr(peer.ip()));
-    let response = match to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => {
-            let body = if bytes.is_empty() {
-                Body::Empty
-            } else {
-                Body::Binary(bytes.to_vec())
-            };
-            let request = conduit_common::lambda_http::http::Request::from_parts(parts, body);
-            router.dispatch(state, request).await
-        }
-        Err(_) => reject(
-            &state,
-            parts.headers.get("origin"),
-            &ApiError::PayloadTooLarge,
-        ),
-    };
-    let (parts, body) = response.into_parts();
-    let body = match body {
-        Body::Empty => AxumBody::empty(),
-        Body::Text(text) => AxumBody::from(text),
-        Body::Binary(bytes) => AxumBody::from(bytes),
-        _ => AxumBody::empty(),
-    };
-    Response::from_parts(parts, body)
 }

@@ -13,6 +13,7 @@ use conduit_common::auth::Role;
 use conduit_common::config::Config;
 use conduit_common::db::Db;
 use conduit_common::db::follows::follow_item;
+use conduit_common::db::sessions::Session;
 use conduit_common::db::users::{User, UserStatus};
 use conduit_common::events::consumer::Consumers;
 use conduit_common::http::Router;
@@ -24,6 +25,7 @@ use local::event_source::{EventSource, Storage};
 use serde_json::{Value, json};
 
 pub mod faults;
+pub mod over_http;
 pub use faults::{FailingWrite, Fault, FaultProxy};
 
 /// One argon2id hash of `password123`, computed once per test binary.
@@ -358,8 +360,7 @@ impl TestApp {
     /// the API (for tests that need many users); its password is
     /// `password123`. Returns a token.
     pub async fn seed_user(&self, name: &str, role: Role) -> String {
-        let user = self.seed_user_record(name, role).await;
-        self.state.jwt.issue(&user.id, 0).expect("token")
+        self.seed_user_record(name, role).await.1
     }
 
     /// `count` users whom `reader` follows, written straight into the table
@@ -453,7 +454,27 @@ impl TestApp {
         )
     }
 
-    async fn seed_user_record(&self, name: &str, role: Role) -> User {
+    fn new_session(&self, user_id: &str) -> Session {
+        let ttl = self.state.config.token_ttl;
+        Session::begin(user_id, ttl, "127.0.0.1".into(), Some("conduit-tests"))
+    }
+
+    /// A token for a user made without one (by [`TestApp::seed_followed`]
+    /// or [`TestApp::seed_followers`]): a session begun as a login would.
+    pub async fn sign_in(&self, user: &User) -> String {
+        let session = self.new_session(&user.id);
+        let current = self.state.db.user_by_id(&user.id).await.unwrap();
+        let current = current.expect("the user exists");
+        self.state
+            .db
+            .begin_session(&current, &session)
+            .await
+            .expect("session begun");
+        self.state.jwt.issue(&user.id, &session.id).expect("token")
+    }
+
+    /// A user made straight in the table, signed in: the user and a token.
+    async fn seed_user_record(&self, name: &str, role: Role) -> (User, String) {
         let now = std::time::SystemTime::now();
         let user = User {
             id: conduit_common::time::new_id(now).to_string(),
@@ -464,7 +485,7 @@ impl TestApp {
             image: None,
             role,
             status: UserStatus::Active,
-            token_version: 0,
+            sessions: Default::default(),
             articles_count: 0,
             favorites_count: 0,
             following_count: 0,
@@ -473,8 +494,14 @@ impl TestApp {
             pulls: Default::default(),
             created_at: conduit_common::time::iso(now),
         };
-        self.state.db.create_user(&user).await.expect("user stored");
-        user
+        let session = self.new_session(&user.id);
+        self.state
+            .db
+            .create_user(&user, &session)
+            .await
+            .expect("user stored");
+        let token = self.state.jwt.issue(&user.id, &session.id).expect("token");
+        (user, token)
     }
 
     /// Creates an article and returns its slug.

@@ -12,8 +12,9 @@ use crate::error::ApiError;
 pub struct Claims {
     /// The user's immutable id (not the username, which can change).
     pub sub: String,
-    /// The user's token version when the token was issued; see `authenticate`.
-    pub ver: u64,
+    /// The sign-in this token belongs to: a session the user item must still
+    /// list (see `authenticate`), so that it can be ended before `exp`.
+    pub sid: String,
     pub iss: String,
     pub aud: String,
     pub iat: u64,
@@ -51,14 +52,14 @@ impl JwtKeys {
         }
     }
 
-    pub fn claims_for(&self, user_id: &str, token_version: u64) -> Claims {
+    pub fn claims_for(&self, user_id: &str, session_id: &str) -> Claims {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("clock after 1970")
             .as_secs();
         Claims {
             sub: user_id.to_owned(),
-            ver: token_version,
+            sid: session_id.to_owned(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
@@ -72,9 +73,9 @@ impl JwtKeys {
             .map_err(ApiError::internal)
     }
 
-    /// A fresh token for a user.
-    pub fn issue(&self, user_id: &str, token_version: u64) -> Result<String, ApiError> {
-        self.encode(&self.claims_for(user_id, token_version))
+    /// A fresh token for one of a user's sessions.
+    pub fn issue(&self, user_id: &str, session_id: &str) -> Result<String, ApiError> {
+        self.encode(&self.claims_for(user_id, session_id))
     }
 
     /// Checks signature, algorithm, expiry, not-before, issuer and audience.
@@ -114,15 +115,18 @@ mod tests {
     #[test]
     fn round_trip() {
         let keys = keys();
-        let token = keys.issue("user-1", 3).unwrap();
+        let token = keys.issue("user-1", "session-3").unwrap();
         let claims = keys.decode(&token).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.ver), ("user-1", 3));
+        assert_eq!(
+            (claims.sub.as_str(), claims.sid.as_str()),
+            ("user-1", "session-3")
+        );
     }
 
     #[test]
     fn rejects_alg_none() {
         let keys = keys();
-        let claims = serde_json::to_string(&keys.claims_for("u", 0)).unwrap();
+        let claims = serde_json::to_string(&keys.claims_for("u", "s")).unwrap();
         let token = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims));
         assert!(keys.decode(&token).is_err());
     }
@@ -130,7 +134,7 @@ mod tests {
     #[test]
     fn rejects_other_algorithms_signed_with_the_same_secret() {
         let keys = keys();
-        let claims = keys.claims_for("u", 0);
+        let claims = keys.claims_for("u", "s");
         let token = jsonwebtoken::encode(
             &Header::new(Algorithm::HS512),
             &claims,
@@ -145,7 +149,7 @@ mod tests {
         let keys = keys();
         let forged = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
-            &keys.claims_for("u", 0),
+            &keys.claims_for("u", "s"),
             &EncodingKey::from_secret(b"another-secret-another-secret-0123456"),
         )
         .unwrap();
@@ -155,11 +159,11 @@ mod tests {
     #[test]
     fn rejects_expired_and_not_yet_valid_tokens() {
         let keys = keys();
-        let mut expired = keys.claims_for("u", 0);
+        let mut expired = keys.claims_for("u", "s");
         expired.exp = expired.iat - 60;
         assert!(keys.decode(&keys.encode(&expired).unwrap()).is_err());
 
-        let mut future = keys.claims_for("u", 0);
+        let mut future = keys.claims_for("u", "s");
         future.nbf += 3600;
         assert!(keys.decode(&keys.encode(&future).unwrap()).is_err());
     }
@@ -167,11 +171,11 @@ mod tests {
     #[test]
     fn rejects_wrong_issuer_or_audience() {
         let keys = keys();
-        let mut claims = keys.claims_for("u", 0);
+        let mut claims = keys.claims_for("u", "s");
         claims.iss = "someone-else".into();
         assert!(keys.decode(&keys.encode(&claims).unwrap()).is_err());
 
-        let mut claims = keys.claims_for("u", 0);
+        let mut claims = keys.claims_for("u", "s");
         claims.aud = "another-api".into();
         assert!(keys.decode(&keys.encode(&claims).unwrap()).is_err());
     }

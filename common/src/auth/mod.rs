@@ -22,6 +22,8 @@ pub struct AuthUser {
     pub user: User,
     /// The token the caller presented, echoed back by the user endpoints.
     pub token: String,
+    /// The session the token belongs to.
+    pub session: String,
 }
 
 // Hand-written so the bearer token never reaches a log.
@@ -29,6 +31,7 @@ impl std::fmt::Debug for AuthUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthUser")
             .field("user", &self.user)
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -75,9 +78,11 @@ pub async fn authenticate(
         .user_by_id(&claims.sub)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    // Suspension moves the version on, which revokes every token issued
-    // before it. (Roles need no version: they are read here every time.)
-    if user.token_version != claims.ver || user.status == UserStatus::Suspended {
+    // A token is good while its session is listed on the user item, read
+    // here anyway: ending a session (logout, a password change, suspension)
+    // revokes its token at once, at no extra read. (Roles are read here
+    // every time too, so a role change applies at once.)
+    if !user.sessions.contains_key(&claims.sid) || user.status == UserStatus::Suspended {
         return Err(ApiError::InvalidToken);
     }
     if let Access::Role(min) = access
@@ -88,6 +93,7 @@ pub async fn authenticate(
     Ok(Some(AuthUser {
         user,
         token: token.to_owned(),
+        session: claims.sid,
     }))
 }
 

@@ -5,8 +5,9 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use serde::{Deserialize, Serialize};
 
+use super::sessions::EndSessions;
 use super::users::{User, UserStatus};
-use super::{Db, Tx, from_item, get_s, key_of, keys, n, s, to_item};
+use super::{Db, Tx, from_item, get_s, key_of, keys, s, to_item};
 use crate::auth::Role;
 use crate::error::ApiError;
 
@@ -71,6 +72,8 @@ enum AdminAction {
     User,
     /// The audit entry.
     Audit,
+    /// What else the change takes (ended sessions' items).
+    Other,
 }
 
 impl Db {
@@ -126,28 +129,44 @@ impl Db {
             .update_expression("SET #role = :role")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":role", s(role.as_str()));
-        self.audited_user_update(update, audit).await
+        self.audited_user_update(update, vec![], audit).await
     }
 
-    /// Suspends or reinstates a user. Suspending also moves the token
-    /// version on, so every token issued before stops working at once.
+    /// Suspends or reinstates a user. Suspending also ends every session
+    /// of theirs, so every token issued before stops working at once.
     pub async fn set_status(
         &self,
         user: &User,
         status: UserStatus,
         audit: &AuditEntry,
     ) -> Result<(), ApiError> {
-        let value = match status {
-            UserStatus::Active => "active",
-            UserStatus::Suspended => "suspended",
-        };
         let update = self
             .update(key_of(keys::user(&user.id)))
-            .update_expression("SET #status = :status ADD token_version :one")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(value))
-            .expression_attribute_values(":one", n(1));
-        self.audited_user_update(update, audit).await
+            .expression_attribute_values(":status", s(status.as_str()));
+        match status {
+            UserStatus::Active => {
+                let update = update.update_expression("SET #status = :status");
+                self.audited_user_update(update, vec![], audit).await
+            }
+            UserStatus::Suspended => {
+                let end = self.end_sessions_but(user, None);
+                let update = update
+                    .update_expression(format!("SET #status = :status, {}", EndSessions::SET))
+                    .expression_attribute_values(EndSessions::VALUE, end.kept);
+                self.audited_user_update(update, end.deletions, audit).await
+            }
+        }
+    }
+
+    /// Ends every session of a user (as read), recording who did it.
+    pub async fn end_all_sessions(&self, user: &User, audit: &AuditEntry) -> Result<(), ApiError> {
+        let end = self.end_sessions_but(user, None);
+        let update = self
+            .update(key_of(keys::user(&user.id)))
+            .update_expression(format!("SET {}", EndSessions::SET))
+            .expression_attribute_values(EndSessions::VALUE, end.kept);
+        self.audited_user_update(update, end.deletions, audit).await
     }
 
     /// Applies an admin's `update` to a user that still exists, and records
@@ -155,15 +174,17 @@ impl Db {
     async fn audited_user_update(
         &self,
         update: UpdateBuilder,
+        more: Vec<TransactWriteItem>,
         audit: &AuditEntry,
     ) -> Result<(), ApiError> {
-        let actions = vec![
+        let mut actions = vec![
             (
                 AdminAction::User,
                 update.condition_expression("attribute_exists(PK)").tx(),
             ),
             (AdminAction::Audit, self.audit_action(audit)?),
         ];
+        actions.extend(more.into_iter().map(|action| (AdminAction::Other, action)));
         self.transact(actions).await.map_err(Into::into)
     }
 }

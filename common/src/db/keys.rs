@@ -35,6 +35,16 @@ pub fn email(email: &str) -> (String, String) {
     (format!("EMAIL#{email}"), "EMAIL".to_owned())
 }
 
+pub const SESSION_PREFIX: &str = "SESSION#";
+
+/// One of a user's sign-in sessions, in the user's partition.
+pub fn session(user_id: &str, session_id: &str) -> (String, String) {
+    (
+        format!("USER#{user_id}"),
+        format!("{SESSION_PREFIX}{session_id}"),
+    )
+}
+
 pub const FOLLOWS_PREFIX: &str = "FOLLOWS#";
 
 /// `follower` follows `followee`; lives in the follower's partition.

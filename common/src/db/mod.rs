@@ -8,7 +8,7 @@
 //!   page by page, newest-first slices), [`transaction`] (named actions,
 //!   retries on conflicts), [`once`] (effects applied exactly once, for
 //!   retried and replayed work), [`errors`] (what a failed SDK call means);
-//! - the domain: [`users`], [`profiles`], [`follows`], [`articles`],
+//! - the domain: [`users`], [`sessions`], [`profiles`], [`follows`], [`articles`],
 //!   [`favorites`], [`tags`], [`comments`], [`lists`] (article lists),
 //!   [`feeds`] (materialised feeds), [`cleanup`] (what a deleted article
 //!   leaves), [`admin`], [`throttle`] (login limits);
@@ -33,6 +33,7 @@ pub mod once;
 pub mod paging;
 pub mod profiles;
 pub mod schema;
+pub mod sessions;
 pub mod tags;
 pub mod throttle;
 pub mod transaction;

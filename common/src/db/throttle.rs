@@ -1,129 +1,201 @@
-//! Counting failed logins, per account and per client address, in fixed
-//! windows. Counter items carry the window in their key, so an old window is
-//! simply never read again; DynamoDB's TTL removes them later.
+//! Failed logins, counted so that guessing passwords is slow and bounded
+//! while nobody can lock a user out (see `LoginLimits`, and
+//! docs/data-model.md, "Login limits"):
+//!
+//! - per account *and* client: the tight limit. Past it, that client gets
+//!   429 for that account; the account's owner, from anywhere else, does not.
+//! - per client, over every account: past it, that client gets 429.
+//! - per account, from anywhere: never refused, only slowed down.
+//!
+//! Counters are fixed windows: their items carry the window in their key,
+//! so an old window is simply never read again, and DynamoDB's TTL removes
+//! it later.
 
+use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_sdk_dynamodb::types::ReturnValue;
+
 use super::transaction::named;
-use super::{Db, Tx, key_of, keys, n};
+use super::{Db, Tx, get_u64, key_of, keys, n, sdk_error};
 use crate::config::LoginLimits;
 use crate::error::ApiError;
 
-/// Whose failures are counted: an account (by normalised email) or a client
-/// address, with the limit that applies to it.
-pub struct Subject {
-    pub key: String,
-    pub limit: u64,
+/// Whose failures are counted.
+pub struct Subjects {
+    /// One account (by normalised email) from one client.
+    pair: String,
+    client: String,
+    account: String,
 }
 
-impl Subject {
-    pub fn account(email: &str, limits: &LoginLimits) -> Self {
+impl Subjects {
+    pub fn new(email: &str, client_ip: &str) -> Self {
+        let client = client_key(client_ip);
         Self {
-            key: format!("account:{email}"),
-            limit: limits.per_account,
+            // An address holds no '/', so the pair cannot be read two ways.
+            pair: format!("pair:{client}/{email}"),
+            client: format!("client:{client}"),
+            account: format!("account:{email}"),
         }
     }
+}
 
-    pub fn client(address: &str, limits: &LoginLimits) -> Self {
-        Self {
-            key: format!("client:{address}"),
-            limit: limits.per_client,
+/// Who a client is, for counting: its IPv4 address, or its IPv6 /64. One
+/// subscriber is routinely given a whole /64, so counting single IPv6
+/// addresses would give an attacker 2^64 fresh allowances.
+fn client_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
+        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().expect("mapped").to_string(),
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
     }
 }
 
 /// The current window: its number and when it ends (epoch seconds).
 fn window(limits: &LoginLimits) -> (u64, u64) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
+    let now = now_secs();
     let length = limits.window.as_secs().max(1);
     let index = now / length;
     (index, (index + 1) * length)
 }
 
-fn counter_key(subject: &Subject, window: u64) -> super::Item {
-    key_of(keys::login_attempts(&format!("{}#{window}", subject.key)))
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+fn counter_key(subject: &str, window: u64) -> super::Item {
+    key_of(keys::login_attempts(&format!("{subject}#{window}")))
 }
 
 /// The actions of the login counters' transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Counter {
-    /// Every subject's counter when reserving: any at its limit refuses.
+    /// A limited counter when reserving: any at its limit refuses.
     Limited,
-    /// The account's counter when releasing.
-    Account,
-    /// The client's counter when releasing.
-    Client,
+    /// The pair's counter when releasing.
+    Pair,
+    /// The client's and the account's counters when releasing.
+    Shared,
 }
 
 impl Db {
-    /// Counts a login attempt against every subject before the password is
-    /// checked, refusing with 429 (and when to retry) once any is at its
-    /// limit. Reserving first, atomically, means parallel guesses cannot all
-    /// slip past a check made before any of them was counted.
+    /// Counts a login attempt before the password is checked: refuses with
+    /// 429 (and when to retry) once the pair or the client is at its limit,
+    /// and otherwise waits as long as the account's attempts in this window
+    /// call for: an account under attack answers slower, whoever asks, a
+    /// slow-down instead of a lockout. Reserving first, atomically, means
+    /// parallel guesses cannot all slip past a check made before any of
+    /// them was counted. An attempt refused here counts nowhere, so it
+    /// neither slows the account down nor uses up anything.
     pub async fn reserve_login_attempt(
         &self,
-        subjects: &[Subject],
+        subjects: &Subjects,
         limits: &LoginLimits,
     ) -> Result<(), ApiError> {
         let (index, ends) = window(limits);
-        let actions = subjects.iter().map(|subject| {
+        let limited = [
+            (&subjects.pair, limits.per_account_and_client),
+            (&subjects.client, limits.per_client),
+        ]
+        .map(|(subject, limit)| {
             self.update(counter_key(subject, index))
                 .update_expression("ADD n :one SET expires_at = :ends")
                 .condition_expression("attribute_not_exists(n) OR n < :limit")
                 .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":ends", n(ends))
-                .expression_attribute_values(":limit", n(subject.limit))
+                .expression_attribute_values(":limit", n(limit))
                 .tx()
         });
         match self
-            .transact(named(Counter::Limited, actions).collect())
+            .transact(named(Counter::Limited, limited).collect())
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             Err(err) if err.failed(Counter::Limited) => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .expect("clock after 1970")
-                    .as_secs();
-                Err(ApiError::TooManyRequests {
-                    retry_after_secs: ends.saturating_sub(now).max(1),
-                })
+                return Err(ApiError::TooManyRequests {
+                    retry_after_secs: ends.saturating_sub(now_secs()).max(1),
+                });
             }
-            Err(err) => Err(err.into()),
+            Err(err) => return Err(err.into()),
         }
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(&subjects.account, index)))
+            .update_expression("ADD n :one SET expires_at = :ends")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ends", n(ends))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let attempts = counted.attributes.map_or(1, |item| get_u64(&item, "n"));
+        tokio::time::sleep(limits.delay(attempts)).await;
+        Ok(())
     }
 
-    /// After a successful login: the account starts afresh, and the attempt
-    /// no longer counts against the client (many users may share an address).
+    /// After a successful login, the attempt was not a failure: the pair
+    /// starts afresh, and the attempt no longer counts against the client
+    /// (many users may share an address) or the account.
     pub async fn release_login_attempt(
         &self,
-        account: &Subject,
-        client: &Subject,
+        subjects: &Subjects,
         limits: &LoginLimits,
     ) -> Result<(), ApiError> {
         let (index, _) = window(limits);
-        let actions = vec![
-            (
-                Counter::Account,
-                self.delete(counter_key(account, index)).tx(),
-            ),
-            (
-                Counter::Client,
-                self.update(counter_key(client, index))
+        let mut actions = vec![(
+            Counter::Pair,
+            self.delete(counter_key(&subjects.pair, index)).tx(),
+        )];
+        for subject in [&subjects.client, &subjects.account] {
+            actions.push((
+                Counter::Shared,
+                self.update(counter_key(subject, index))
                     .update_expression("ADD n :minus_one")
                     .condition_expression("n > :zero")
                     .expression_attribute_values(":minus_one", n(-1))
                     .expression_attribute_values(":zero", n(0))
                     .tx(),
-            ),
-        ];
+            ));
+        }
         match self.transact(actions).await {
             // The window turned over in between: nothing left to release.
-            Err(err) if err.failed(Counter::Client) => Ok(()),
+            Err(err) if err.failed(Counter::Shared) => Ok(()),
             other => other.map_err(Into::into),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(
+            client_key("2001:db8:1:2:aaaa::1"),
+            client_key("2001:db8:1:2:ffff:1:2:3")
+        );
+        assert_eq!(client_key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_ne!(client_key("2001:db8:1:3::1"), client_key("2001:db8:1:2::1"));
+        assert_eq!(client_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(client_key("192.0.2.7"), "192.0.2.7");
+    }
+
+    #[test]
+    fn subjects_name_the_pair_unambiguously() {
+        let subjects = Subjects::new("a@b.c", "192.0.2.7");
+        assert_eq!(subjects.pair, "pair:192.0.2.7/a@b.c");
+        assert_eq!(subjects.client, "client:192.0.2.7");
+        assert_eq!(subjects.account, "account:a@b.c");
     }
 }

@@ -1,12 +1,13 @@
 //! Users, and the guard items that keep usernames and emails unique.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
 // Profiles were defined here first; callers still name them by this path.
 pub use super::profiles::Profile;
+use super::sessions::{EndSessions, Session};
 use super::{Db, Item, Tx, TxError, from_item, get_s, key_of, keys, s, to_item};
 use crate::auth::Role;
 use crate::error::ApiError;
@@ -17,6 +18,16 @@ pub enum UserStatus {
     #[default]
     Active,
     Suspended,
+}
+
+impl UserStatus {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -33,9 +44,10 @@ pub struct User {
     pub role: Role,
     #[serde(default)]
     pub status: UserStatus,
-    /// Bumped to revoke every token issued before (see `auth::authenticate`).
+    /// The user's sessions: id -> expiry (epoch seconds). A token is good
+    /// only while its session is here (`auth::authenticate`, `db::sessions`).
     #[serde(default)]
-    pub token_version: u64,
+    pub sessions: BTreeMap<String, u64>,
     #[serde(default)]
     pub articles_count: u64,
     #[serde(default)]
@@ -120,6 +132,8 @@ enum UserAction {
     /// The guard of the username or email being given up.
     OldUsernameGuard,
     OldEmailGuard,
+    /// A session item.
+    Session,
 }
 
 impl Db {
@@ -174,9 +188,13 @@ impl Db {
         self.user_by_guard(keys::email(email)).await
     }
 
-    /// Stores a new user. Username and email uniqueness is enforced by
-    /// DynamoDB itself: the user and both guard items commit together or not at all.
-    pub async fn create_user(&self, user: &User) -> Result<(), ApiError> {
+    /// Stores a new user, signed in with `session` (which replaces any
+    /// sessions `user` lists). Username and email uniqueness is enforced by
+    /// DynamoDB itself: the user, both guard items and the session commit
+    /// together or not at all.
+    pub async fn create_user(&self, user: &User, session: &Session) -> Result<(), ApiError> {
+        let mut user = user.clone();
+        user.sessions = BTreeMap::from([(session.id.clone(), session.expires_at)]);
         let actions = vec![
             (
                 UserAction::User,
@@ -184,6 +202,7 @@ impl Db {
                     .condition_expression("attribute_not_exists(PK)")
                     .tx(),
             ),
+            (UserAction::Session, self.put(session.item()?).tx()),
             (
                 UserAction::UsernameGuard,
                 self.guard_put(keys::username(&user.username), &user.id),
@@ -199,9 +218,16 @@ impl Db {
         }
     }
 
-    /// Applies a profile edit; moving a username or email moves its guard
-    /// item in the same transaction.
-    pub async fn update_user(&self, current: &User, changes: &UserChanges) -> Result<(), ApiError> {
+    /// Applies a profile edit made from the session `by`; moving a username
+    /// or email moves its guard item in the same transaction. A new password
+    /// or email ends every other session in it too: whoever else held one
+    /// (a stolen token) must sign in again, with the new credentials.
+    pub async fn update_user(
+        &self,
+        current: &User,
+        changes: &UserChanges,
+        by: &str,
+    ) -> Result<(), ApiError> {
         let mut sets = vec![];
         let mut removes = vec![];
         let mut update = self
@@ -227,6 +253,18 @@ impl Db {
                 Some(None) => removes.push(name.to_owned()),
                 None => {}
             }
+        }
+        let ends_sessions = changes.password_hash.is_some()
+            || changes
+                .email
+                .as_ref()
+                .is_some_and(|email| *email != current.email);
+        let mut ended = vec![];
+        if ends_sessions {
+            let end = self.end_sessions_but(current, Some(by));
+            sets.push(EndSessions::SET.to_owned());
+            update = update.expression_attribute_values(EndSessions::VALUE, end.kept);
+            ended = end.deletions;
         }
         if sets.is_empty() && removes.is_empty() {
             return Ok(());
@@ -271,6 +309,7 @@ impl Db {
                 actions.push((new_action, self.guard_put(new, &current.id)));
             }
         }
+        actions.extend(ended.into_iter().map(|end| (UserAction::Session, end)));
         match self.transact(actions).await {
             Ok(()) => {
                 self.user_changed(current);

@@ -4,19 +4,24 @@
 use conduit_common::api_types::{AdminUserBody, AdminUsersBody, AuditBody, RoleChange};
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::users::{User, UserStatus};
-use conduit_common::http::{ApiResult, Ctx, json, next_cursor};
+use conduit_common::http::{ApiResult, Ctx, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::{ApiError, views};
 
-/// The user named by the `username` path parameter; admins may not act on
-/// themselves here, so that the last admin cannot lock everyone out.
-async fn target_user(ctx: &Ctx) -> Result<User, ApiError> {
+/// The user named by the `username` path parameter.
+async fn named_user(ctx: &Ctx) -> Result<User, ApiError> {
     let username = ctx.path("username")?;
-    let user = ctx
-        .db()
+    ctx.db()
         .user_by_username(&username)
         .await?
-        .ok_or(ApiError::NotFound("user"))?;
+        .ok_or(ApiError::NotFound("user"))
+}
+
+/// The user named by the `username` path parameter, for a change of role or
+/// status: admins may not make those to themselves, so that the last admin
+/// cannot lock everyone out.
+async fn target_user(ctx: &Ctx) -> Result<User, ApiError> {
+    let user = named_user(ctx).await?;
     if user.id == ctx.user()?.user.id {
         return Err(ApiError::Refused {
             resource: "user",
@@ -86,6 +91,24 @@ pub async fn suspend_user(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn reinstate_user(ctx: Ctx) -> ApiResult {
     set_status(ctx, UserStatus::Active, "user.reinstate").await
+}
+
+/// Signs a user out everywhere (e.g. after their account was taken over).
+/// An admin may do it to themselves: it locks nobody out.
+#[tracing::instrument(skip_all)]
+pub async fn end_user_sessions(ctx: Ctx) -> ApiResult {
+    let user = named_user(&ctx).await?;
+    let me = &ctx.user()?.user;
+    let detail = format!("{} session(s)", user.sessions.len());
+    let audit = AuditEntry::new(
+        me,
+        "user.sessions.end",
+        format!("user:{}", user.username),
+        Some(detail),
+    );
+    ctx.db().end_all_sessions(&user, &audit).await?;
+    tracing::info!(target_user = %user.id, "sessions ended");
+    no_content()
 }
 
 #[tracing::instrument(skip_all)]

@@ -4,5 +4,6 @@ pub mod comments;
 pub mod docs;
 pub mod favorites;
 pub mod profiles;
+pub mod sessions;
 pub mod tags;
 pub mod users;

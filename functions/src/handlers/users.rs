@@ -2,10 +2,12 @@
 
 use conduit_common::api_types::{LoginUserRequest, NewUserRequest, UpdateUserRequest, UserBody};
 use conduit_common::auth::password;
-use conduit_common::db::throttle::Subject;
+use conduit_common::db::sessions::Session;
+use conduit_common::db::throttle::Subjects;
 use conduit_common::db::users::{User, UserChanges, UserStatus};
 use conduit_common::http::{ApiResult, CarriesToken, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
+use conduit_common::lambda_http::http::header::USER_AGENT;
 use conduit_common::validate::{normalize_email, validated};
 use conduit_common::{ApiError, time, views};
 
@@ -21,6 +23,21 @@ fn with_token(status: StatusCode, user: &User, token: String) -> ApiResult {
     Ok(response)
 }
 
+/// A new session for `user`, made by this request.
+fn session_for(ctx: &Ctx, user: &User) -> Session {
+    let user_agent = ctx
+        .req
+        .headers()
+        .get(USER_AGENT)
+        .and_then(|agent| agent.to_str().ok());
+    Session::begin(
+        &user.id,
+        ctx.state.config.token_ttl,
+        ctx.client_ip(),
+        user_agent,
+    )
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn register(ctx: Ctx) -> ApiResult {
     let new = validated(ctx.json::<NewUserRequest>()?.user)?;
@@ -34,7 +51,7 @@ pub async fn register(ctx: Ctx) -> ApiResult {
         image: None,
         role: Default::default(),
         status: Default::default(),
-        token_version: 0,
+        sessions: Default::default(),
         articles_count: 0,
         favorites_count: 0,
         following_count: 0,
@@ -43,9 +60,10 @@ pub async fn register(ctx: Ctx) -> ApiResult {
         pulls: Default::default(),
         created_at: time::iso(now),
     };
-    ctx.db().create_user(&user).await?;
+    let session = session_for(&ctx, &user);
+    ctx.db().create_user(&user, &session).await?;
     tracing::info!(user_id = %user.id, "user registered");
-    let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
+    let token = ctx.state.jwt.issue(&user.id, &session.id)?;
     with_token(StatusCode::CREATED, &user, token)
 }
 
@@ -54,10 +72,7 @@ pub async fn login(ctx: Ctx) -> ApiResult {
     let login = validated(ctx.json::<LoginUserRequest>()?.user)?;
     let email = normalize_email(&login.email);
     let limits = ctx.state.config.login_limits;
-    let subjects = [
-        Subject::account(&email, &limits),
-        Subject::client(&ctx.client_ip(), &limits),
-    ];
+    let subjects = Subjects::new(&email, &ctx.client_ip());
     ctx.db().reserve_login_attempt(&subjects, &limits).await?;
     let user = ctx.db().user_by_email(&email).await?;
     // Unknown email or wrong password: same work (a dummy hash is checked
@@ -71,11 +86,10 @@ pub async fn login(ctx: Ctx) -> ApiResult {
     if user.status == UserStatus::Suspended {
         return Err(ApiError::InvalidCredentials);
     }
-    let [account, client] = &subjects;
-    ctx.db()
-        .release_login_attempt(account, client, &limits)
-        .await?;
-    let token = ctx.state.jwt.issue(&user.id, user.token_version)?;
+    ctx.db().release_login_attempt(&subjects, &limits).await?;
+    let session = session_for(&ctx, &user);
+    ctx.db().begin_session(&user, &session).await?;
+    let token = ctx.state.jwt.issue(&user.id, &session.id)?;
     with_token(StatusCode::OK, &user, token)
 }
 
@@ -102,7 +116,9 @@ pub async fn update_user(ctx: Ctx) -> ApiResult {
         bio: clear_empty(edit.bio),
         image: clear_empty(edit.image),
     };
-    ctx.db().update_user(&auth.user, &changes).await?;
+    ctx.db()
+        .update_user(&auth.user, &changes, &auth.session)
+        .await?;
     let mut user = auth.user.clone();
     if let Some(username) = changes.username {
         user.username = username;
@@ -116,8 +132,9 @@ pub async fn update_user(ctx: Ctx) -> ApiResult {
     if let Some(image) = changes.image {
         user.image = image;
     }
-    // The presented token stays valid: the RealWorld suite relies on it
-    // after a password change. Suspension is what revokes tokens at once.
+    // The session that made the change goes on (the RealWorld suite reuses
+    // its token after a password change); a new password or email has
+    // ended every other one.
     let token = auth.token.clone();
     with_token(StatusCode::OK, &user, token)
 }

@@ -108,7 +108,8 @@ async fn concurrent_comments_get_distinct_ids() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_password_guesses_cannot_overshoot_the_limit() {
-    let app = conduit_tests::spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")]).await;
+    let app =
+        conduit_tests::spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "3")]).await;
     app.register("victim").await;
     let guess = json!({"user": {"email": "victim@example.com", "password": "not-the-password"}});
     let responses =

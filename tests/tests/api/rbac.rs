@@ -21,6 +21,9 @@ const TABLE: &[(&str, [u16; 6])] = &[
     ("login", [200, 200, 200, 200, 200, 200]),
     ("get_current_user", [401, 200, 200, 200, 200, 401]),
     ("update_user", [401, 200, 200, 200, 200, 401]),
+    ("list_sessions", [401, 200, 200, 200, 200, 401]),
+    ("end_session", [401, 204, 204, 204, 204, 401]),
+    ("logout", [401, 204, 204, 204, 204, 401]),
     ("get_profile", [200, 200, 200, 200, 200, 401]),
     ("follow_user", [401, 200, 403, 200, 200, 401]),
     ("unfollow_user", [401, 200, 200, 200, 200, 401]),
@@ -40,6 +43,7 @@ const TABLE: &[(&str, [u16; 6])] = &[
     ("set_user_role", [401, 403, 403, 403, 200, 401]),
     ("suspend_user", [401, 403, 403, 403, 200, 401]),
     ("reinstate_user", [401, 403, 403, 403, 200, 401]),
+    ("end_user_sessions", [401, 403, 403, 403, 204, 401]),
     ("list_audit", [401, 403, 403, 403, 200, 401]),
     ("openapi", [200, 200, 200, 200, 200, 200]),
     ("api_docs", [200, 200, 200, 200, 200, 200]),
@@ -96,8 +100,20 @@ async fn world(app: &TestApp, n: usize) -> World {
     }
 }
 
-/// The request that exercises `route` in `world`.
-fn request(route: &str, w: &World, n: usize) -> (Method, String, Option<Value>) {
+/// The session of persona `who`'s token (anyone's for the anonymous one).
+fn session_of(app: &TestApp, w: &World, who: usize) -> String {
+    let token = w.tokens[who].as_ref().or(w.tokens[1].as_ref()).unwrap();
+    app.state.jwt.decode(token).unwrap().sid
+}
+
+/// The request that persona `who` makes to exercise `route` in `world`.
+fn request(
+    app: &TestApp,
+    route: &str,
+    w: &World,
+    n: usize,
+    who: usize,
+) -> (Method, String, Option<Value>) {
     let (slug, owner, target, id) = (&w.slug, &w.owner, &w.target, w.comment_id);
     let unique = format!("new{n}");
     match route {
@@ -121,6 +137,13 @@ fn request(route: &str, w: &World, n: usize) -> (Method, String, Option<Value>) 
             "/api/user".into(),
             Some(json!({"user": {"bio": "hello"}})),
         ),
+        "list_sessions" => (Method::GET, "/api/user/sessions".into(), None),
+        "end_session" => (
+            Method::DELETE,
+            format!("/api/user/sessions/{}", session_of(app, w, who)),
+            None,
+        ),
+        "logout" => (Method::POST, "/api/user/logout".into(), None),
         "get_profile" => (Method::GET, format!("/api/profiles/{owner}"), None),
         "follow_user" => (Method::POST, format!("/api/profiles/{owner}/follow"), None),
         "unfollow_user" => (
@@ -176,6 +199,11 @@ fn request(route: &str, w: &World, n: usize) -> (Method, String, Option<Value>) 
             format!("/api/admin/users/{target}/reinstate"),
             None,
         ),
+        "end_user_sessions" => (
+            Method::DELETE,
+            format!("/api/admin/users/{target}/sessions"),
+            None,
+        ),
         "list_audit" => (Method::GET, "/api/admin/audit".into(), None),
         "openapi" => (Method::GET, "/api/openapi.json".into(), None),
         "api_docs" => (Method::GET, "/api/docs".into(), None),
@@ -203,8 +231,9 @@ async fn every_route_allows_and_denies_as_the_table_says() {
             n += 1;
             // A fresh world per call: a delete must not affect the next call.
             let w = world(&app, n).await;
-            let (method, path, body) = request(route, &w, n);
-            let token = w.tokens[PERSONAS.iter().position(|p| p == persona).unwrap()].as_deref();
+            let who = PERSONAS.iter().position(|p| p == persona).unwrap();
+            let (method, path, body) = request(&app, route, &w, n, who);
+            let token = w.tokens[who].as_deref();
             let response = app.request(method.clone(), &path, body, token).await;
             if response.status.as_u16() != *want {
                 failures.push(format!(

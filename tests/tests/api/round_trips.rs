@@ -121,7 +121,7 @@ async fn a_feed_page_costs_the_same_at_any_follow_count() {
         let followed = app.seed_followed("reader", follows).await;
         // A page's worth of articles by different authors, and more.
         for author in followed.iter().take(25) {
-            let token = app.state.jwt.issue(&author.id, 0).unwrap();
+            let token = app.sign_in(author).await;
             app.create_article(&token, &format!("By {}", author.username), &[])
                 .await;
         }

@@ -25,10 +25,6 @@ async fn reread(app: &TestApp, users: &[User]) -> Vec<User> {
     app.state.db.users_by_ids(&ids).await.unwrap()
 }
 
-fn token(app: &TestApp, user: &User) -> String {
-    app.state.jwt.issue(&user.id, 0).unwrap()
-}
-
 #[tokio::test]
 async fn a_few_followers_see_a_new_article_at_once() {
     let app = spawn_app().await;
@@ -55,7 +51,7 @@ async fn many_followers_get_a_new_article_from_the_stream() {
     let count = INLINE_DELIVERY_MAX_FOLLOWERS as usize + 50;
     let followers = app.seed_followers("author", count).await;
     let slug = app.create_article(&author, "For everyone", &[]).await;
-    let first = token(&app, &followers[0]);
+    let first = app.sign_in(&followers[0]).await;
     let before = app.get("/api/articles/feed", Some(&first)).await;
     assert_eq!(
         before.body["articlesCount"], 0,
@@ -155,7 +151,7 @@ async fn a_popular_article_deleted(app: &TestApp) -> (Vec<User>, String) {
             .post(
                 &format!("{path}/favorite"),
                 json!({}),
-                Some(&token(app, fan)),
+                Some(&app.sign_in(fan).await),
             )
             .await;
         assert_eq!(favorite.status, StatusCode::OK);
@@ -194,7 +190,7 @@ async fn assert_cleaned_up(app: &TestApp, fans: &[User], article_id: &str) {
     }
     // What a fan sees.
     let feed = app
-        .get("/api/articles/feed", Some(&token(app, &fans[0])))
+        .get("/api/articles/feed", Some(&app.sign_in(&fans[0]).await))
         .await;
     assert_eq!(feed.status, StatusCode::OK, "{:?}", feed.body);
     assert_eq!(feed.body["articlesCount"], 0);

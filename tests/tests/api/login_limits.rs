@@ -1,0 +1,160 @@
+//! Login limits: guessing is bounded, and nobody can lock a user out. The
+//! attackers and the victim are distinct clients over real HTTP, each
+//! connecting from its own loopback address (127.0.0.<n>).
+
+use std::time::{Duration, Instant};
+
+use conduit_common::auth::Role;
+use conduit_common::config::LoginLimits;
+use conduit_common::lambda_http::http::StatusCode;
+use conduit_tests::over_http::HttpClient;
+use conduit_tests::{TestApp, spawn_app, spawn_app_with};
+use futures::StreamExt;
+use serde_json::json;
+
+const VICTIM: &str = "victim@example.com";
+
+/// The documented defaults, as the tests' app runs them.
+fn limits(app: &TestApp) -> LoginLimits {
+    app.state.config.login_limits
+}
+
+/// `count` wrong guesses at the victim's password from `client`, up to 10
+/// at a time; how many were checked (401) and refused unchecked (429).
+async fn guess(client: &HttpClient, count: usize) -> (usize, usize) {
+    let statuses: Vec<StatusCode> = futures::stream::iter(0..count)
+        .map(|n| async move { client.login(VICTIM, &format!("guess-{n}")).await.0 })
+        .buffer_unordered(10)
+        .collect()
+        .await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + refused, count, "only 401 or 429: {statuses:?}");
+    (checked, refused)
+}
+
+#[tokio::test]
+async fn an_attacker_on_one_address_cannot_lock_the_victim_out() {
+    let app = spawn_app().await;
+    app.seed_user("victim", Role::User).await;
+    let http = app.serve_http().await;
+
+    let (checked, refused) = guess(&http.client_from(2), 1_000).await;
+    let per_pair = limits(&app).per_account_and_client as usize;
+    assert_eq!((checked, refused), (per_pair, 1_000 - per_pair));
+
+    let (status, body) = http.client_from(3).login(VICTIM, "password123").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The attacker's address may still sign in to other accounts.
+    app.seed_user("bystander", Role::User).await;
+    let (status, _) = http
+        .client_from(2)
+        .login("bystander@example.com", "password123")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn attackers_on_twenty_addresses_slow_the_account_down_but_cannot_lock_it() {
+    let app = spawn_app().await;
+    app.seed_user("victim", Role::User).await;
+    let http = app.serve_http().await;
+    let limits = limits(&app);
+
+    let attackers: Vec<HttpClient> = (10..30).map(|n| http.client_from(n)).collect();
+    let results = futures::future::join_all(attackers.iter().map(|a| guess(a, 200))).await;
+    let checked: usize = results.iter().map(|(checked, _)| checked).sum();
+    // Each address gets the pair's allowance, no more.
+    assert_eq!(checked, 20 * limits.per_account_and_client as usize);
+
+    // The victim, from their own address, signs in: later, not never.
+    let started = Instant::now();
+    let (status, body) = http.client_from(100).login(VICTIM, "password123").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let expected_delay = limits.delay(checked as u64 + 1);
+    assert!(
+        expected_delay >= Duration::from_millis(500),
+        "{expected_delay:?}"
+    );
+    assert!(
+        started.elapsed() >= expected_delay,
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn failures_from_one_client_on_one_account_get_429_with_retry_after() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "3")]).await;
+    app.seed_user("victim", Role::User).await;
+    let http = app.serve_http().await;
+    let attacker = http.client_from(2);
+    assert_eq!(guess(&attacker, 3).await, (3, 0));
+
+    // Even the right password: this client is done with this account for now.
+    let (status, body) = attacker.login(VICTIM, "password123").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        body["errors"]["request"][0],
+        "too many attempts, try again later"
+    );
+    // The owner, elsewhere, is not affected.
+    let (status, _) = http.client_from(3).login(VICTIM, "password123").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn refusals_say_when_to_retry() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "1")]).await;
+    let wrong = json!({"user": {"email": VICTIM, "password": "wrong-password"}});
+    app.post("/api/users/login", wrong.clone(), None).await;
+    let refused = app.post("/api/users/login", wrong, None).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    let window = limits(&app).window.as_secs();
+    assert!((1..=window).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test]
+async fn one_client_guessing_across_accounts_gets_429() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_CLIENT", "2")]).await;
+    for name in ["a", "b"] {
+        let guess =
+            json!({"user": {"email": format!("{name}@example.com"), "password": "password123"}});
+        assert_eq!(
+            app.post("/api/users/login", guess, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let third = json!({"user": {"email": "c@example.com", "password": "password123"}});
+    assert_eq!(
+        app.post("/api/users/login", third, None).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_successful_login_clears_the_pair_counter() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "2")]).await;
+    app.seed_user("jake", Role::User).await;
+    app.login("jake", "wrong-password").await;
+    assert_eq!(
+        app.login("jake", "password123").await.status,
+        StatusCode::OK
+    );
+    app.login("jake", "wrong-password").await;
+    assert_eq!(
+        app.login("jake", "wrong-password").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("jake", "wrong-password").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
