@@ -214,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn login_limits_default_to_the_documented_figures() {
+        let limits = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)]))
+            .unwrap()
+            .login_limits;
+        assert_eq!(
+            (
+                limits.per_account_and_client,
+                limits.per_client,
+                limits.slow_down_after
+            ),
+            (10, 100, 20)
+        );
+        assert_eq!(limits.window, Duration::from_secs(900));
+        // No delay up to 20 failures, then 10 ms more each, at most 1 s.
+        let ms = |failures| limits.delay(failures).as_millis();
+        assert_eq!([ms(0), ms(20), ms(21), ms(70)], [0, 0, 10, 500]);
+        assert_eq!([ms(120), ms(10_000), ms(u64::MAX)], [1000, 1000, 1000]);
+    }
+
+    #[test]
     fn token_ttl_is_bounded() {
         let err = Config::from_lookup(lookup(&[
             ("TABLE_NAME", "t"),

@@ -81,6 +81,14 @@ fn epoch_secs(at: SystemTime) -> u64 {
         .as_secs()
 }
 
+impl User {
+    /// How many of the user's sessions have not expired.
+    pub fn live_sessions(&self) -> usize {
+        let now = epoch_secs(SystemTime::now());
+        self.sessions.values().filter(|e| **e > now).count()
+    }
+}
+
 /// A `sessions` map attribute of the given entries.
 fn session_map<'a>(entries: impl IntoIterator<Item = (&'a String, &'a u64)>) -> AttributeValue {
     AttributeValue::M(

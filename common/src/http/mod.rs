@@ -8,7 +8,7 @@ mod route;
 mod router;
 
 pub use ctx::{ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_LIMIT, MAX_OFFSET, next_cursor};
-pub use pipeline::{CarriesToken, MAX_BODY_BYTES, REQUEST_ID_HEADER, RequestIds, handle};
+pub use pipeline::{MAX_BODY_BYTES, NeverStore, REQUEST_ID_HEADER, RequestIds, handle};
 pub use response::{created, json, no_content};
 pub use route::{Api, BodyType, Deploy, Handler, Query, ResponseBody, Route, TableAccess, paging};
 pub use router::{Router, reject};

@@ -150,8 +150,8 @@ async fn handle_in_span(
 /// How a response may be cached, from who asked and what it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Caching {
-    /// Never stored: writes, errors, anything carrying a token, and the
-    /// admin views (other users' emails and roles).
+    /// Never stored: writes, errors, anything marked [`NeverStore`] (tokens,
+    /// sessions), and the admin views (other users' emails and roles).
     NoStore,
     /// A signed-in reader's view (it says whom they follow and what they
     /// favorited): their own client may keep it but must revalidate.
@@ -170,11 +170,11 @@ pub(crate) const CDN_MAX_AGE: &str = "max-age=5";
 
 impl Caching {
     fn of(route: &Route, anonymous: bool, response: &Response) -> Self {
-        let carries_token = response.extensions().get::<CarriesToken>().is_some();
+        let never_store = response.extensions().get::<NeverStore>().is_some();
         let privileged = matches!(route.access, Access::Role(_));
         if route.method != Method::GET
             || response.status() != StatusCode::OK
-            || carries_token
+            || never_store
             || privileged
         {
             Caching::NoStore
@@ -220,10 +220,11 @@ impl Caching {
     }
 }
 
-/// Marks a response whose body holds a token (the user endpoints): never
-/// cached, never given an `ETag`.
+/// Marks a response that no cache may keep, not even the client's own: one
+/// whose body holds a token (the user endpoints) or says where its user
+/// signs in from (the sessions). Never given an `ETag` either.
 #[derive(Debug, Clone, Copy)]
-pub struct CarriesToken;
+pub struct NeverStore;
 
 /// A strong validator: the first 128 bits of the body's SHA-256 (`None`
 /// for a kind of body this cannot read).

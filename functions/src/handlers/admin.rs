@@ -99,7 +99,7 @@ pub async fn reinstate_user(ctx: Ctx) -> ApiResult {
 pub async fn end_user_sessions(ctx: Ctx) -> ApiResult {
     let user = named_user(&ctx).await?;
     let me = &ctx.user()?.user;
-    let detail = format!("{} session(s)", user.sessions.len());
+    let detail = format!("{} session(s)", user.live_sessions());
     let audit = AuditEntry::new(
         me,
         "user.sessions.end",

@@ -2,7 +2,7 @@
 //! (A new password or email ends the others: see `users::update_user`.)
 
 use conduit_common::api_types::SessionsBody;
-use conduit_common::http::{ApiResult, Ctx, json, no_content};
+use conduit_common::http::{ApiResult, Ctx, NeverStore, json, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::{ApiError, views};
 
@@ -14,7 +14,9 @@ pub async fn list_sessions(ctx: Ctx) -> ApiResult {
         .into_iter()
         .map(|session| views::session_view(session, &auth.session))
         .collect();
-    json(StatusCode::OK, &SessionsBody { sessions })
+    let mut response = json(StatusCode::OK, &SessionsBody { sessions })?;
+    response.extensions_mut().insert(NeverStore);
+    Ok(response)
 }
 
 /// Ends one of the caller's sessions (the current one too, if named).

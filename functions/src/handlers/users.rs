@@ -5,7 +5,7 @@ use conduit_common::auth::password;
 use conduit_common::db::sessions::Session;
 use conduit_common::db::throttle::Subjects;
 use conduit_common::db::users::{User, UserChanges, UserStatus};
-use conduit_common::http::{ApiResult, CarriesToken, Ctx, json};
+use conduit_common::http::{ApiResult, Ctx, NeverStore, json};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::lambda_http::http::header::USER_AGENT;
 use conduit_common::validate::{normalize_email, validated};
@@ -19,7 +19,7 @@ fn with_token(status: StatusCode, user: &User, token: String) -> ApiResult {
             user: views::user_view(user, token),
         },
     )?;
-    response.extensions_mut().insert(CarriesToken);
+    response.extensions_mut().insert(NeverStore);
     Ok(response)
 }
 

@@ -190,3 +190,39 @@ async fn writes_cost_the_documented_round_trips() {
         );
     }
 }
+
+/// Authentication is the one read of the user item, sessions included;
+/// signing in and out cost what the document says.
+#[tokio::test]
+async fn sessions_cost_the_documented_round_trips() {
+    let (app, _, reader, _) = measured_app().await;
+    for (pattern, path) in [
+        ("GET /api/user", "/api/user"),
+        ("GET /api/user/sessions", "/api/user/sessions"),
+    ] {
+        let (_, signed_in) = documented(pattern);
+        let spent = calls(&app, Method::GET, path, None, Some(&reader)).await;
+        assert_eq!(spent, signed_in, "{pattern}");
+    }
+
+    let credentials = json!({"user": {"email": "reader@example.com", "password": "password123"}});
+    let login = app.post("/api/users/login", credentials, None).await;
+    assert_eq!(login.cost().db_calls, documented("POST /api/users/login").1);
+    let token = login.body["user"]["token"].as_str().unwrap();
+
+    let listed = app.get("/api/user/sessions", Some(token)).await;
+    let other = listed.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/user/sessions/{other}");
+    let spent = calls(&app, Method::DELETE, &path, None, Some(token)).await;
+    assert_eq!(spent, documented("DELETE /api/user/sessions/{id}").1);
+    let spent = calls(&app, Method::POST, "/api/user/logout", None, Some(token)).await;
+    assert_eq!(spent, documented("POST /api/user/logout").1);
+}

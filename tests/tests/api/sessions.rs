@@ -30,6 +30,8 @@ async fn status_of(app: &TestApp, token: &str) -> StatusCode {
 async fn sessions(app: &TestApp, token: &str) -> Vec<Value> {
     let listed = app.get("/api/user/sessions", Some(token)).await;
     assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    // Where a user signs in from is kept by no cache, not even their own.
+    assert_eq!(listed.header("cache-control"), Some("no-store"));
     listed.body["sessions"].as_array().unwrap().clone()
 }
 
@@ -275,4 +277,34 @@ async fn a_token_from_before_sessions_is_refused() {
         .issue(&user.id, "01JDZZZZZZZZZZZZZZZZZZZZZZ")
         .unwrap();
     assert_eq!(status_of(&app, &forged).await, StatusCode::UNAUTHORIZED);
+}
+
+/// A user item written before sessions existed: no `sessions` map at all.
+async fn forget_sessions(app: &TestApp, name: &str) {
+    let user = app.user(name).await;
+    let key = conduit_common::db::key_of(conduit_common::db::keys::user(&user.id));
+    app.state
+        .db
+        .client
+        .update_item()
+        .table_name(&app.state.db.table)
+        .set_key(Some(key))
+        .update_expression("REMOVE sessions SET token_version = :zero")
+        .expression_attribute_values(":zero", conduit_common::db::n(0))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn users_from_before_sessions_sign_in_even_twice_at_once() {
+    let app = spawn_app().await;
+    app.register("jake").await;
+    forget_sessions(&app, "jake").await;
+    // Both sign-ins read a user with no map; one makes it, the other adds to it.
+    let (first, second) = tokio::join!(login_as(&app, "jake", "a"), login_as(&app, "jake", "b"));
+    for token in [&first, &second] {
+        assert_eq!(status_of(&app, token).await, StatusCode::OK);
+    }
+    assert_eq!(sessions(&app, &first).await.len(), 2);
 }

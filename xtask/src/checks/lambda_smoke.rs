@@ -26,6 +26,7 @@ pub const FUNCTIONS: &[&str] = &[
     "register",
     "login",
     "get_current_user",
+    "list_sessions",
     "get_profile",
     "list_tags",
     "list_articles",
@@ -101,6 +102,14 @@ pub fn calls(user: &str, email: &str, password: &str) -> (Vec<Call>, Vec<Call>) 
         ),
         invoke("login", &credentials, 200, &is_user),
         invoke("get_current_user", &[("token", TOKEN)], 200, &is_user),
+        // The login's session, with the client address API Gateway gave
+        // (its fixture's `requestContext.http.sourceIp`).
+        invoke(
+            "list_sessions",
+            &[("token", TOKEN)],
+            200,
+            "\"clientIp\":\"198.51.100.7\"",
+        ),
         invoke("get_profile", &[("path.username", user)], 200, &is_user),
         invoke("list_tags", &[], 200, "\"tags\":["),
         invoke("list_articles", &[], 200, "\"articlesCount\":"),
@@ -130,6 +139,22 @@ pub fn calls(user: &str, email: &str, password: &str) -> (Vec<Call>, Vec<Call>) 
             &is_user,
         ),
         http("GET", "/api/user", &[], None, 401, "\"token\""),
+        http(
+            "POST",
+            "/api/user/logout",
+            &["authorization: Token {token}"],
+            None,
+            204,
+            "",
+        ),
+        http(
+            "GET",
+            "/api/user",
+            &["authorization: Token {token}"],
+            None,
+            401,
+            "\"token\"",
+        ),
         http(
             "GET",
             &format!("/api/profiles/{user}"),
