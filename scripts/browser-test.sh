@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Swagger UI in a real browser (headless Chromium, puppeteer-core): starts
+# Swagger UI and GraphiQL in a real browser (headless Chromium, puppeteer-core): starts
 # the local server on a free port with an empty database and runs
 # tests/browser/ with node's test runner. The test prints where it put its
 # screenshots (target/browser-screenshots/<time>/).

@@ -440,7 +440,9 @@ mod field_schema {
     }
 }
 
-#[derive(Serialize, PartialEq, ToSchema)]
+#[derive(Serialize, Deserialize, PartialEq, ToSchema)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "User"))]
 pub struct UserView {
     pub email: String,
     pub token: String,
@@ -449,12 +451,14 @@ pub struct UserView {
     pub image: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserBody {
     pub user: UserView,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, Clone, PartialEq, ToSchema)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "Profile"))]
 pub struct ProfileView {
     pub username: String,
     pub bio: Option<String>,
@@ -462,12 +466,12 @@ pub struct ProfileView {
     pub following: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProfileBody {
     pub profile: ProfileView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArticleView {
     pub slug: String,
@@ -484,12 +488,12 @@ pub struct ArticleView {
     pub author: ProfileView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ArticleBody {
     pub article: ArticleView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArticlesBody {
     pub articles: Vec<ArticleView>,
@@ -499,8 +503,10 @@ pub struct ArticlesBody {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "Comment"))]
 pub struct CommentView {
     pub id: u64,
     pub created_at: String,
@@ -509,27 +515,31 @@ pub struct CommentView {
     pub author: ProfileView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CommentBody {
     pub comment: CommentView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "CommentPage"))]
 pub struct CommentsBody {
     pub comments: Vec<CommentView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TagsBody {
     pub tags: Vec<String>,
 }
 
 /// One of the caller's sign-in sessions.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "Session"))]
 pub struct SessionView {
     pub id: String,
     pub created_at: String,
@@ -542,9 +552,34 @@ pub struct SessionView {
     pub current: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionsBody {
     pub sessions: Vec<SessionView>,
+}
+
+/// A GraphQL request (`POST /api/graphql`; a JSON array of up to 10 of
+/// them is a batch). The schema is `functions/schema.graphql`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphQlRequest {
+    /// A query or mutation, at most 16 KiB.
+    #[schema(max_length = 16384)]
+    pub query: String,
+    pub operation_name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub variables: Option<serde_json::Value>,
+}
+
+/// A GraphQL response: what was asked for, and an error per field that
+/// failed, each with `extensions.code` (`UNAUTHENTICATED`, `FORBIDDEN`,
+/// `NOT_FOUND`, `CONFLICT`, `VALIDATION`, `TOO_MANY_REQUESTS`,
+/// `UNAVAILABLE`). A batch answers with an array of them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GraphQlResponse {
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub errors: Option<Vec<serde_json::Value>>,
 }
 
 /// `PUT /api/admin/users/{username}/role` body: `{"role": "moderator"}`.
@@ -553,8 +588,10 @@ pub struct RoleChange {
     pub role: crate::auth::Role,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "AdminUser"))]
 pub struct AdminUserView {
     pub username: String,
     pub email: String,
@@ -566,20 +603,24 @@ pub struct AdminUserView {
     pub created_at: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AdminUserBody {
     pub user: AdminUserView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "AdminUserPage"))]
 pub struct AdminUsersBody {
     pub users: Vec<AdminUserView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "AuditEntry"))]
 pub struct AuditEntryView {
     pub id: String,
     pub actor: String,
@@ -589,8 +630,10 @@ pub struct AuditEntryView {
     pub at: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "graphql", graphql(name = "AuditPage"))]
 pub struct AuditBody {
     pub entries: Vec<AuditEntryView>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -33,11 +33,13 @@ async fn sdk_config() -> aws_config::SdkConfig {
     aws_config(endpoint.as_deref()).await
 }
 
-/// Serves one route on the Lambda runtime. Configuration, keys, the
+/// Serves a function's routes (one, or several methods of one path) on the
+/// Lambda runtime. Configuration, keys, the
 /// DynamoDB client and the metrics recorder are built once here, at cold
 /// start, and shared by every invocation this process handles; each
 /// invocation's metrics are written to the log stream when it ends.
-pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
+pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> {
+    let function = routes.first().map_or("", |route| route.function);
     start()?.block_on(async move {
         let sdk = sdk_config().await;
         // In AWS the secret lives in Parameter Store (`JWT_SECRET_PARAM`);
@@ -63,11 +65,16 @@ pub fn run(route: &'static Route) -> Result<(), lambda_http::Error> {
         let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
         let metrics = metrics::init(&service)?;
         let cold = AtomicBool::new(true);
-        lambda_http::run(service_fn(move |req| {
+        lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
             if cold.swap(false, Ordering::Relaxed) {
-                metrics::record_cold_start(route.name);
+                metrics::record_cold_start(function);
             }
+            // API Gateway sends this function only its routes' methods.
+            let route = routes
+                .iter()
+                .find(|route| route.method == req.method())
+                .unwrap_or(&routes[0]);
             async move {
                 let ids = RequestIds::of(&req);
                 let response = handle(route, state, req).await;

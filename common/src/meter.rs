@@ -7,9 +7,9 @@
 //! around each request; the DynamoDB client records into it through an SDK
 //! interceptor ([`crate::db::capacity`]), so no data-layer call site has to.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,15 +17,10 @@ tokio::task_local! {
     static METER: Meter;
 }
 
-/// The cost of one request so far.
-#[derive(Debug, Default)]
-pub struct Meter {
-    db_calls: Cell<u32>,
-    read_units: Cell<f64>,
-    write_units: Cell<f64>,
-    cache_hits: Cell<u32>,
-    cpu: Cell<Duration>,
-}
+/// The cost of one request so far: a handle that work the request hands to
+/// another task (GraphQL's data loaders) carries along with [`within`].
+#[derive(Debug, Clone, Default)]
+pub struct Meter(Arc<Mutex<Usage>>);
 
 /// A finished request's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -80,46 +75,48 @@ impl Usage {
 /// Runs `fut` with a fresh meter and returns its output with what it cost.
 /// Every poll of `fut` is timed on the thread's CPU clock.
 pub async fn measure<F: Future>(fut: F) -> (F::Output, Usage) {
-    METER
-        .scope(Meter::default(), async {
-            let out = CpuTimed { inner: fut }.await;
-            let usage = METER.with(|m| Usage {
-                db_calls: m.db_calls.get(),
-                read_units: m.read_units.get(),
-                write_units: m.write_units.get(),
-                cache_hits: m.cache_hits.get(),
-                cpu: m.cpu.get(),
-            });
-            (out, usage)
-        })
-        .await
+    let meter = Meter::default();
+    let out = METER.scope(meter.clone(), CpuTimed { inner: fut }).await;
+    let usage = *meter.0.lock().unwrap_or_else(|e| e.into_inner());
+    (out, usage)
+}
+
+/// The meter of the request being served, if any.
+pub fn current() -> Option<Meter> {
+    METER.try_with(Clone::clone).ok()
+}
+
+/// Runs `fut`, on whatever task, as part of the request `meter` measures:
+/// its calls and CPU count as the request's.
+pub fn within<F: Future>(meter: Meter, fut: F) -> impl Future<Output = F::Output> {
+    METER.scope(meter, CpuTimed { inner: fut })
 }
 
 /// Records into the current request's meter; a no-op outside a request
 /// (start-up work, the admin command).
-fn record(f: impl FnOnce(&Meter)) {
-    let _ = METER.try_with(f);
+fn record(f: impl FnOnce(&mut Usage)) {
+    let _ = METER.try_with(|meter| f(&mut meter.0.lock().unwrap_or_else(|e| e.into_inner())));
 }
 
 pub(crate) fn db_call() {
-    record(|m| m.db_calls.set(m.db_calls.get() + 1));
+    record(|usage| usage.db_calls += 1);
 }
 
 pub(crate) fn capacity(read_units: f64, write_units: f64) {
-    record(|m| {
-        m.read_units.set(m.read_units.get() + read_units);
-        m.write_units.set(m.write_units.get() + write_units);
+    record(|usage| {
+        usage.read_units += read_units;
+        usage.write_units += write_units;
     });
 }
 
 pub(crate) fn cache_hit() {
-    record(|m| m.cache_hits.set(m.cache_hits.get() + 1));
+    record(|usage| usage.cache_hits += 1);
 }
 
 /// CPU time spent on this request's behalf off the request's task (password
 /// hashing runs on the blocking pool).
 pub(crate) fn cpu(spent: Duration) {
-    record(|m| m.cpu.set(m.cpu.get() + spent));
+    record(|usage| usage.cpu += spent);
 }
 
 /// The CPU time the calling thread has used so far.
@@ -173,6 +170,21 @@ mod tests {
         assert_eq!(usage.write_units, 2.0);
         assert_eq!(usage.cache_hits, 1);
         assert!(usage.cpu > Duration::ZERO, "{usage:?}");
+    }
+
+    #[tokio::test]
+    async fn work_handed_to_another_task_counts_within_the_request() {
+        let ((), usage) = measure(async {
+            db_call();
+            let meter = current().expect("inside a request");
+            tokio::spawn(within(meter, async { db_call() }))
+                .await
+                .unwrap();
+            // Spawned without its meter: not counted.
+            tokio::spawn(async { db_call() }).await.unwrap();
+        })
+        .await;
+        assert_eq!(usage.db_calls, 2);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The Conduit endpoints. Each is a plain async function over a [`Ctx`],
 //! declared once in [`routes`]; a Lambda binary in `src/bin/` serves one
-//! route, and the local server and the tests serve them all in-process.
+//! route (or, for GraphQL, both methods of its path), and the local server
+//! and the tests serve them all in-process.
 //! The stream consumers ([`consumers`]) are declared the same way.
 //!
 //! [`Ctx`]: conduit_common::http::Ctx
 
 pub mod consumers;
+pub mod graphql;
 pub mod handlers;
 pub mod openapi;
 pub mod routes;
@@ -13,9 +15,11 @@ pub mod routes;
 pub use consumers::CONSUMERS;
 pub use routes::ROUTES;
 
-/// Entry point of every function binary.
-pub fn run(route: &'static conduit_common::http::Route) -> Result<(), lambda_http::Error> {
-    conduit_common::lambda::run(route)
+/// Entry point of every function binary: the routes it serves.
+pub fn run(
+    routes: &'static [&'static conduit_common::http::Route],
+) -> Result<(), lambda_http::Error> {
+    conduit_common::lambda::run(routes)
 }
 
 /// Entry point of every stream consumer's binary.

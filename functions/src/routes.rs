@@ -12,6 +12,7 @@ use conduit_common::db::comments::MAX_COMMENTS_PAGE;
 use conduit_common::http::{Api, DEFAULT_LIMIT, Deploy, MAX_OFFSET, Query, paging};
 use conduit_common::routes;
 
+use crate::graphql;
 use crate::handlers::{
     admin, articles, comments, docs, favorites, profiles, sessions, tags, users,
 };
@@ -39,6 +40,22 @@ const ARTICLE_LIST: &[Query] = &{
         cursor,
     ]
 };
+
+/// A GraphQL request in the query string.
+const GRAPHQL_GET: &[Query] = &[
+    Query::Filter {
+        name: "query",
+        description: "The query (a mutation is refused: use POST)",
+    },
+    Query::Filter {
+        name: "operationName",
+        description: "Which operation of the query to run",
+    },
+    Query::Filter {
+        name: "variables",
+        description: "The variables, as a JSON object",
+    },
+];
 
 routes! {
     REGISTER = "register", POST "/api/users", Anonymous, users::register, "Register a new user",
@@ -127,6 +144,16 @@ routes! {
     LIST_AUDIT = "list_audit", GET "/api/admin/audit", Role(Admin), admin::list_audit,
         "The audit trail (admin)",
         Api::ok::<AuditBody>().query(LIST), Deploy::READS;
+    GRAPHQL = "graphql", POST "/api/graphql", Optional, graphql::execute,
+        "GraphQL: queries and mutations (the schema: functions/schema.graphql)",
+        Api::ok::<GraphQlResponse>().request::<GraphQlRequest>(),
+        Deploy::HASHES_PASSWORDS;
+    GRAPHQL_QUERY = "graphql_query" in "graphql", GET "/api/graphql", Optional, graphql::execute,
+        "GraphQL queries over GET; in a browser, with no query, the GraphiQL explorer",
+        Api::ok::<GraphQlResponse>().query(GRAPHQL_GET), Deploy::HASHES_PASSWORDS;
+    GRAPHIQL_ASSET = "graphiql_asset", GET "/api/graphql/{file}", Anonymous,
+        graphql::explorer::asset, "GraphiQL's files (its page is GET /api/graphql in a browser)",
+        Api::document("text/javascript"), Deploy::SERVES_DOCS;
     OPENAPI = "openapi", GET "/api/openapi.json", Anonymous, docs::openapi,
         "This API's OpenAPI 3.1 document",
         Api::document("application/json"), Deploy::SERVES_DOCS;

@@ -326,6 +326,17 @@ impl TestApp {
         self.request(Method::DELETE, path, None, token).await
     }
 
+    /// A GraphQL request (`POST /api/graphql`) with `variables`, as `token`'s user.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> TestResponse {
+        let body = json!({"query": query, "variables": variables});
+        self.post("/api/graphql", body, token).await
+    }
+
     /// Registers `name` (email `name@example.com`, password `password123`)
     /// and returns the token.
     pub async fn register(&self, name: &str) -> String {

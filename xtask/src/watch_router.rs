@@ -39,7 +39,12 @@ fn router(routes: &[&Route]) -> String {
     for (path, routes) in by_path {
         let entries: Vec<String> = routes
             .iter()
-            .map(|r| format!("{{ method = \"{}\", function = \"{}\" }}", r.method, r.name))
+            .map(|r| {
+                format!(
+                    "{{ method = \"{}\", function = \"{}\" }}",
+                    r.method, r.function
+                )
+            })
             .collect();
         out += &format!("\"{path}\" = [{}]\n", entries.join(", "));
     }

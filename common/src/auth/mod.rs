@@ -85,16 +85,27 @@ pub async fn authenticate(
     if !user.sessions.contains_key(&claims.sid) || user.status == UserStatus::Suspended {
         return Err(ApiError::InvalidToken);
     }
-    if let Access::Role(min) = access
-        && user.role < min
-    {
-        return Err(ApiError::Forbidden("user"));
-    }
-    Ok(Some(AuthUser {
+    let caller = AuthUser {
         user,
         token: token.to_owned(),
         session: claims.sid,
-    }))
+    };
+    authorize(access, Some(&caller))?;
+    Ok(Some(caller))
+}
+
+/// Whether `caller` may use a route with the rule `access`: the check that
+/// [`authenticate`] ends with, also applied by routes that call others' handlers
+/// for an authenticated caller (GraphQL).
+pub fn authorize(access: Access, caller: Option<&AuthUser>) -> Result<(), ApiError> {
+    match (access, caller) {
+        (Access::Anonymous | Access::Optional, _) => Ok(()),
+        (Access::User | Access::Role(_), None) => Err(ApiError::MissingToken),
+        (Access::Role(min), Some(caller)) if caller.user.role < min => {
+            Err(ApiError::Forbidden("user"))
+        }
+        (Access::User | Access::Role(_), Some(_)) => Ok(()),
+    }
 }
 
 #[cfg(test)]

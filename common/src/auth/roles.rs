@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum Role {
     #[default]
     User,

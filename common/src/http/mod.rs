@@ -10,7 +10,9 @@ mod router;
 pub use ctx::{ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_LIMIT, MAX_OFFSET, next_cursor};
 pub use pipeline::{MAX_BODY_BYTES, NeverStore, REQUEST_ID_HEADER, RequestIds, handle};
 pub use response::{created, json, no_content};
-pub use route::{Api, BodyType, Deploy, Handler, Query, ResponseBody, Route, TableAccess, paging};
+pub use route::{
+    Api, BodyType, Deploy, Handler, Query, ResponseBody, Route, TableAccess, by_function, paging,
+};
 pub use router::{Router, reject};
 
 pub use lambda_http::http::Method;

@@ -21,8 +21,11 @@ pub type Handler = fn(Ctx) -> Pin<Box<dyn Future<Output = ApiResult> + Send>>;
 /// the local server, the SAM template, the OpenAPI document and the router
 /// of `cargo lambda watch` all derive.
 pub struct Route {
-    /// The Lambda function's name, and its binary's.
+    /// The route's name: its OpenAPI `operationId`, its metrics' dimension.
     pub name: &'static str,
+    /// The Lambda function (and binary) that serves it: its name, unless
+    /// the route shares another's function (`name in "function"`).
+    pub function: &'static str,
     pub method: Method,
     /// API Gateway path syntax: `/api/articles/{slug}`.
     pub path: &'static str,
@@ -33,6 +36,21 @@ pub struct Route {
     pub api: Api,
     /// How its function is deployed.
     pub deploy: Deploy,
+}
+
+/// The routes of each Lambda function, functions in route-table order.
+pub fn by_function<'a>(routes: &[&'a Route]) -> Vec<(&'a str, Vec<&'a Route>)> {
+    let mut functions: Vec<(&str, Vec<&Route>)> = vec![];
+    for route in routes {
+        match functions
+            .iter_mut()
+            .find(|(name, _)| *name == route.function)
+        {
+            Some((_, served)) => served.push(route),
+            None => functions.push((route.function, vec![route])),
+        }
+    }
+    functions
 }
 
 impl std::fmt::Debug for Route {
@@ -206,15 +224,23 @@ impl Deploy {
 /// ```text
 /// STATIC = "name", METHOD "/path", access, handler::path, "Summary", Api::..., Deploy::...;
 /// ```
+///
+/// A route served by another route's function names it: `"name" in "function"`.
 #[macro_export]
 macro_rules! routes {
     ($(
-        $static:ident = $name:literal, $method:ident $path:literal, $access:expr,
-        $handler:path, $summary:literal, $api:expr, $deploy:expr;
+        $static:ident = $name:literal $(in $function:literal)?, $method:ident $path:literal,
+        $access:expr, $handler:path, $summary:literal, $api:expr, $deploy:expr;
     )+) => {
         $(
             pub static $static: $crate::http::Route = $crate::http::Route {
                 name: $name,
+                function: {
+                    #[allow(unused_variables)]
+                    let function = $name;
+                    $(let function = $function;)?
+                    function
+                },
                 method: $crate::http::Method::$method,
                 path: $path,
                 access: $access,

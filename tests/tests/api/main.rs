@@ -7,6 +7,7 @@ mod admin;
 mod articles;
 mod caching;
 mod concurrency;
+mod graphql;
 mod login_limits;
 mod outages;
 mod rbac;

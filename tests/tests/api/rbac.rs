@@ -45,6 +45,11 @@ const TABLE: &[(&str, [u16; 6])] = &[
     ("reinstate_user", [401, 403, 403, 403, 200, 401]),
     ("end_user_sessions", [401, 403, 403, 403, 204, 401]),
     ("list_audit", [401, 403, 403, 403, 200, 401]),
+    // GraphQL answers everyone (each field applies its route's rule, see
+    // tests/api/graphql.rs), but refuses a revoked token like every route.
+    ("graphql", [200, 200, 200, 200, 200, 401]),
+    ("graphql_query", [200, 200, 200, 200, 200, 401]),
+    ("graphiql_asset", [200, 200, 200, 200, 200, 200]),
     ("openapi", [200, 200, 200, 200, 200, 200]),
     ("api_docs", [200, 200, 200, 200, 200, 200]),
     ("api_docs_asset", [200, 200, 200, 200, 200, 200]),
@@ -205,6 +210,13 @@ fn request(
             None,
         ),
         "list_audit" => (Method::GET, "/api/admin/audit".into(), None),
+        "graphql" => (
+            Method::POST,
+            "/api/graphql".into(),
+            Some(json!({"query": "{ tags }"})),
+        ),
+        "graphql_query" => (Method::GET, "/api/graphql?query=%7Btags%7D".into(), None),
+        "graphiql_asset" => (Method::GET, "/api/graphql/graphiql.min.js".into(), None),
         "openapi" => (Method::GET, "/api/openapi.json".into(), None),
         "api_docs" => (Method::GET, "/api/docs".into(), None),
         "api_docs_asset" => (Method::GET, "/api/docs/swagger-ui.css".into(), None),

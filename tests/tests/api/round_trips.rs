@@ -226,3 +226,56 @@ async fn sessions_cost_the_documented_round_trips() {
     let spent = calls(&app, Method::POST, "/api/user/logout", None, Some(token)).await;
     assert_eq!(spent, documented("POST /api/user/logout").1);
 }
+
+/// GraphQL costs what REST does for the same page: the decoration of its
+/// authors, follows and favorites is batched the same way.
+#[tokio::test]
+async fn a_graphql_page_costs_what_the_rest_page_costs() {
+    let (app, _, reader, _) = measured_app().await;
+    let page = json!({"query": "{ articles(limit: 20) { articlesCount articles {
+        slug favorited favoritesCount author { username following } } } }"});
+    let spent = calls(
+        &app,
+        Method::POST,
+        "/api/graphql",
+        Some(page),
+        Some(&reader),
+    )
+    .await;
+    let (_, rest) = documented("GET /api/articles");
+    assert_eq!(spent, rest);
+    assert_eq!(
+        spent,
+        documented("POST /api/graphql (a page of articles)").1
+    );
+}
+
+/// An article with its comments and their authors costs the same with 10
+/// comments as with 100: the authors are read in batches of 100 keys.
+#[tokio::test]
+async fn an_article_with_its_comments_costs_the_same_at_any_count() {
+    let (app, _, reader, slug) = measured_app().await;
+    let query = json!({"query": format!("{{ article(slug: \"{slug}\") {{ title
+        comments(limit: 100) {{ body author {{ username following }} }} }} }}")});
+    let commenters = app.seed_followers("author", 100).await;
+    let mut spent = vec![];
+    for (from, to) in [(0, 10), (10, 100)] {
+        for commenter in &commenters[from..to] {
+            let token = app.sign_in(commenter).await;
+            let comment = json!({"comment": {"body": "hi"}});
+            app.post(
+                &format!("/api/articles/{slug}/comments"),
+                comment,
+                Some(&token),
+            )
+            .await;
+        }
+        let response = app.post("/api/graphql", query.clone(), Some(&reader)).await;
+        let comments = response.body["data"]["article"]["comments"].as_array();
+        assert_eq!(comments.map(Vec::len), Some(to), "{}", response.body);
+        spent.push(response.cost().db_calls);
+    }
+    assert_eq!(spent[0], spent[1], "{spent:?}");
+    let (_, documented) = documented("POST /api/graphql (an article with its comments)");
+    assert_eq!(spent[1], documented);
+}

@@ -7,7 +7,7 @@ use conduit_tests::{repo_file, repo_path};
 
 /// Every function's name: the routes', then the stream consumers'.
 fn function_names() -> BTreeSet<String> {
-    let routes = functions::ROUTES.iter().map(|r| r.name.to_owned());
+    let routes = functions::ROUTES.iter().map(|r| r.function.to_owned());
     let consumers = functions::CONSUMERS.iter().map(|c| c.name.to_owned());
     routes.chain(consumers).collect()
 }
@@ -34,12 +34,12 @@ fn every_function_has_a_binary_serving_exactly_it() {
         .collect();
     assert_eq!(bins, function_names());
     for route in functions::ROUTES {
-        let source = repo_file(&format!("functions/src/bin/{}.rs", route.name));
-        let serves = format!("functions::routes::{}", route.name.to_uppercase());
+        let source = repo_file(&format!("functions/src/bin/{}.rs", route.function));
+        let serves = format!("functions::routes::{},", route.name.to_uppercase());
         assert!(
-            source.contains(&serves),
+            source.contains(&serves) || source.contains(&serves.replace(',', "]")),
             "{} must serve {serves}",
-            route.name
+            route.function
         );
     }
 }
@@ -112,7 +112,7 @@ fn the_cargo_lambda_watch_router_maps_every_route_to_its_binary() {
     }
     let expected: BTreeSet<(String, String, String)> = functions::ROUTES
         .iter()
-        .map(|r| (r.method.to_string(), r.path.to_owned(), r.name.to_owned()))
+        .map(|r| (r.method.to_string(), r.path.to_owned(), r.function.to_owned()))
         .collect();
     assert_eq!(mapped, expected);
 }

@@ -11,7 +11,7 @@ mod monitoring;
 use std::fmt::Write;
 
 use conduit_common::events::Consumer;
-use conduit_common::http::{Route, TableAccess};
+use conduit_common::http::{Route, TableAccess, by_function};
 
 use monitoring::monitoring;
 
@@ -22,8 +22,8 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
         conduit_common::db::schema::INDEX_ATTRIBUTES.join(", ")
     );
     let mut out = include_str!("head.yaml").replace("{{INDEX_PROJECTION}}", &projection);
-    for route in routes {
-        function(&mut out, route);
+    for (name, served) in by_function(routes) {
+        function(&mut out, name, &served);
     }
     out.push_str(&consumers::consumers(stream_consumers));
     out.push_str(&include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring(routes)));
@@ -90,12 +90,13 @@ fn log_group(id: &str, name: &str) -> String {
     )
 }
 
-/// One route's function, its log group (so retention is ours, not "never
-/// expire") and its p99 duration alarm. Braces in `${...}` are doubled for
-/// `format!`.
-fn function(out: &mut String, route: &Route) {
-    let (name, method, path) = (route.name, route.method.as_str(), route.path);
+/// One function (serving one route, or several methods of one path), its
+/// log group (so retention is ours, not "never expire") and its p99
+/// duration alarm. Braces in `${...}` are doubled for `format!`.
+fn function(out: &mut String, name: &str, routes: &[&Route]) {
     let id = logical_id(name);
+    let route = routes[0];
+    // Its routes share one deployment: the first declares it.
     let memory = memory_size(route)
         .map(|size| format!("      MemorySize: {size}\n"))
         .unwrap_or_default();
@@ -103,29 +104,44 @@ fn function(out: &mut String, route: &Route) {
         .iter()
         .map(|policy| format!("        - !Ref {policy}\n"))
         .collect();
+    let served: Vec<String> = routes
+        .iter()
+        .map(|route| format!("{} {}", route.method, route.path))
+        .collect();
+    let comments: String = routes
+        .iter()
+        .map(|route| format!("  # {} {}: {}\n", route.method, route.path, route.summary))
+        .collect();
+    let events: String = routes
+        .iter()
+        .map(|route| {
+            let event = match routes.len() {
+                1 => "Api".to_owned(),
+                _ => format!("Api{}", logical_id(&route.method.as_str().to_lowercase())),
+            };
+            format!(
+                "        {event}:\n          Type: HttpApi\n          Properties:\n            \
+                 ApiId: !Ref HttpApi\n            Method: {}\n            Path: {}\n",
+                route.method, route.path
+            )
+        })
+        .collect();
     write!(
         out,
         r#"
-  # {method} {path}: {summary}
-  {id}Function:
+{comments}  {id}Function:
     Type: AWS::Serverless::Function
     Metadata:
       BuildMethod: rust-cargolambda
       BuildProperties:
         Binary: {name}
 {FUNCTION_CHECKOV_SKIPS}    Properties:
-      Description: !Sub "${{AWS::StackName}} {name}: {method} {path}"
+      Description: !Sub "${{AWS::StackName}} {name}: {served}"
 {memory}      LoggingConfig:
         LogGroup: !Ref {id}LogGroup
       Policies:
 {policies}      Events:
-        Api:
-          Type: HttpApi
-          Properties:
-            ApiId: !Ref HttpApi
-            Method: {method}
-            Path: {path}
-
+{events}
 {log_group}
   {id}DurationAlarm:
     Type: AWS::CloudWatch::Alarm
@@ -146,7 +162,7 @@ fn function(out: &mut String, route: &Route) {
       AlarmActions:
         - !Ref AlarmTopic
 "#,
-        summary = route.summary,
+        served = served.join(", "),
         log_group = log_group(&id, name),
     )
     .expect("writing to a String cannot fail");

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use conduit_common::db::keys;
-use conduit_common::http::Route;
+use conduit_common::http::{Route, by_function};
 use conduit_common::telemetry::metrics::{NAMESPACE, name};
 
 use super::logical_id;
@@ -308,15 +308,15 @@ fn dashboard(out: &mut String, routes: &[&Route]) {
          (these answer 5xx at API Gateway, absent from the functions' own counts), throttling.",
     ));
     for (title, metric_name, stat) in FUNCTION_GRAPHS {
-        let lines: Vec<String> = routes
+        let lines: Vec<String> = by_function(routes)
             .iter()
-            .map(|route| {
-                let function = format!("${{{}Function}}", logical_id(route.name));
+            .map(|(name, _)| {
+                let function = format!("${{{}Function}}", logical_id(name));
                 metric(
                     "AWS/Lambda",
                     metric_name,
                     &[("FunctionName", &function)],
-                    &label(route.name),
+                    &label(name),
                 )
             })
             .collect();
@@ -436,9 +436,9 @@ fn alarm_status(routes: &[&Route]) -> String {
     .into_iter()
     .map(str::to_owned)
     .chain(
-        routes
-            .iter()
-            .map(|route| format!("{}DurationAlarm", logical_id(route.name))),
+        by_function(routes)
+            .into_iter()
+            .map(|(name, _)| format!("{}DurationAlarm", logical_id(name))),
     )
     .map(|alarm| json(&format!("${{{alarm}.Arn}}")))
     .collect();
@@ -546,7 +546,7 @@ mod tests {
         for (title, _, _) in FUNCTION_GRAPHS {
             graphs += 1;
             for route in functions::ROUTES {
-                let function = format!("sub:{}Function", logical_id(route.name));
+                let function = format!("sub:{}Function", logical_id(route.function));
                 assert!(
                     lines.iter().any(|(graph, line)| graph == title
                         && dimension(line, "FunctionName") == Some(&function)),
@@ -563,7 +563,7 @@ mod tests {
             .expect("an alarm widget")["properties"]["alarms"]
             .to_string();
         for route in functions::ROUTES {
-            let alarm = format!("\"sub:{}DurationAlarm.Arn\"", logical_id(route.name));
+            let alarm = format!("\"sub:{}DurationAlarm.Arn\"", logical_id(route.function));
             assert!(
                 alarms.contains(&alarm),
                 "the dashboard lacks the alarm {alarm}"

@@ -1,0 +1,169 @@
+//! Answering a GraphQL field with a REST route's own handler, in-process:
+//! the route's access rule, validation, data access and view, with the
+//! caller the pipeline authenticated once for the whole GraphQL request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_graphql::Context;
+use conduit_common::ApiError;
+use conduit_common::auth::{Access, AuthUser, authorize};
+use conduit_common::db::Db;
+use conduit_common::db::users::User;
+use conduit_common::http::{Ctx, Route};
+use conduit_common::lambda_http::http::header::CONTENT_TYPE;
+use conduit_common::lambda_http::http::{self, Extensions, HeaderMap, HeaderValue};
+use conduit_common::lambda_http::{Body, RequestExt};
+use conduit_common::state::AppState;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::errors::graphql_error;
+
+/// The most route calls one GraphQL request may make (every field of every
+/// operation of a batch): a bound on what any query can cost, whatever its
+/// shape, on top of the depth and complexity limits.
+pub const MAX_ROUTE_CALLS: u32 = 50;
+
+/// Who is asking, for every field of one GraphQL request.
+pub struct Caller {
+    state: Arc<AppState>,
+    auth: Option<AuthUser>,
+    /// The GraphQL request's headers and extensions (the client's address,
+    /// API Gateway's request context), which every route call carries, so
+    /// that login limits and sessions see the real client.
+    headers: HeaderMap,
+    extensions: Extensions,
+    calls_left: AtomicU32,
+}
+
+/// A route call's arguments: path parameters, query parameters, JSON body.
+#[derive(Default)]
+pub struct Args {
+    path: Vec<(&'static str, String)>,
+    query: Vec<(&'static str, String)>,
+    body: Option<Value>,
+}
+
+impl Args {
+    pub fn path(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.path.push((name, value.to_string()));
+        self
+    }
+
+    /// A query parameter, when given.
+    pub fn query(mut self, name: &'static str, value: Option<impl ToString>) -> Self {
+        if let Some(value) = value {
+            self.query.push((name, value.to_string()));
+        }
+        self
+    }
+
+    pub fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+}
+
+impl Caller {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            state: ctx.state.clone(),
+            auth: ctx.auth.clone(),
+            headers: ctx.req.headers().clone(),
+            extensions: ctx.req.extensions().clone(),
+            calls_left: AtomicU32::new(MAX_ROUTE_CALLS),
+        }
+    }
+
+    /// The caller of the field being resolved.
+    pub fn of<'a>(ctx: &Context<'a>) -> &'a Caller {
+        ctx.data_unchecked::<Arc<Caller>>()
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn viewer(&self) -> Option<&User> {
+        self.auth.as_ref().map(|auth| &auth.user)
+    }
+
+    /// Serves `route` with `args` as its REST endpoint would for this
+    /// caller, and reads its JSON answer as `T` (`()` for a 204).
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        route: &'static Route,
+        args: Args,
+    ) -> async_graphql::Result<T> {
+        self.try_call(route, args)
+            .await
+            .map_err(|err| graphql_error(&err))
+    }
+
+    async fn try_call<T: DeserializeOwned>(
+        &self,
+        route: &'static Route,
+        args: Args,
+    ) -> Result<T, ApiError> {
+        self.spend(1)?;
+        authorize(route.access, self.auth.as_ref())?;
+        let body = match args.body {
+            Some(body) => Body::Text(body.to_string()),
+            None => Body::Empty,
+        };
+        let mut req = http::Request::new(body);
+        *req.method_mut() = route.method.clone();
+        *req.headers_mut() = self.headers.clone();
+        req.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        *req.extensions_mut() = self.extensions.clone();
+        let path: HashMap<String, String> = args
+            .path
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        let query: HashMap<String, Vec<String>> = args
+            .query
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), vec![value]))
+            .collect();
+        let req = req
+            .with_path_parameters(path)
+            .with_query_string_parameters(query);
+        // As on REST, a route open to anyone ignores who is asking.
+        let auth = match route.access {
+            Access::Anonymous => None,
+            _ => self.auth.clone(),
+        };
+        let ctx = Ctx {
+            route,
+            state: self.state.clone(),
+            req,
+            auth,
+        };
+        let response = (route.handler)(ctx).await?;
+        let body: &[u8] = response.body().as_ref();
+        match body.is_empty() {
+            true => serde_json::from_value(Value::Null),
+            false => serde_json::from_slice(body),
+        }
+        .map_err(ApiError::internal)
+    }
+
+    /// Takes `calls` from what this request may still spend.
+    pub fn spend(&self, calls: u32) -> Result<(), ApiError> {
+        self.calls_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(calls)
+            })
+            .map(drop)
+            .map_err(|_| {
+                ApiError::field(
+                    "query",
+                    format!("needs more than {MAX_ROUTE_CALLS} calls; split it"),
+                )
+            })
+    }
+}

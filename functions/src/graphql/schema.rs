@@ -1,0 +1,293 @@
+//! The schema's roots: a query or mutation per REST capability, each
+//! answered by its route's handler (`Caller::call`), so authorization,
+//! validation and round trips are exactly the REST API's.
+
+use async_graphql::{Context, ID, Object, Result};
+use conduit_common::api_types::{
+    AdminUserBody, AdminUserView, AdminUsersBody, ArticleBody, ArticlesBody, AuditBody,
+    CommentBody, CommentView, CommentsBody, ProfileBody, ProfileView, SessionView, SessionsBody,
+    TagsBody, UserBody, UserView,
+};
+use conduit_common::auth::Role;
+use serde_json::json;
+
+use super::calls::{Args, Caller};
+use super::types::{
+    Article, ArticlePage, LoginInput, NewArticleInput, NewCommentInput, NewUserInput,
+    UpdateArticleInput, UpdateUserInput,
+};
+use crate::routes::*;
+
+/// A page's arguments, as the REST list takes them (and checks them).
+fn paged(limit: Option<i32>, offset: Option<i32>, cursor: Option<String>) -> Args {
+    Args::default()
+        .query("limit", limit)
+        .query("offset", offset)
+        .query("cursor", cursor)
+}
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The signed-in user (`GET /api/user`).
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<UserView> {
+        let body: UserBody = Caller::of(ctx)
+            .call(&GET_CURRENT_USER, Args::default())
+            .await?;
+        Ok(body.user)
+    }
+
+    /// A profile (`GET /api/profiles/{username}`).
+    async fn profile(&self, ctx: &Context<'_>, username: String) -> Result<ProfileView> {
+        let args = Args::default().path("username", username);
+        let body: ProfileBody = Caller::of(ctx).call(&GET_PROFILE, args).await?;
+        Ok(body.profile)
+    }
+
+    /// Articles, newest first, filtered by at most one of `tag`, `author`
+    /// and `favorited` (`GET /api/articles`).
+    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        tag: Option<String>,
+        author: Option<String>,
+        favorited: Option<String>,
+        limit: Option<i32>,
+        offset: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<ArticlePage> {
+        let args = paged(limit, offset, cursor)
+            .query("tag", tag)
+            .query("author", author)
+            .query("favorited", favorited);
+        let body: ArticlesBody = Caller::of(ctx).call(&LIST_ARTICLES, args).await?;
+        Ok(body.into())
+    }
+
+    /// Articles by the users the caller follows (`GET /api/articles/feed`).
+    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn feed(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        offset: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<ArticlePage> {
+        let args = paged(limit, offset, cursor);
+        let body: ArticlesBody = Caller::of(ctx).call(&FEED_ARTICLES, args).await?;
+        Ok(body.into())
+    }
+
+    /// One article (`GET /api/articles/{slug}`).
+    async fn article(&self, ctx: &Context<'_>, slug: String) -> Result<Article> {
+        let args = Args::default().path("slug", slug);
+        let body: ArticleBody = Caller::of(ctx).call(&GET_ARTICLE, args).await?;
+        Ok(Article(body.article))
+    }
+
+    /// An article's comments, oldest first (`GET /api/articles/{slug}/comments`).
+    #[graphql(complexity = "limit.unwrap_or(100).max(1) as usize * child_complexity")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        limit: Option<i32>,
+        offset: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<CommentsBody> {
+        let args = paged(limit, offset, cursor).path("slug", slug);
+        Caller::of(ctx).call(&LIST_COMMENTS, args).await
+    }
+
+    /// Every tag in use (`GET /api/tags`).
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let body: TagsBody = Caller::of(ctx).call(&LIST_TAGS, Args::default()).await?;
+        Ok(body.tags)
+    }
+
+    /// The caller's sessions (`GET /api/user/sessions`).
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionView>> {
+        let body: SessionsBody = Caller::of(ctx)
+            .call(&LIST_SESSIONS, Args::default())
+            .await?;
+        Ok(body.sessions)
+    }
+
+    /// Users, newest first (admins: `GET /api/admin/users`).
+    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<AdminUsersBody> {
+        let args = paged(limit, None, cursor);
+        Caller::of(ctx).call(&LIST_USERS, args).await
+    }
+
+    /// The audit trail, newest first (admins: `GET /api/admin/audit`).
+    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn audit(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<AuditBody> {
+        let args = paged(limit, None, cursor);
+        Caller::of(ctx).call(&LIST_AUDIT, args).await
+    }
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Registers a user and signs them in (`POST /api/users`).
+    async fn register(&self, ctx: &Context<'_>, user: NewUserInput) -> Result<UserView> {
+        let args = Args::default().body(json!({ "user": user }));
+        let body: UserBody = Caller::of(ctx).call(&REGISTER, args).await?;
+        Ok(body.user)
+    }
+
+    /// Signs in (`POST /api/users/login`).
+    async fn login(&self, ctx: &Context<'_>, user: LoginInput) -> Result<UserView> {
+        let args = Args::default().body(json!({ "user": user }));
+        let body: UserBody = Caller::of(ctx).call(&LOGIN, args).await?;
+        Ok(body.user)
+    }
+
+    /// Edits the caller (`PUT /api/user`).
+    async fn update_user(&self, ctx: &Context<'_>, user: UpdateUserInput) -> Result<UserView> {
+        let args = Args::default().body(json!({ "user": user }));
+        let body: UserBody = Caller::of(ctx).call(&UPDATE_USER, args).await?;
+        Ok(body.user)
+    }
+
+    /// `POST /api/profiles/{username}/follow`.
+    async fn follow(&self, ctx: &Context<'_>, username: String) -> Result<ProfileView> {
+        let args = Args::default().path("username", username);
+        let body: ProfileBody = Caller::of(ctx).call(&FOLLOW_USER, args).await?;
+        Ok(body.profile)
+    }
+
+    /// `DELETE /api/profiles/{username}/follow`.
+    async fn unfollow(&self, ctx: &Context<'_>, username: String) -> Result<ProfileView> {
+        let args = Args::default().path("username", username);
+        let body: ProfileBody = Caller::of(ctx).call(&UNFOLLOW_USER, args).await?;
+        Ok(body.profile)
+    }
+
+    /// `POST /api/articles`.
+    async fn create_article(&self, ctx: &Context<'_>, article: NewArticleInput) -> Result<Article> {
+        let args = Args::default().body(json!({ "article": article }));
+        let body: ArticleBody = Caller::of(ctx).call(&CREATE_ARTICLE, args).await?;
+        Ok(Article(body.article))
+    }
+
+    /// `PUT /api/articles/{slug}`.
+    async fn update_article(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        article: UpdateArticleInput,
+    ) -> Result<Article> {
+        let args = Args::default()
+            .path("slug", slug)
+            .body(json!({ "article": article }));
+        let body: ArticleBody = Caller::of(ctx).call(&UPDATE_ARTICLE, args).await?;
+        Ok(Article(body.article))
+    }
+
+    /// `DELETE /api/articles/{slug}`; true once deleted.
+    async fn delete_article(&self, ctx: &Context<'_>, slug: String) -> Result<bool> {
+        let args = Args::default().path("slug", slug);
+        Caller::of(ctx).call::<()>(&DELETE_ARTICLE, args).await?;
+        Ok(true)
+    }
+
+    /// `POST /api/articles/{slug}/favorite`.
+    async fn favorite(&self, ctx: &Context<'_>, slug: String) -> Result<Article> {
+        let args = Args::default().path("slug", slug);
+        let body: ArticleBody = Caller::of(ctx).call(&FAVORITE_ARTICLE, args).await?;
+        Ok(Article(body.article))
+    }
+
+    /// `DELETE /api/articles/{slug}/favorite`.
+    async fn unfavorite(&self, ctx: &Context<'_>, slug: String) -> Result<Article> {
+        let args = Args::default().path("slug", slug);
+        let body: ArticleBody = Caller::of(ctx).call(&UNFAVORITE_ARTICLE, args).await?;
+        Ok(Article(body.article))
+    }
+
+    /// `POST /api/articles/{slug}/comments`.
+    async fn add_comment(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        comment: NewCommentInput,
+    ) -> Result<CommentView> {
+        let args = Args::default()
+            .path("slug", slug)
+            .body(json!({ "comment": comment }));
+        let body: CommentBody = Caller::of(ctx).call(&ADD_COMMENT, args).await?;
+        Ok(body.comment)
+    }
+
+    /// `DELETE /api/articles/{slug}/comments/{id}`; true once deleted.
+    async fn delete_comment(&self, ctx: &Context<'_>, slug: String, id: ID) -> Result<bool> {
+        let args = Args::default().path("slug", slug).path("id", id.as_str());
+        Caller::of(ctx).call::<()>(&DELETE_COMMENT, args).await?;
+        Ok(true)
+    }
+
+    /// Ends one of the caller's sessions (`DELETE /api/user/sessions/{id}`).
+    async fn end_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let args = Args::default().path("id", id.as_str());
+        Caller::of(ctx).call::<()>(&END_SESSION, args).await?;
+        Ok(true)
+    }
+
+    /// Ends the caller's session (`POST /api/user/logout`).
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        Caller::of(ctx).call::<()>(&LOGOUT, Args::default()).await?;
+        Ok(true)
+    }
+
+    /// Admins: `PUT /api/admin/users/{username}/role`.
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        role: Role,
+    ) -> Result<AdminUserView> {
+        let args = Args::default()
+            .path("username", username)
+            .body(json!({ "role": role }));
+        let body: AdminUserBody = Caller::of(ctx).call(&SET_USER_ROLE, args).await?;
+        Ok(body.user)
+    }
+
+    /// Admins: `POST /api/admin/users/{username}/suspend`.
+    async fn suspend_user(&self, ctx: &Context<'_>, username: String) -> Result<AdminUserView> {
+        let args = Args::default().path("username", username);
+        let body: AdminUserBody = Caller::of(ctx).call(&SUSPEND_USER, args).await?;
+        Ok(body.user)
+    }
+
+    /// Admins: `POST /api/admin/users/{username}/reinstate`.
+    async fn reinstate_user(&self, ctx: &Context<'_>, username: String) -> Result<AdminUserView> {
+        let args = Args::default().path("username", username);
+        let body: AdminUserBody = Caller::of(ctx).call(&REINSTATE_USER, args).await?;
+        Ok(body.user)
+    }
+
+    /// Admins: `DELETE /api/admin/users/{username}/sessions`; true once done.
+    async fn end_user_sessions(&self, ctx: &Context<'_>, username: String) -> Result<bool> {
+        let args = Args::default().path("username", username);
+        Caller::of(ctx).call::<()>(&END_USER_SESSIONS, args).await?;
+        Ok(true)
+    }
+}
