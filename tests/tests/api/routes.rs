@@ -112,7 +112,13 @@ fn the_cargo_lambda_watch_router_maps_every_route_to_its_binary() {
     }
     let expected: BTreeSet<(String, String, String)> = functions::ROUTES
         .iter()
-        .map(|r| (r.method.to_string(), r.path.to_owned(), r.function.to_owned()))
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_owned(),
+                r.function.to_owned(),
+            )
+        })
         .collect();
     assert_eq!(mapped, expected);
 }
