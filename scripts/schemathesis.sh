@@ -2,7 +2,8 @@
 # Property-based API testing: schemathesis generates requests from the served
 # OpenAPI document (/api/openapi.json) and fails on any 5xx, undocumented
 # status or content type, or response that breaks its schema; and on the
-# warnings that say the document and the API's validation disagree.
+# warnings that say the document and the API's validation disagree. Then
+# the same for /api/graphql from its schema (functions/schema.graphql).
 #
 #   scripts/schemathesis.sh [schemathesis run options]
 #     (EXAMPLES=n per operation, default 30; SEED to reproduce)
@@ -14,11 +15,15 @@ server=${SERVER_BIN:-target/debug/conduit-local}
 ddb_port=$(free_port)
 start_server DYNAMODB_PORT="$ddb_port"
 
-# A signed-in admin, so that every operation, admin ones included, gets past 401/403.
-token=$(curl -sf -X POST "$SERVER_URL/api/users" \
-  -d '{"user":{"username":"fuzzer","email":"fuzzer@example.com","password":"password123"}}' |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["user"]["token"])')
-DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" "$(dirname "$server")/conduit-admin" grant fuzzer admin
+# admin NAME: registers NAME, makes them an admin and prints their token, so
+# that every operation, admin ones included, gets past 401/403.
+admin() {
+  curl -sf -X POST "$SERVER_URL/api/users" \
+    -d "{\"user\":{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"password123\"}}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["user"]["token"])'
+  DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" "$(dirname "$server")/conduit-admin" grant "$1" admin >&2
+}
+token=$(admin fuzzer)
 
 # validation_mismatch: the API refused most of the data the document calls
 # valid; unsupported_regex: a pattern schemathesis cannot generate from.
@@ -49,10 +54,34 @@ for run in exclude include; do
     --no-color "$@" 2>&1 | tee -a "$SERVER_DIR/schemathesis.out"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
 done
+
+# GraphQL, from its published schema: every query and mutation, the ones
+# that can end the fuzzer's session last again, as a new admin (the runs
+# above ended the first one's session, and may have changed its password).
+# schemathesis's own not_a_server_error counts every error with a `path`
+# (our NOT_FOUND, VALIDATION, ...) as the server's fault; what is ours is
+# in the log below.
+token=$(admin graphql-fuzzer)
+for run in exclude include; do
+  select=()
+  for operation in Mutation.logout Mutation.endSession Mutation.endUserSessions; do
+    select+=("--$run-name" "$operation")
+  done
+  .venv/bin/schemathesis run functions/schema.graphql --url "$SERVER_URL/api/graphql" \
+    "${select[@]}" \
+    --checks response_schema_conformance \
+    --header "Authorization: Token $token" \
+    --max-examples "${EXAMPLES:-30}" \
+    --seed "${SEED:-$(date +%s)}" \
+    --request-timeout 10 \
+    --no-color "$@" 2>&1 | tee -a "$SERVER_DIR/schemathesis.out"
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+done
 set -e
-if grep -q '"status":5\|request failed' "$SERVER_DIR/server.log"; then
+# Every 5xx, and every GraphQL field that failed on our side, is logged.
+if grep -q '"status":5\|request failed\|graphql field failed' "$SERVER_DIR/server.log"; then
   echo "server errors were logged:" >&2
-  grep '"status":5\|request failed' "$SERVER_DIR/server.log" | head -20 >&2
+  grep '"status":5\|request failed\|graphql field failed' "$SERVER_DIR/server.log" | head -20 >&2
   status=1
 fi
 exit "$status"

@@ -110,6 +110,52 @@ impl ApiError {
         }
     }
 
+    /// GraphQL's `extensions.code` for this error (`/api/graphql`).
+    pub fn graphql_code(&self) -> &'static str {
+        match self {
+            Self::MissingToken | Self::InvalidToken | Self::InvalidCredentials => "UNAUTHENTICATED",
+            Self::Forbidden(_) | Self::Refused { .. } => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) | Self::Stale(_) => "CONFLICT",
+            Self::Validation(_) | Self::PayloadTooLarge => "VALIDATION",
+            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            Self::Busy | Self::Unavailable { .. } => "UNAVAILABLE",
+            // Apollo's name for it, which GraphQL tools recognise.
+            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The field errors in one line: `title can't be blank; body can't be blank`.
+    pub fn message(&self) -> String {
+        self.field_errors()
+            .iter()
+            .map(|(field, messages)| format!("{field} {}", messages.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// A GraphQL error entry: the message, and `extensions` with the code,
+    /// the field errors and, when the client should retry, after how long.
+    pub fn graphql_error(&self) -> serde_json::Value {
+        let mut extensions = serde_json::json!({
+            "code": self.graphql_code(),
+            "fields": self.field_errors(),
+        });
+        if let Some(seconds) = self.retry_after() {
+            extensions["retryAfter"] = seconds.into();
+        }
+        serde_json::json!({ "message": self.message(), "extensions": extensions })
+    }
+
+    /// Seconds a client should wait before retrying, for errors that pass.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            Self::Busy | Self::Unavailable { .. } => Some(1),
+            _ => None,
+        }
+    }
+
     /// The JSON body, `{"errors":{...}}`.
     pub fn body(&self) -> String {
         let body = crate::api_types::GenericErrorModel {

@@ -3,7 +3,7 @@
 //! so it cannot drift from the routes the API serves. `make generate`
 //! writes it to `functions/openapi.json`, served at `GET /api/openapi.json`.
 
-use conduit_common::api_types::GenericErrorModel;
+use conduit_common::api_types::{GenericErrorModel, GraphQlResponse};
 use conduit_common::auth::Access;
 use conduit_common::http::{BodyType, MAX_LIMIT, Method, Query, ResponseBody, Route, TableAccess};
 
@@ -76,7 +76,7 @@ fn operation(route: &Route) -> Operation {
     };
     op = op.response(api.status.to_string(), ok.build());
     for status in error_statuses(route) {
-        op = op.response(status.to_string(), error_response(status));
+        op = op.response(status.to_string(), error_response(status, api.graphql));
     }
     match route.access {
         Access::Anonymous => {}
@@ -143,13 +143,16 @@ fn json_content(body: BodyType) -> Content {
         .build()
 }
 
-fn error_response(status: u16) -> Response {
+/// An error response: the API's error body, or a GraphQL response for a
+/// GraphQL endpoint.
+fn error_response(status: u16, graphql: bool) -> Response {
+    let body = match graphql {
+        true => BodyType::of::<GraphQlResponse>(),
+        false => BodyType::of::<GenericErrorModel>(),
+    };
     ResponseBuilder::new()
         .description(status_description(status))
-        .content(
-            "application/json",
-            json_content(BodyType::of::<GenericErrorModel>()),
-        )
+        .content("application/json", json_content(body))
         .build()
 }
 
@@ -168,6 +171,29 @@ fn path_parameter(name: &str) -> Parameter {
 
 fn query_parameter(query: &Query) -> Parameter {
     let (name, description, schema) = match *query {
+        Query::Required { name, description } => {
+            return ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1)),
+                ))
+                .build();
+        }
+        Query::Json { name, description } => {
+            let object = ObjectBuilder::new().schema_type(Type::Object).build();
+            return ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .content("application/json", Content::new(Some(object)))
+                .build();
+        }
         Query::Limit { default } => (
             "limit",
             "Page size",

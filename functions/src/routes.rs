@@ -43,7 +43,7 @@ const ARTICLE_LIST: &[Query] = &{
 
 /// A GraphQL request in the query string.
 const GRAPHQL_GET: &[Query] = &[
-    Query::Filter {
+    Query::Required {
         name: "query",
         description: "The query (a mutation is refused: use POST)",
     },
@@ -51,9 +51,9 @@ const GRAPHQL_GET: &[Query] = &[
         name: "operationName",
         description: "Which operation of the query to run",
     },
-    Query::Filter {
+    Query::Json {
         name: "variables",
-        description: "The variables, as a JSON object",
+        description: "The query's variables",
     },
 ];
 
@@ -146,11 +146,11 @@ routes! {
         Api::ok::<AuditBody>().query(LIST), Deploy::READS;
     GRAPHQL = "graphql", POST "/api/graphql", Optional, graphql::execute,
         "GraphQL: queries and mutations (the schema: functions/schema.graphql)",
-        Api::ok::<GraphQlResponse>().request::<GraphQlRequest>(),
+        Api::ok::<GraphQlResponse>().request::<GraphQlRequest>().graphql(),
         Deploy::HASHES_PASSWORDS;
     GRAPHQL_QUERY = "graphql_query" in "graphql", GET "/api/graphql", Optional, graphql::execute,
         "GraphQL queries over GET; in a browser, with no query, the GraphiQL explorer",
-        Api::ok::<GraphQlResponse>().query(GRAPHQL_GET), Deploy::HASHES_PASSWORDS;
+        Api::ok::<GraphQlResponse>().query(GRAPHQL_GET).graphql(), Deploy::HASHES_PASSWORDS;
     GRAPHIQL_ASSET = "graphiql_asset", GET "/api/graphql/{file}", Anonymous,
         graphql::explorer::asset, "GraphiQL's files (its page is GET /api/graphql in a browser)",
         Api::document("text/javascript"), Deploy::SERVES_DOCS;

@@ -112,7 +112,10 @@ impl Ctx {
             match *query {
                 Query::Limit { default } => default_limit = Some(default),
                 Query::Offset { max } => max_offset = Some(max),
-                Query::Cursor | Query::Filter { .. } => {}
+                Query::Cursor
+                | Query::Filter { .. }
+                | Query::Required { .. }
+                | Query::Json { .. } => {}
             }
         }
         let (Some(default_limit), Some(max_offset)) = (default_limit, max_offset) else {

@@ -117,7 +117,11 @@ async fn handle_in_span(
             if outcome != Outcome::ClientError {
                 tracing::error!(route = route.name, error = %err, "request failed");
             }
-            (response::error(&err), outcome)
+            let response = match route.api.graphql {
+                true => response::graphql_error(&err),
+                false => response::error(&err),
+            };
+            (response, outcome)
         }
     };
     let caching = Caching::of(route, anonymous, &response);

@@ -34,13 +34,21 @@ pub(crate) fn with_body(status: StatusCode, body: String) -> Response {
 }
 
 pub(crate) fn error(err: &ApiError) -> Response {
-    let mut response = with_body(err.status_code(), err.body());
-    let retry_after = match err {
-        ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
-        ApiError::Busy | ApiError::Unavailable { .. } => Some(1),
-        _ => None,
-    };
-    if let Some(seconds) = retry_after {
+    respond_with(err, err.body())
+}
+
+/// An error of a GraphQL route as a whole (a bad token, a body that is not
+/// a GraphQL request): the same status, in GraphQL's response shape,
+/// `{"errors":[{"message":..,"extensions":{"code":..}}]}`, so that GraphQL
+/// clients can read it.
+pub(crate) fn graphql_error(err: &ApiError) -> Response {
+    let body = serde_json::json!({ "errors": [err.graphql_error()] });
+    respond_with(err, body.to_string())
+}
+
+fn respond_with(err: &ApiError, body: String) -> Response {
+    let mut response = with_body(err.status_code(), body);
+    if let Some(seconds) = err.retry_after() {
         response
             .headers_mut()
             .insert(lambda_http::http::header::RETRY_AFTER, seconds.into());

@@ -92,6 +92,16 @@ pub enum Query {
         name: &'static str,
         description: &'static str,
     },
+    /// A string the request cannot do without.
+    Required {
+        name: &'static str,
+        description: &'static str,
+    },
+    /// A JSON object, encoded into the query string.
+    Json {
+        name: &'static str,
+        description: &'static str,
+    },
 }
 
 /// The paging parameters of a list: `limit` (with its default page size),
@@ -119,6 +129,8 @@ pub struct Api {
     pub query: &'static [Query],
     /// Error statuses it answers beyond the derived ones.
     pub errors: &'static [u16],
+    /// Whether its errors take GraphQL's shape instead of the REST one.
+    pub graphql: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -157,6 +169,7 @@ impl Api {
             response,
             query: &[],
             errors: &[],
+            graphql: false,
         }
     }
 
@@ -173,6 +186,13 @@ impl Api {
 
     pub const fn errors(mut self, errors: &'static [u16]) -> Self {
         self.errors = errors;
+        self
+    }
+
+    /// A GraphQL endpoint: errors, its own and the pipeline's (a bad
+    /// token, a body too large), come in GraphQL's response shape.
+    pub const fn graphql(mut self) -> Self {
+        self.graphql = true;
         self
     }
 }

@@ -19,6 +19,13 @@ fn data(response: &TestResponse) -> &Value {
     &response.body["data"]
 }
 
+/// The first message for `field` of the first error, in its `extensions.fields`.
+fn field_error<'a>(response: &'a TestResponse, field: &str) -> &'a str {
+    response.body["errors"][0]["extensions"]["fields"][field][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} error in {}", response.body))
+}
+
 /// Each error's `extensions.code`, in order.
 fn codes(response: &TestResponse) -> Vec<&str> {
     response.body["errors"]
@@ -118,11 +125,14 @@ async fn auth_errors_have_their_codes_and_field_messages() {
         .graphql("{ viewer { username } }", json!({}), None)
         .await;
     assert_eq!(codes(&anonymous), ["UNAUTHENTICATED"]);
-    // A bad token is refused before any field runs, as on every route.
+    // A bad token is refused before any field runs, as on every route, in
+    // the shape GraphQL clients read.
     let forged = app
         .graphql("{ tags }", json!({}), Some("not-a-token"))
         .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(codes(&forged), ["UNAUTHENTICATED"]);
+    assert_eq!(field_error(&forged, "token"), "is invalid");
 }
 
 #[tokio::test]
@@ -427,7 +437,10 @@ async fn queries_also_work_over_get_and_mutations_do_not() {
     assert_eq!(data(&tags)["tags"], json!([]));
     let mutation = get(&app, "mutation { logout }").await;
     assert_eq!(mutation.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(mutation.error("query"), "mutations must be sent with POST");
+    assert_eq!(
+        field_error(&mutation, "query"),
+        "mutations must be sent with POST"
+    );
 }
 
 #[tokio::test]
@@ -464,7 +477,8 @@ async fn hostile_queries_get_errors_never_a_5xx() {
     let batch: Vec<Value> = (0..11).map(|_| json!({"query": "{ tags }"})).collect();
     let too_big = app.post("/api/graphql", json!(batch), None).await;
     assert_eq!(too_big.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(too_big.error("batch").contains("at most 10"));
+    assert!(field_error(&too_big, "batch").contains("at most 10"));
+    assert_eq!(codes(&too_big), ["VALIDATION"]);
     let long = format!("{{ tags {} }}", " ".repeat(17_000));
     let overlong = app.graphql(&long, json!({}), None).await;
     assert_eq!(overlong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -551,5 +565,5 @@ async fn a_browser_gets_graphiql_and_its_files_from_the_api() {
     // A client that is not a browser, asking nothing, is told what is missing.
     let bare = app.get("/api/graphql", None).await;
     assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bare.error("query"), "can't be blank");
+    assert_eq!(field_error(&bare, "query"), "can't be blank");
 }
