@@ -1,7 +1,8 @@
 //! Structured logs and metrics.
 //!
 //! Logs: one JSON object per line, which CloudWatch Logs Insights queries
-//! directly. `RUST_LOG` sets the level (default `info`). Every line logged
+//! directly. `RUST_LOG` sets the levels (default `info`), by target if
+//! need be: `info,aws_smithy_runtime=warn`. Every line logged
 //! while a request runs carries the request's span (`span.request_id`, and
 //! in AWS `span.trace_id`), so one user's report finds all of its lines.
 //!
@@ -9,8 +10,9 @@
 
 pub mod metrics;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Sends this process's logs to stdout, where Lambda collects them.
 pub fn init() {
@@ -22,11 +24,16 @@ pub fn json_logs<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // `RUST_LOG` as a list of levels by target (`warn`, `info,aws=warn`):
+    // `Targets`, not `EnvFilter`, whose span and field filters need the
+    // `regex` crate's Unicode tables, half a megabyte in every binary.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::fmt()
         .with_writer(writer)
         .json()
-        .with_env_filter(filter)
         // The innermost span only: the pipeline's `request` span, which
         // holds the ids; the runtime's own spans would repeat them.
         .with_current_span(true)
@@ -35,4 +42,5 @@ where
         // Lambda stamps every line itself.
         .without_time()
         .finish()
+        .with(filter)
 }

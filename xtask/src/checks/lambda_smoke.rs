@@ -139,6 +139,26 @@ pub fn calls(user: &str, email: &str, password: &str) -> (Vec<Call>, Vec<Call>) 
             &is_user,
         ),
         http("GET", "/api/user", &[], None, 401, "\"token\""),
+        // Both methods of GraphQL's one function, through the router.
+        http(
+            "POST",
+            "/api/graphql",
+            &[
+                "content-type: application/json",
+                "authorization: Token {token}",
+            ],
+            Some(json!({"query": "{ viewer { username } }"})),
+            200,
+            &is_user,
+        ),
+        http(
+            "GET",
+            "/api/graphql?query=%7B%20tags%20%7D",
+            &[],
+            None,
+            200,
+            "{\"data\":{\"tags\":[",
+        ),
         http(
             "POST",
             "/api/user/logout",
