@@ -134,75 +134,106 @@ enum SessionAction {
     Item,
 }
 
+/// Sign-ins racing each other for one user: each re-reads and retries.
+const SIGN_IN_ATTEMPTS: usize = 8;
+
 impl Db {
-    /// Records a new session of `user` (as just read): its map entry and its
-    /// item, ending the oldest sessions beyond [`MAX_SESSIONS`] and dropping
-    /// expired entries. Fails with `InvalidCredentials` if the user was
-    /// suspended meanwhile.
+    /// Records a new session of `user` (as read to check the password): its
+    /// map entry and its item, ending the oldest sessions beyond
+    /// [`MAX_SESSIONS`] and dropping expired entries. Fails with
+    /// `InvalidCredentials` when the password, the email or the status
+    /// changed since `user` was read (a sign-in that checked the old
+    /// password must not outlive the change that ended the others).
     pub async fn begin_session(&self, user: &User, session: &Session) -> Result<(), ApiError> {
+        let mut current = user.clone();
+        for _ in 0..SIGN_IN_ATTEMPTS {
+            if self.try_begin_session(&current, session).await? {
+                return Ok(());
+            }
+            // The user item changed since it was read: another sign-in
+            // (retry on what it left), or what this sign-in relied on.
+            let fresh = self
+                .user_by_id(&user.id)
+                .await?
+                .ok_or(ApiError::InvalidCredentials)?;
+            if fresh.password_hash != user.password_hash
+                || fresh.email != user.email
+                || fresh.status != UserStatus::Active
+            {
+                return Err(ApiError::InvalidCredentials);
+            }
+            current = fresh;
+            // Concurrent sign-ins take turns: a short, random pause.
+            let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 5..25);
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
+        // Still losing to other sign-ins of the same user: 503, retry.
+        Err(ApiError::Busy)
+    }
+
+    /// One attempt of [`Db::begin_session`], on condition that the user item
+    /// is still as `user` shows it (credentials, status, and the size of its
+    /// map, which keeps the map within [`MAX_SESSIONS`] whatever races);
+    /// `false` when it no longer is.
+    async fn try_begin_session(&self, user: &User, session: &Session) -> Result<bool, ApiError> {
         let now = epoch_secs(SystemTime::now());
         let evicted = evicted(&user.sessions, now);
         let expired = user.sessions.iter().filter(|(_, e)| **e <= now);
-        // A user with no sessions may have no map yet (a user made before
-        // sessions, or one whose sessions all ended): the first sign-in sets
-        // the whole map, on condition that it is still empty; the nested
-        // path of the usual case cannot be set in a missing map.
-        let mut first = user.sessions.is_empty();
-        loop {
-            let mut update = self
-                .update(key_of(keys::user(&user.id)))
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":active", s(UserStatus::Active.as_str()));
-            update = if first {
-                update
-                    .update_expression("SET sessions = :fresh")
-                    .condition_expression(
-                        "#status = :active AND (attribute_not_exists(sessions) OR size(sessions) = :zero)",
-                    )
-                    .expression_attribute_values(
-                        ":fresh",
-                        session_map([(&session.id, &session.expires_at)]),
-                    )
-                    .expression_attribute_values(":zero", n(0))
-            } else {
-                let mut removes = vec![];
-                for (i, id) in evicted
-                    .iter()
-                    .copied()
-                    .chain(expired.clone().map(|(id, _)| id))
-                    .enumerate()
-                {
-                    removes.push(format!("sessions.#old{i}"));
-                    update = update.expression_attribute_names(format!("#old{i}"), id);
-                }
-                let mut expression = "SET sessions.#new = :expires".to_owned();
-                if !removes.is_empty() {
-                    expression += &format!(" REMOVE {}", removes.join(", "));
-                }
-                update
-                    .update_expression(expression)
-                    .condition_expression("#status = :active AND attribute_exists(sessions)")
-                    .expression_attribute_names("#new", &session.id)
-                    .expression_attribute_values(":expires", n(session.expires_at))
-            };
-            let mut actions = vec![
-                (SessionAction::User, update.tx()),
-                (SessionAction::Item, self.put(session.item()?).tx()),
-            ];
-            actions.extend(
-                evicted
-                    .iter()
-                    .map(|id| (SessionAction::Item, self.session_delete(&user.id, id))),
-            );
-            match self.transact(actions).await {
-                Ok(()) => return Ok(()),
-                // A concurrent sign-in made the map first: add to it.
-                Err(err) if first && err.failed(SessionAction::User) => first = false,
-                Err(err) if err.failed(SessionAction::User) => {
-                    return Err(ApiError::InvalidCredentials);
-                }
-                Err(err) => return Err(err.into()),
+        let unchanged = "#status = :active AND password_hash = :hash AND email = :email";
+        let mut update = self
+            .update(key_of(keys::user(&user.id)))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s(UserStatus::Active.as_str()))
+            .expression_attribute_values(":hash", s(&user.password_hash))
+            .expression_attribute_values(":email", s(&user.email));
+        update = if user.sessions.is_empty() {
+            // No session: maybe no map either (a user from before sessions),
+            // and a nested path cannot be set in a missing map.
+            update
+                .update_expression("SET sessions = :fresh")
+                .condition_expression(format!(
+                    "{unchanged} AND (attribute_not_exists(sessions) OR size(sessions) = :zero)"
+                ))
+                .expression_attribute_values(
+                    ":fresh",
+                    session_map([(&session.id, &session.expires_at)]),
+                )
+                .expression_attribute_values(":zero", n(0))
+        } else {
+            let mut removes = vec![];
+            for (i, id) in evicted
+                .iter()
+                .copied()
+                .chain(expired.map(|(id, _)| id))
+                .enumerate()
+            {
+                removes.push(format!("sessions.#old{i}"));
+                update = update.expression_attribute_names(format!("#old{i}"), id);
             }
+            let mut expression = "SET sessions.#new = :expires".to_owned();
+            if !removes.is_empty() {
+                expression += &format!(" REMOVE {}", removes.join(", "));
+            }
+            update
+                .update_expression(expression)
+                .condition_expression(format!("{unchanged} AND size(sessions) = :seen"))
+                .expression_attribute_names("#new", &session.id)
+                .expression_attribute_values(":expires", n(session.expires_at))
+                .expression_attribute_values(":seen", n(user.sessions.len()))
+        };
+        let mut actions = vec![
+            (SessionAction::User, update.tx()),
+            (SessionAction::Item, self.put(session.item()?).tx()),
+        ];
+        actions.extend(
+            evicted
+                .iter()
+                .map(|id| (SessionAction::Item, self.session_delete(&user.id, id))),
+        );
+        match self.transact(actions).await {
+            Ok(()) => Ok(true),
+            Err(err) if err.failed(SessionAction::User) => Ok(false),
+            Err(err) => Err(err.into()),
         }
     }
 

@@ -56,6 +56,14 @@ fn client_key(ip: &str) -> String {
     }
 }
 
+/// A login attempt counted by [`Db::reserve_login_attempt`]: the window
+/// it was counted in, which a success releases.
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub struct Reservation {
+    window: u64,
+}
+
 /// The current window: its number and when it ends (epoch seconds).
 fn window(limits: &LoginLimits) -> (u64, u64) {
     let now = now_secs();
@@ -99,7 +107,7 @@ impl Db {
         &self,
         subjects: &Subjects,
         limits: &LoginLimits,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Reservation, ApiError> {
         let (index, ends) = window(limits);
         let limited = [
             (&subjects.pair, limits.per_account_and_client),
@@ -140,7 +148,7 @@ impl Db {
             .map_err(sdk_error)?;
         let attempts = counted.attributes.map_or(1, |item| get_u64(&item, "n"));
         tokio::time::sleep(limits.delay(attempts)).await;
-        Ok(())
+        Ok(Reservation { window: index })
     }
 
     /// After a successful login, the attempt was not a failure: the pair
@@ -149,9 +157,10 @@ impl Db {
     pub async fn release_login_attempt(
         &self,
         subjects: &Subjects,
-        limits: &LoginLimits,
+        reservation: Reservation,
     ) -> Result<(), ApiError> {
-        let (index, _) = window(limits);
+        // The window the attempt was counted in, even if another began since.
+        let index = reservation.window;
         let mut actions = vec![(
             Counter::Pair,
             self.delete(counter_key(&subjects.pair, index)).tx(),
@@ -168,7 +177,7 @@ impl Db {
             ));
         }
         match self.transact(actions).await {
-            // The window turned over in between: nothing left to release.
+            // Its counters expired in between: nothing left to release.
             Err(err) if err.failed(Counter::Shared) => Ok(()),
             other => other.map_err(Into::into),
         }

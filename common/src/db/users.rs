@@ -261,10 +261,19 @@ impl Db {
                 .as_ref()
                 .is_some_and(|email| *email != current.email);
         let mut ended = vec![];
+        let mut condition =
+            "attribute_exists(PK) AND username = :old_username AND email = :old_email".to_owned();
         if ends_sessions {
             let end = self.end_sessions_but(current, Some(by));
             sets.push(EndSessions::SET.to_owned());
-            update = update.expression_attribute_values(EndSessions::VALUE, end.kept);
+            update = update
+                .expression_attribute_values(EndSessions::VALUE, end.kept)
+                // The session making the change must still be live: one
+                // ended meanwhile (logout, suspension) is not written back.
+                .expression_attribute_names("#by", by)
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", s(UserStatus::Active.as_str()));
+            condition += " AND attribute_exists(sessions.#by) AND #status = :active";
             ended = end.deletions;
         }
         if sets.is_empty() && removes.is_empty() {
@@ -282,9 +291,7 @@ impl Db {
         // from, so two concurrent edits cannot leave a stale guard behind.
         let update = update
             .update_expression(expression.trim())
-            .condition_expression(
-                "attribute_exists(PK) AND username = :old_username AND email = :old_email",
-            )
+            .condition_expression(condition)
             .tx();
         let mut actions = vec![(UserAction::User, update)];
         // A changed username or email moves its guard: the old one goes, the new one comes.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use async_graphql::Context;
 use conduit_common::ApiError;
@@ -36,7 +36,17 @@ pub struct Caller {
     headers: HeaderMap,
     extensions: Extensions,
     calls_left: AtomicU32,
+    /// Set once a field of this request ended the caller's own session:
+    /// the fields after it run as nobody.
+    signed_out: AtomicBool,
+    /// Password hashes this request may still cost (sign-in, registration,
+    /// a new password): one, since each takes argon2id's 19 MiB and tens
+    /// of milliseconds, and a sign-in may be slowed down by the login limits.
+    hashes_left: AtomicU32,
 }
+
+/// How many password-hashing fields one GraphQL request may hold.
+pub const MAX_HASHES: u32 = 1;
 
 /// A route call's arguments: path parameters, query parameters, JSON body.
 #[derive(Default)]
@@ -74,7 +84,42 @@ impl Caller {
             headers: ctx.req.headers().clone(),
             extensions: ctx.req.extensions().clone(),
             calls_left: AtomicU32::new(MAX_ROUTE_CALLS),
+            signed_out: AtomicBool::new(false),
+            hashes_left: AtomicU32::new(MAX_HASHES),
         }
+    }
+
+    /// The caller, unless a field of this request ended their session.
+    fn auth(&self) -> Option<&AuthUser> {
+        match self.signed_out.load(Ordering::Relaxed) {
+            true => None,
+            false => self.auth.as_ref(),
+        }
+    }
+
+    /// After a field ended the caller's own session.
+    pub fn sign_out(&self) {
+        self.signed_out.store(true, Ordering::Relaxed);
+    }
+
+    /// The session the caller's token belongs to, if any.
+    pub fn session(&self) -> Option<&str> {
+        self.auth().map(|auth| auth.session.as_str())
+    }
+
+    /// Takes one of the password hashes this request may cost.
+    pub fn hash_password(&self) -> async_graphql::Result<()> {
+        self.hashes_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(1)
+            })
+            .map(drop)
+            .map_err(|_| {
+                graphql_error(&ApiError::field(
+                    "query",
+                    "may sign in, register or change a password once",
+                ))
+            })
     }
 
     /// The caller of the field being resolved.
@@ -87,7 +132,7 @@ impl Caller {
     }
 
     pub fn viewer(&self) -> Option<&User> {
-        self.auth.as_ref().map(|auth| &auth.user)
+        self.auth().map(|auth| &auth.user)
     }
 
     /// Serves `route` with `args` as its REST endpoint would for this
@@ -108,7 +153,7 @@ impl Caller {
         args: Args,
     ) -> Result<T, ApiError> {
         self.spend(1)?;
-        authorize(route.access, self.auth.as_ref())?;
+        authorize(route.access, self.auth())?;
         let body = match args.body {
             Some(body) => Body::Text(body.to_string()),
             None => Body::Empty,
@@ -135,7 +180,7 @@ impl Caller {
         // As on REST, a route open to anyone ignores who is asking.
         let auth = match route.access {
             Access::Anonymous => None,
-            _ => self.auth.clone(),
+            _ => self.auth().cloned(),
         };
         let ctx = Ctx {
             route,

@@ -96,6 +96,7 @@ pub async fn execute(ctx: Ctx) -> ApiResult {
         return explorer::page();
     }
     let batch = request(&ctx)?;
+    let mutates = batch.iter().any(runs_mutation);
     let caller = Arc::new(Caller::new(&ctx));
     // The loader's batches run on tasks of their own: they count in this
     // request's meter all the same.
@@ -107,7 +108,7 @@ pub async fn execute(ctx: Ctx) -> ApiResult {
     let response = schema()
         .execute_batch(batch.data(caller).data(Arc::new(loader)))
         .await;
-    respond(&response)
+    respond(&response, mutates)
 }
 
 /// The GraphQL request(s) of an HTTP request, within the limits.
@@ -153,11 +154,20 @@ fn request(ctx: &Ctx) -> Result<BatchRequest, ApiError> {
 
 /// GET is for reads: caches and browsers may repeat it.
 fn refuse_mutations(request: &async_graphql::Request) -> Result<(), ApiError> {
-    // A query that does not parse is left to the executor, which says why.
+    match runs_mutation(request) {
+        true => Err(ApiError::field("query", "mutations must be sent with POST")),
+        false => Ok(()),
+    }
+}
+
+/// Whether `request` runs a mutation (or may: with several operations and
+/// none named). A query that does not parse runs nothing; the executor
+/// says why.
+fn runs_mutation(request: &async_graphql::Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return Ok(());
+        return false;
     };
-    let mutation = match &document.operations {
+    match &document.operations {
         DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
         DocumentOperations::Multiple(ops) => match &request.operation_name {
             Some(name) => ops
@@ -165,17 +175,16 @@ fn refuse_mutations(request: &async_graphql::Request) -> Result<(), ApiError> {
                 .is_some_and(|op| op.node.ty == OperationType::Mutation),
             None => ops.values().any(|op| op.node.ty == OperationType::Mutation),
         },
-    };
-    match mutation {
-        true => Err(ApiError::field("query", "mutations must be sent with POST")),
-        false => Ok(()),
     }
 }
 
 /// 200 with the GraphQL response, or 503 with `Retry-After` when a field
-/// failed because the database did. Never kept by a cache: it may carry a
+/// of a query failed because the database did. Not after a mutation: one
+/// may have been done before another failed, and a client that retries a
+/// 503 would do it twice (each failed field says `UNAVAILABLE` and when to
+/// retry, all the same). Never kept by a cache: a response may carry a
 /// token (login) or say where a user signs in from (sessions).
-fn respond(response: &BatchResponse) -> ApiResult {
+fn respond(response: &BatchResponse, mutates: bool) -> ApiResult {
     let unavailable = match response {
         BatchResponse::Single(r) => vec![r],
         BatchResponse::Batch(rs) => rs.iter().collect(),
@@ -188,6 +197,7 @@ fn respond(response: &BatchResponse) -> ApiResult {
             .and_then(|x| x.get("code"))
             .is_some_and(|code| *code == async_graphql::Value::from("UNAVAILABLE"))
     });
+    let unavailable = unavailable && !mutates;
     let status = match unavailable {
         true => StatusCode::SERVICE_UNAVAILABLE,
         false => StatusCode::OK,

@@ -9,6 +9,7 @@ use conduit_common::api_types::{
     TagsBody, UserBody, UserView,
 };
 use conduit_common::auth::Role;
+use conduit_common::http::MAX_LIMIT;
 use serde_json::json;
 
 use super::calls::{Args, Caller};
@@ -24,6 +25,13 @@ fn paged(limit: Option<i32>, offset: Option<i32>, cursor: Option<String>) -> Arg
         .query("limit", limit)
         .query("offset", offset)
         .query("cursor", cursor)
+}
+
+/// What a list field costs against the complexity limit: its items (the
+/// page size asked for, within REST's bounds) times what each item costs.
+fn page_cost(limit: Option<i32>, default: i32, each: usize) -> usize {
+    let items = limit.unwrap_or(default).clamp(1, MAX_LIMIT as i32) as usize;
+    items.saturating_mul(each)
 }
 
 pub struct Query;
@@ -47,7 +55,7 @@ impl Query {
 
     /// Articles, newest first, filtered by at most one of `tag`, `author`
     /// and `favorited` (`GET /api/articles`).
-    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "page_cost(limit, 20, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn articles(
         &self,
@@ -68,7 +76,7 @@ impl Query {
     }
 
     /// Articles by the users the caller follows (`GET /api/articles/feed`).
-    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "page_cost(limit, 20, child_complexity)")]
     async fn feed(
         &self,
         ctx: &Context<'_>,
@@ -89,7 +97,7 @@ impl Query {
     }
 
     /// An article's comments, oldest first (`GET /api/articles/{slug}/comments`).
-    #[graphql(complexity = "limit.unwrap_or(100).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "page_cost(limit, 100, child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +125,7 @@ impl Query {
     }
 
     /// Users, newest first (admins: `GET /api/admin/users`).
-    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "page_cost(limit, 20, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -129,7 +137,7 @@ impl Query {
     }
 
     /// The audit trail, newest first (admins: `GET /api/admin/audit`).
-    #[graphql(complexity = "limit.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "page_cost(limit, 20, child_complexity)")]
     async fn audit(
         &self,
         ctx: &Context<'_>,
@@ -147,6 +155,7 @@ pub struct Mutation;
 impl Mutation {
     /// Registers a user and signs them in (`POST /api/users`).
     async fn register(&self, ctx: &Context<'_>, user: NewUserInput) -> Result<UserView> {
+        Caller::of(ctx).hash_password()?;
         let args = Args::default().body(json!({ "user": user }));
         let body: UserBody = Caller::of(ctx).call(&REGISTER, args).await?;
         Ok(body.user)
@@ -154,6 +163,7 @@ impl Mutation {
 
     /// Signs in (`POST /api/users/login`).
     async fn login(&self, ctx: &Context<'_>, user: LoginInput) -> Result<UserView> {
+        Caller::of(ctx).hash_password()?;
         let args = Args::default().body(json!({ "user": user }));
         let body: UserBody = Caller::of(ctx).call(&LOGIN, args).await?;
         Ok(body.user)
@@ -161,6 +171,9 @@ impl Mutation {
 
     /// Edits the caller (`PUT /api/user`).
     async fn update_user(&self, ctx: &Context<'_>, user: UpdateUserInput) -> Result<UserView> {
+        if !user.password.is_undefined() {
+            Caller::of(ctx).hash_password()?;
+        }
         let args = Args::default().body(json!({ "user": user }));
         let body: UserBody = Caller::of(ctx).call(&UPDATE_USER, args).await?;
         Ok(body.user)
@@ -245,14 +258,21 @@ impl Mutation {
 
     /// Ends one of the caller's sessions (`DELETE /api/user/sessions/{id}`).
     async fn end_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let caller = Caller::of(ctx);
+        let own = caller.session() == Some(id.as_str());
         let args = Args::default().path("id", id.as_str());
-        Caller::of(ctx).call::<()>(&END_SESSION, args).await?;
+        caller.call::<()>(&END_SESSION, args).await?;
+        if own {
+            caller.sign_out();
+        }
         Ok(true)
     }
 
     /// Ends the caller's session (`POST /api/user/logout`).
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        Caller::of(ctx).call::<()>(&LOGOUT, Args::default()).await?;
+        let caller = Caller::of(ctx);
+        caller.call::<()>(&LOGOUT, Args::default()).await?;
+        caller.sign_out();
         Ok(true)
     }
 
@@ -286,8 +306,15 @@ impl Mutation {
 
     /// Admins: `DELETE /api/admin/users/{username}/sessions`; true once done.
     async fn end_user_sessions(&self, ctx: &Context<'_>, username: String) -> Result<bool> {
+        let caller = Caller::of(ctx);
+        let own = caller
+            .viewer()
+            .is_some_and(|me| me.username.eq_ignore_ascii_case(&username));
         let args = Args::default().path("username", username);
-        Caller::of(ctx).call::<()>(&END_USER_SESSIONS, args).await?;
+        caller.call::<()>(&END_USER_SESSIONS, args).await?;
+        if own {
+            caller.sign_out();
+        }
         Ok(true)
     }
 }

@@ -58,7 +58,7 @@ impl Article {
 
     /// Its first comments, oldest first (the `comments` query pages through
     /// all of them). Loaded for every article of a list at once.
-    #[graphql(complexity = "limit * child_complexity")]
+    #[graphql(complexity = "limit.min(COMMENTS_PER_ARTICLE).saturating_mul(child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,

@@ -73,7 +73,7 @@ pub async fn login(ctx: Ctx) -> ApiResult {
     let email = normalize_email(&login.email);
     let limits = ctx.state.config.login_limits;
     let subjects = Subjects::new(&email, &ctx.client_ip());
-    ctx.db().reserve_login_attempt(&subjects, &limits).await?;
+    let reservation = ctx.db().reserve_login_attempt(&subjects, &limits).await?;
     let user = ctx.db().user_by_email(&email).await?;
     // Unknown email or wrong password: same work (a dummy hash is checked
     // for an unknown email), same answer.
@@ -86,7 +86,9 @@ pub async fn login(ctx: Ctx) -> ApiResult {
     if user.status == UserStatus::Suspended {
         return Err(ApiError::InvalidCredentials);
     }
-    ctx.db().release_login_attempt(&subjects, &limits).await?;
+    ctx.db()
+        .release_login_attempt(&subjects, reservation)
+        .await?;
     let session = session_for(&ctx, &user);
     ctx.db().begin_session(&user, &session).await?;
     let token = ctx.state.jwt.issue(&user.id, &session.id)?;

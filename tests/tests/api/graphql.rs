@@ -567,3 +567,62 @@ async fn a_browser_gets_graphiql_and_its_files_from_the_api() {
     assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_error(&bare, "query"), "can't be blank");
 }
+
+#[tokio::test]
+async fn fields_after_a_logout_run_as_nobody_and_one_request_hashes_once() {
+    let app = spawn_app().await;
+    let token = register(&app, "jake").await;
+    let out = app
+        .graphql(
+            "mutation { logout updateUser(user: {bio: \"after\"}) { bio } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(out.body["data"], Value::Null, "{}", out.body);
+    assert_eq!(codes(&out), ["UNAUTHENTICATED"]);
+
+    let twice = "mutation($u: LoginInput!) { a: login(user: $u) { username } b: login(user: $u) { username } }";
+    let credentials = json!({"u": {"email": "jake@example.com", "password": "password123"}});
+    let refused = app.graphql(twice, credentials, None).await;
+    assert_eq!(codes(&refused), ["VALIDATION"]);
+    assert!(field_error(&refused, "query").contains("once"));
+}
+
+#[tokio::test]
+async fn huge_limits_and_many_articles_cost_errors_not_crashes() {
+    let app = spawn_app().await;
+    let token = register(&app, "jake").await;
+    for n in 0..55 {
+        create(&app, &token, &format!("Post {n}"), &[]).await;
+    }
+    for huge in ["4611686018427387904", "2147483647"] {
+        let query = format!(
+            "{{ articles(limit: 1) {{ articles {{ comments(limit: {huge}) {{ body }} }} }} }}"
+        );
+        let response = app.graphql(&query, json!({}), None).await;
+        assert_eq!(response.status, StatusCode::OK, "{huge}");
+        assert!(
+            response.body["errors"].is_array(),
+            "{huge}: {}",
+            response.body
+        );
+    }
+    let query =
+        "query($l: Int!) { articles(limit: 1) { articles { comments(limit: $l) { body } } } }";
+    let response = app
+        .graphql(query, json!({"l": 4611686018427387904u64}), None)
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(response.body["errors"].is_array(), "{}", response.body);
+
+    // Every article's comments count against the request's calls.
+    let each = "{ articles(limit: 55) { articles { comments(limit: 1) { body } } } }";
+    let response = app.graphql(each, json!({}), None).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(
+        codes(&response).contains(&"VALIDATION"),
+        "{}",
+        response.body
+    );
+}

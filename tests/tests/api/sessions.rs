@@ -308,3 +308,84 @@ async fn users_from_before_sessions_sign_in_even_twice_at_once() {
     }
     assert_eq!(sessions(&app, &first).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_sign_in_that_checked_the_old_password_does_not_outlive_its_change() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+    // A login has read the user and checked the old password...
+    let as_read = app.user("jake").await;
+    // ...when the password changes.
+    let change = json!({"user": {"password": "a-new-password"}});
+    assert_eq!(
+        app.put("/api/user", change, Some(&token)).await.status,
+        StatusCode::OK
+    );
+    let late = conduit_common::db::sessions::Session::begin(
+        &as_read.id,
+        app.state.config.token_ttl,
+        "127.0.0.1".into(),
+        None,
+    );
+    let refused = app.state.db.begin_session(&as_read, &late).await;
+    assert!(
+        matches!(refused, Err(conduit_common::ApiError::InvalidCredentials)),
+        "{refused:?}"
+    );
+    assert_eq!(sessions(&app, &token).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_password_change_from_a_session_ended_meanwhile_is_refused() {
+    let app = spawn_app().await;
+    let phone = app.register("jake").await;
+    let laptop = login_as(&app, "jake", "laptop").await;
+    // The laptop's request has authenticated (its user, as read, lists the
+    // laptop's session)...
+    let as_read = app.user("jake").await;
+    let laptops = app.state.jwt.decode(&laptop).unwrap().sid;
+    // ...when the phone ends the laptop's session.
+    let path = format!("/api/user/sessions/{laptops}");
+    assert_eq!(
+        app.delete(&path, Some(&phone)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let changes = conduit_common::db::users::UserChanges {
+        password_hash: Some("$argon2id$not-a-real-hash".into()),
+        ..Default::default()
+    };
+    let refused = app.state.db.update_user(&as_read, &changes, &laptops).await;
+    assert!(refused.is_err(), "the ended session wrote itself back");
+    assert_eq!(status_of(&app, &laptop).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status_of(&app, &phone).await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_ins_at_once_never_hold_more_than_the_cap() {
+    let app = spawn_app().await;
+    app.register("jake").await;
+    let user = app.user("jake").await;
+    for _ in 1..MAX_SESSIONS {
+        app.sign_in(&user).await;
+    }
+    let at_once = (0..10).map(|_| async {
+        let session = conduit_common::db::sessions::Session::begin(
+            &user.id,
+            app.state.config.token_ttl,
+            "127.0.0.1".into(),
+            None,
+        );
+        let as_read = app.user("jake").await;
+        app.state.db.begin_session(&as_read, &session).await
+    });
+    let outcomes = futures::future::join_all(at_once).await;
+    // Each is done, or told to retry (503) after losing to the others.
+    for outcome in &outcomes {
+        assert!(
+            matches!(outcome, Ok(()) | Err(conduit_common::ApiError::Busy)),
+            "{outcome:?}"
+        );
+    }
+    assert!(outcomes.iter().any(Result::is_ok));
+    assert_eq!(app.user("jake").await.sessions.len(), MAX_SESSIONS);
+}
