@@ -38,6 +38,13 @@ pub fn new_id(at: SystemTime) -> ulid::Ulid {
         .unwrap_or_else(|_| ulid::Ulid::from_datetime(at))
 }
 
+/// Seconds since 1970 (token claims, TTL attributes, counter windows).
+pub fn epoch_secs(at: SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
 /// Now, as a time and as stored.
 pub fn now() -> (SystemTime, String) {
     let at = SystemTime::now();

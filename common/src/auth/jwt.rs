@@ -1,6 +1,6 @@
 //! Signing and checking session tokens (HS256 with a secret from config).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -53,10 +53,7 @@ impl JwtKeys {
     }
 
     pub fn claims_for(&self, user_id: &str, session_id: &str) -> Claims {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_secs();
+        let now = crate::time::epoch_secs(SystemTime::now());
         Claims {
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),

@@ -16,7 +16,7 @@
 //! sign-in that raced a password change, is never shown.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ use super::paging::all_items;
 use super::users::{User, UserStatus};
 use super::{Db, Item, Tx, from_item, key_of, keys, n, s, to_item};
 use crate::error::ApiError;
+use crate::time::epoch_secs;
 
 /// Sessions one user may hold at once. A sign-in beyond this ends the
 /// oldest, which bounds the user item (about 40 bytes a session, so that
@@ -73,12 +74,6 @@ impl Session {
         item.extend(key_of(keys::session(&self.user_id, &self.id)));
         Ok(item)
     }
-}
-
-fn epoch_secs(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
 }
 
 impl User {

@@ -12,7 +12,7 @@
 //! it later.
 
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
@@ -73,10 +73,7 @@ fn window(limits: &LoginLimits) -> (u64, u64) {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
+    crate::time::epoch_secs(SystemTime::now())
 }
 
 fn counter_key(subject: &str, window: u64) -> super::Item {
