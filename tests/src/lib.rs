@@ -465,7 +465,8 @@ impl TestApp {
         )
     }
 
-    fn new_session(&self, user_id: &str) -> Session {
+    /// A session for `user_id` as a sign-in would begin it, not yet stored.
+    pub fn new_session(&self, user_id: &str) -> Session {
         let ttl = self.state.config.token_ttl;
         Session::begin(user_id, ttl, "127.0.0.1".into(), Some("conduit-tests"))
     }

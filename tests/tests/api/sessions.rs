@@ -321,12 +321,7 @@ async fn a_sign_in_that_checked_the_old_password_does_not_outlive_its_change() {
         app.put("/api/user", change, Some(&token)).await.status,
         StatusCode::OK
     );
-    let late = conduit_common::db::sessions::Session::begin(
-        &as_read.id,
-        app.state.config.token_ttl,
-        "127.0.0.1".into(),
-        None,
-    );
+    let late = app.new_session(&as_read.id);
     let refused = app.state.db.begin_session(&as_read, &late).await;
     assert!(
         matches!(refused, Err(conduit_common::ApiError::InvalidCredentials)),
@@ -369,12 +364,7 @@ async fn sign_ins_at_once_never_hold_more_than_the_cap() {
         app.sign_in(&user).await;
     }
     let at_once = (0..10).map(|_| async {
-        let session = conduit_common::db::sessions::Session::begin(
-            &user.id,
-            app.state.config.token_ttl,
-            "127.0.0.1".into(),
-            None,
-        );
+        let session = app.new_session(&user.id);
         let as_read = app.user("jake").await;
         app.state.db.begin_session(&as_read, &session).await
     });
