@@ -32,51 +32,49 @@ cat >"$SERVER_DIR/schemathesis.toml" <<'EOF'
 fail-on = ["validation_mismatch", "unsupported_regex"]
 EOF
 
-# Two runs: the operations that can end the token's own session (logout,
-# ending a session by id, which schemathesis learns from the listing, and
-# an admin ending every session of a user, the fuzzer included) come last,
-# so that they do not sign the rest of the run out. (Once the last run has
-# logged out, the rest of it is 401, and schemathesis says so.)
+# extra options given to this script, for every run
+extra=("$@")
 status=0
-set +e
-for run in exclude include; do
-  select=()
-  for operation in logout end_session end_user_sessions; do
-    select+=("--$run-operation-id" "$operation")
-  done
-  .venv/bin/schemathesis --config-file "$SERVER_DIR/schemathesis.toml" run "$SERVER_URL/api/openapi.json" \
-    "${select[@]}" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --header "Authorization: Token $token" \
-    --max-examples "${EXAMPLES:-30}" \
-    --seed "${SEED:-$(date +%s)}" \
-    --request-timeout 10 \
-    --no-color "$@" 2>&1 | tee -a "$SERVER_DIR/schemathesis.out"
-  [ "${PIPESTATUS[0]}" = 0 ] || status=1
-done
 
-# GraphQL, from its published schema: every query and mutation, the ones
-# that can end the fuzzer's session last again, as a new admin (the runs
-# above ended the first one's session, and may have changed its password).
+# fuzz SELECTOR "OPERATIONS" ARGS...: `schemathesis ARGS...` twice, first
+# without OPERATIONS (by `--exclude-SELECTOR`), then with only them. They
+# are those that can end the token's own session (logging out, ending a
+# session by id, which schemathesis learns from the listing, an admin
+# ending every session of a user, the fuzzer included): last, so that they
+# do not sign the rest of the run out. (Once the last run has logged out,
+# the rest of it is 401, and schemathesis says so.)
+fuzz() {
+  local selector=$1 operations=$2 run operation
+  shift 2
+  for run in exclude include; do
+    local select=()
+    for operation in $operations; do
+      select+=("--$run-$selector" "$operation")
+    done
+    .venv/bin/schemathesis "$@" "${select[@]}" \
+      --header "Authorization: Token $token" \
+      --max-examples "${EXAMPLES:-30}" \
+      --seed "${SEED:-$(date +%s)}" \
+      --request-timeout 10 \
+      --no-color "${extra[@]}" 2>&1 | tee -a "$SERVER_DIR/schemathesis.out"
+    [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  done
+}
+
+set +e
+fuzz operation-id "logout end_session end_user_sessions" \
+  --config-file "$SERVER_DIR/schemathesis.toml" run "$SERVER_URL/api/openapi.json" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+
+# GraphQL, from its published schema, as a new admin (the runs above ended
+# the first one's session, and may have changed its password).
 # schemathesis's own not_a_server_error counts every error with a `path`
 # (our NOT_FOUND, VALIDATION, ...) as the server's fault; what is ours is
 # in the log below.
 token=$(admin graphql-fuzzer)
-for run in exclude include; do
-  select=()
-  for operation in Mutation.logout Mutation.endSession Mutation.endUserSessions; do
-    select+=("--$run-name" "$operation")
-  done
-  .venv/bin/schemathesis run functions/schema.graphql --url "$SERVER_URL/api/graphql" \
-    "${select[@]}" \
-    --checks response_schema_conformance \
-    --header "Authorization: Token $token" \
-    --max-examples "${EXAMPLES:-30}" \
-    --seed "${SEED:-$(date +%s)}" \
-    --request-timeout 10 \
-    --no-color "$@" 2>&1 | tee -a "$SERVER_DIR/schemathesis.out"
-  [ "${PIPESTATUS[0]}" = 0 ] || status=1
-done
+fuzz name "Mutation.logout Mutation.endSession Mutation.endUserSessions" \
+  run functions/schema.graphql --url "$SERVER_URL/api/graphql" \
+  --checks response_schema_conformance
 set -e
 # Every 5xx, and every GraphQL field that failed on our side, is logged.
 if grep -q '"status":5\|request failed\|graphql field failed' "$SERVER_DIR/server.log"; then
