@@ -6,22 +6,13 @@
 //   CONDUIT_URL=http://127.0.0.1:PORT node --test tests/browser/
 //
 // scripts/browser-test.sh (`make browser-test`) starts a server for it;
-// CHROMIUM and SCREENSHOT_DIR as in swagger-ui.test.mjs.
+// chromium.mjs says what else it reads from the environment.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import puppeteer from "puppeteer-core";
-
-const API = process.env.CONDUIT_URL;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const TIMEOUT = 15_000;
-const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const SHOTS = path.resolve(process.env.SCREENSHOT_DIR || path.join(REPO, "target/browser-screenshots", stamp));
+import { API, SHOTS, TIMEOUT, launchChromium } from "./chromium.mjs";
 
 async function rest(method, route, body, token) {
   const headers = { "content-type": "application/json" };
@@ -47,26 +38,7 @@ test("GraphiQL in a real browser, offline: runs a query", { timeout: 60_000 }, a
   );
   await rest("POST", `/api/articles/${article.slug}/comments`, { comment: { body: "Seen in GraphiQL" } }, user.token);
 
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "conduit-chromium-"));
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox", // we run as root
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-    ],
-    defaultViewport: { width: 1280, height: 900 },
-  });
-  t.after(async () => {
-    await browser.close().catch(() => {});
-    fs.rmSync(profile, { recursive: true, force: true });
-  });
+  const browser = await launchChromium(t);
 
   const page = await browser.newPage();
   page.setDefaultTimeout(TIMEOUT);

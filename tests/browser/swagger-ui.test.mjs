@@ -28,18 +28,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import puppeteer from "puppeteer-core";
+import { API, SHOTS, TIMEOUT, launchChromium } from "./chromium.mjs";
 
-const API = process.env.CONDUIT_URL;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SIMULATE = process.env.SIMULATE_PUBLIC_CACHE_CONTROL || "";
-const TIMEOUT = 15_000; // for any one wait; the whole test takes a few seconds
-const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const SHOTS = path.resolve(process.env.SCREENSHOT_DIR || path.join(REPO, "target/browser-screenshots", stamp));
 
 /**
  * A pass-through HTTP proxy in front of the API that counts the requests
@@ -97,28 +89,8 @@ test("Swagger UI in a real browser: a user sees their own changes", { timeout: 6
   console.log(`# screenshots: ${SHOTS}`);
 
   const proxy = await startProxy(API);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "conduit-chromium-"));
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox", // we run as root
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-    ],
-    defaultViewport: { width: 1280, height: 900 },
-  });
-  t.after(async () => {
-    await browser.close().catch(() => {});
-    await proxy.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  });
+  t.after(() => proxy.close());
+  const browser = await launchChromium(t);
 
   const docs = await browser.newPage();
   docs.setDefaultTimeout(TIMEOUT);
