@@ -167,8 +167,9 @@ impl Db {
     }
 
     /// One attempt of [`Db::begin_session`], on condition that the user item
-    /// is still as `user` shows it (credentials, status, and the size of its
-    /// map, which keeps the map within [`MAX_SESSIONS`] whatever races);
+    /// is still as `user` shows it (credentials, status, the size of its map
+    /// and the entries this ends, which keeps the map within
+    /// [`MAX_SESSIONS`] whatever races);
     /// `false` when it no longer is.
     async fn try_begin_session(&self, user: &User, session: &Session) -> Result<bool, ApiError> {
         let now = epoch_secs(SystemTime::now());
@@ -211,7 +212,16 @@ impl Db {
             }
             update
                 .update_expression(expression)
-                .condition_expression(format!("{unchanged} AND size(sessions) = :seen"))
+                .condition_expression(format!(
+                    "{unchanged} AND size(sessions) = :seen{}",
+                    // Each entry it ends still there: a concurrent sign-in
+                    // that ended one and added its own leaves the size as
+                    // it was, but not the entries.
+                    removes
+                        .iter()
+                        .map(|path| format!(" AND attribute_exists({path})"))
+                        .collect::<String>()
+                ))
                 .expression_attribute_names("#new", &session.id)
                 .expression_attribute_values(":expires", n(session.expires_at))
                 .expression_attribute_values(":seen", n(user.sessions.len()))
