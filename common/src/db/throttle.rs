@@ -16,8 +16,7 @@ use std::time::SystemTime;
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
-use super::transaction::named;
-use super::{Db, Tx, get_u64, key_of, keys, n, sdk_error};
+use super::{Db, get_u64, is_condition_failure, key_of, keys, n, sdk_error};
 use crate::config::LoginLimits;
 use crate::error::ApiError;
 
@@ -80,77 +79,63 @@ fn counter_key(subject: &str, window: u64) -> super::Item {
     key_of(keys::login_attempts(&format!("{subject}#{window}")))
 }
 
-/// The actions of the login counters' transactions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Counter {
-    /// A limited counter when reserving: any at its limit refuses.
-    Limited,
-    /// The pair's counter when releasing.
-    Pair,
-    /// The client's and the account's counters when releasing.
-    Shared,
-}
-
 impl Db {
     /// Counts a login attempt before the password is checked: refuses with
     /// 429 (and when to retry) once the pair or the client is at its limit,
     /// and otherwise waits as long as the account's attempts in this window
     /// call for: an account under attack answers slower, whoever asks, a
-    /// slow-down instead of a lockout. Reserving first, atomically, means
-    /// parallel guesses cannot all slip past a check made before any of
-    /// them was counted. An attempt refused here counts nowhere, so it
-    /// neither slows the account down nor uses up anything.
+    /// slow-down instead of a lockout. Counting first, each counter
+    /// conditioned on its limit, means parallel guesses cannot all slip past
+    /// a check made before any of them was counted. An attempt refused here
+    /// counts nowhere, so it neither slows the account down nor uses up
+    /// anything.
+    ///
+    /// Each counter is its own conditional `UpdateItem`, not one transaction:
+    /// a burst of logins from one address (an office behind one NAT) would
+    /// make transactions on its client counter conflict with each other,
+    /// while single-item updates on a hot item simply queue.
     pub async fn reserve_login_attempt(
         &self,
         subjects: &Subjects,
         limits: &LoginLimits,
     ) -> Result<Reservation, ApiError> {
         let (index, ends) = window(limits);
-        let limited = [
-            (&subjects.pair, limits.per_account_and_client),
-            (&subjects.client, limits.per_client),
-        ]
-        .map(|(subject, limit)| {
-            self.update(counter_key(subject, index))
-                .update_expression("ADD n :one SET expires_at = :ends")
-                .condition_expression("attribute_not_exists(n) OR n < :limit")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":ends", n(ends))
-                .expression_attribute_values(":limit", n(limit))
-                .tx()
-        });
-        match self
-            .transact(named(Counter::Limited, limited).collect())
-            .await
+        let refused = || ApiError::TooManyRequests {
+            retry_after_secs: ends.saturating_sub(now_secs()).max(1),
+        };
+        // The pair first: an attacker past the pair's limit is refused
+        // without touching the client's counter, which its neighbours share.
+        let pair = Some(limits.per_account_and_client);
+        if self
+            .count(&subjects.pair, (index, ends), pair)
+            .await?
+            .is_none()
         {
-            Ok(()) => {}
-            Err(err) if err.failed(Counter::Limited) => {
-                return Err(ApiError::TooManyRequests {
-                    retry_after_secs: ends.saturating_sub(now_secs()).max(1),
-                });
-            }
-            Err(err) => return Err(err.into()),
+            return Err(refused());
         }
-        let counted = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(counter_key(&subjects.account, index)))
-            .update_expression("ADD n :one SET expires_at = :ends")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ends", n(ends))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let attempts = counted.attributes.map_or(1, |item| get_u64(&item, "n"));
+        let client = Some(limits.per_client);
+        if self
+            .count(&subjects.client, (index, ends), client)
+            .await?
+            .is_none()
+        {
+            // Refused after all: the pair's count is given back. Meanwhile
+            // the pair read one too many, but this client was refused anyway.
+            self.uncount(&subjects.pair, index).await?;
+            return Err(refused());
+        }
+        let attempts = self
+            .count(&subjects.account, (index, ends), None)
+            .await?
+            .unwrap_or(1);
         tokio::time::sleep(limits.delay(attempts)).await;
         Ok(Reservation { window: index })
     }
 
     /// After a successful login, the attempt was not a failure: the pair
     /// starts afresh, and the attempt no longer counts against the client
-    /// (many users may share an address) or the account.
+    /// (many users may share an address) or the account. The three are
+    /// independent, so they are written at once and none waits on another.
     pub async fn release_login_attempt(
         &self,
         subjects: &Subjects,
@@ -158,25 +143,74 @@ impl Db {
     ) -> Result<(), ApiError> {
         // The window the attempt was counted in, even if another began since.
         let index = reservation.window;
-        let mut actions = vec![(
-            Counter::Pair,
-            self.delete(counter_key(&subjects.pair, index)).tx(),
-        )];
-        for subject in [&subjects.client, &subjects.account] {
-            actions.push((
-                Counter::Shared,
-                self.update(counter_key(subject, index))
-                    .update_expression("ADD n :minus_one")
-                    .condition_expression("n > :zero")
-                    .expression_attribute_values(":minus_one", n(-1))
-                    .expression_attribute_values(":zero", n(0))
-                    .tx(),
-            ));
+        let forget_pair = async {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(counter_key(&subjects.pair, index)))
+                .send()
+                .await
+                .map_err(sdk_error)
+        };
+        futures::try_join!(
+            forget_pair,
+            self.uncount(&subjects.client, index),
+            self.uncount(&subjects.account, index),
+        )?;
+        Ok(())
+    }
+
+    /// Adds one to `subject`'s counter of the window (`index`, ending at
+    /// `ends`) and returns the new count; with a `limit`, only while the
+    /// counter is under it, and `None` when it is not.
+    async fn count(
+        &self,
+        subject: &str,
+        (index, ends): (u64, u64),
+        limit: Option<u64>,
+    ) -> Result<Option<u64>, ApiError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(subject, index)))
+            .update_expression("ADD n :one SET expires_at = :ends")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ends", n(ends))
+            .return_values(ReturnValue::UpdatedNew);
+        let update = match limit {
+            Some(limit) => update
+                .condition_expression("attribute_not_exists(n) OR n < :limit")
+                .expression_attribute_values(":limit", n(limit)),
+            None => update,
+        };
+        match update.send().await {
+            Ok(counted) => Ok(Some(
+                counted.attributes.map_or(1, |item| get_u64(&item, "n")),
+            )),
+            Err(err) if is_condition_failure(&err) => Ok(None),
+            Err(err) => Err(sdk_error(err)),
         }
-        match self.transact(actions).await {
-            // Its counters expired in between: nothing left to release.
-            Err(err) if err.failed(Counter::Shared) => Ok(()),
-            other => other.map_err(Into::into),
+    }
+
+    /// Takes one back from `subject`'s counter of window `index`; a counter
+    /// already gone (expired, or at zero) has nothing to give back.
+    async fn uncount(&self, subject: &str, index: u64) -> Result<(), ApiError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(subject, index)))
+            .update_expression("ADD n :minus_one")
+            .condition_expression("n > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Ok(()),
+            Err(err) => Err(sdk_error(err)),
         }
     }
 }

@@ -8,7 +8,7 @@ use conduit_common::auth::Role;
 use conduit_common::config::LoginLimits;
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_tests::over_http::HttpClient;
-use conduit_tests::{TestApp, spawn_app, spawn_app_with};
+use conduit_tests::{TestApp, heavy_test, spawn_app, spawn_app_with};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -41,6 +41,7 @@ async fn guess(client: &HttpClient, count: usize) -> (usize, usize) {
 
 #[tokio::test]
 async fn an_attacker_on_one_address_cannot_lock_the_victim_out() {
+    let _alone = heavy_test().await;
     let app = spawn_app().await;
     app.seed_user("victim", Role::User).await;
     let http = app.serve_http().await;
@@ -62,6 +63,7 @@ async fn an_attacker_on_one_address_cannot_lock_the_victim_out() {
 
 #[tokio::test]
 async fn attackers_on_twenty_addresses_slow_the_account_down_but_cannot_lock_it() {
+    let _alone = heavy_test().await;
     let app = spawn_app().await;
     app.seed_user("victim", Role::User).await;
     let http = app.serve_http().await;
