@@ -18,15 +18,6 @@ use zip::{CompressionMethod, ZipWriter};
 /// Bytes, per zipped function.
 pub const BUDGET: u64 = 4_000_000;
 
-/// Functions allowed over [`BUDGET`], each with its own cap and why. Every
-/// entry is a debt with an open issue, not a new budget.
-pub const OVER_BUDGET: &[(&str, u64, &str)] = &[(
-    "GraphqlFunction",
-    4_700_000,
-    "GraphQL carries every route's handler and the executor: 4.57 MB; \
-     issue 14 stays open until it is back under 4 MB",
-)];
-
 #[derive(Debug, PartialEq)]
 pub struct Artifact {
     /// The function's directory under the build dir (its logical id).
@@ -41,11 +32,8 @@ pub fn run(build_dir: &str, sizes_json: Option<&str>) -> Result<(), String> {
     if let Some(path) = sizes_json {
         std::fs::write(path, sizes(&artifacts)).map_err(|err| format!("writing {path}: {err}"))?;
     }
-    check_budget(&artifacts, BUDGET, OVER_BUDGET)?;
+    check_budget(&artifacts, BUDGET)?;
     println!("every zip within the {} budget", mb(BUDGET).trim());
-    for (name, cap, why) in OVER_BUDGET {
-        println!("  except {name}, within {}: {why}", mb(*cap).trim());
-    }
     Ok(())
 }
 
@@ -90,22 +78,11 @@ pub fn zipped_size(bootstrap: &[u8]) -> Result<u64, String> {
     Ok(zipped.into_inner().len() as u64)
 }
 
-/// Fails naming every function whose zip is over `budget` bytes, or over
-/// its own cap when `exceptions` names it.
-pub fn check_budget(
-    artifacts: &[Artifact],
-    budget: u64,
-    exceptions: &[(&str, u64, &str)],
-) -> Result<(), String> {
-    let cap = |name: &str| {
-        exceptions
-            .iter()
-            .find(|(function, ..)| *function == name)
-            .map_or(budget, |(_, cap, _)| *cap)
-    };
+/// Fails naming every function whose zip is over `budget` bytes.
+pub fn check_budget(artifacts: &[Artifact], budget: u64) -> Result<(), String> {
     let over: Vec<&str> = artifacts
         .iter()
-        .filter(|a| a.zip_bytes > cap(&a.name))
+        .filter(|a| a.zip_bytes > budget)
         .map(|a| a.name.as_str())
         .collect();
     if over.is_empty() {
@@ -172,27 +149,15 @@ mod tests {
     #[test]
     fn the_budget_is_inclusive_and_names_every_function_over_it() {
         let at = [artifact("A", 4_000_000), artifact("B", 10)];
-        assert_eq!(check_budget(&at, BUDGET, &[]), Ok(()));
+        assert_eq!(check_budget(&at, BUDGET), Ok(()));
         let over = [
             artifact("A", 4_000_001),
             artifact("B", 10),
             artifact("C", 5_000_000),
         ];
         assert_eq!(
-            check_budget(&over, BUDGET, &[]),
+            check_budget(&over, BUDGET),
             Err("over the 4.00 MB zip budget: A, C".to_owned())
-        );
-    }
-
-    #[test]
-    fn an_exception_has_its_own_cap_and_only_its_function() {
-        let exceptions = [("C", 5_000_000, "why")];
-        let at = [artifact("B", 10), artifact("C", 5_000_000)];
-        assert_eq!(check_budget(&at, BUDGET, &exceptions), Ok(()));
-        let over = [artifact("B", 4_000_001), artifact("C", 5_000_001)];
-        assert_eq!(
-            check_budget(&over, BUDGET, &exceptions),
-            Err("over the 4.00 MB zip budget: B, C".to_owned())
         );
     }
 
