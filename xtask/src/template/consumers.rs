@@ -106,7 +106,7 @@ fn consumer_resources(out: &mut String, consumer: &Consumer) {
       Timeout: {TIMEOUT_SECONDS}
       LoggingConfig:
         LogGroup: !Ref {id}LogGroup
-      Events:
+{deployment_preference}      Events:
         Stream:
           Type: DynamoDB
           Properties:
@@ -197,6 +197,8 @@ fn consumer_resources(out: &mut String, consumer: &Consumer) {
         log_group = log_group(&id, name),
         batch_size = consumer.batch_size,
         retries = consumer.max_attempts - 1,
+        deployment_preference = super::deployment::deployment_preference(&id),
     )
     .expect("writing to a String cannot fail");
+    super::deployment::rollback_alarm(out, &id, name, &[]);
 }

@@ -6,6 +6,7 @@
 //! metrics ([`monitoring`]), are generated here.
 
 mod consumers;
+mod deployment;
 mod monitoring;
 
 use std::fmt::Write;
@@ -139,7 +140,7 @@ fn function(out: &mut String, name: &str, routes: &[&Route]) {
       Description: !Sub "${{AWS::StackName}} {name}: {served}"
 {memory}      LoggingConfig:
         LogGroup: !Ref {id}LogGroup
-      Policies:
+{deployment_preference}      Policies:
 {policies}      Events:
 {events}
 {log_group}
@@ -164,8 +165,10 @@ fn function(out: &mut String, name: &str, routes: &[&Route]) {
 "#,
         served = served.join(", "),
         log_group = log_group(&id, name),
+        deployment_preference = deployment::deployment_preference(&id),
     )
     .expect("writing to a String cannot fail");
+    deployment::rollback_alarm(out, &id, name, routes);
 }
 
 #[cfg(test)]
@@ -198,5 +201,37 @@ mod tests {
         assert!(tags.contains("ReadAccessPolicy") && !tags.contains("WriteAccessPolicy"));
         let docs = function("api_docs");
         assert!(docs.contains("MemorySize: 128") && !docs.contains("ReadAccessPolicy"));
+    }
+
+    #[test]
+    fn every_function_deploys_through_the_alias_behind_its_own_rollback_alarm() {
+        let template = sam_template(functions::ROUTES, functions::CONSUMERS);
+        let globals =
+            &template[template.find("Globals:").unwrap()..template.find("Resources:").unwrap()];
+        assert!(globals.contains(&format!("AutoPublishAlias: {}", deployment::ALIAS)));
+        assert!(globals.contains("Type: !If [IsProd, Canary10Percent10Minutes, AllAtOnce]"));
+        let names = by_function(functions::ROUTES)
+            .into_iter()
+            .map(|(name, _)| name)
+            .chain(functions::CONSUMERS.iter().map(|consumer| consumer.name));
+        let mut count = 0;
+        for name in names {
+            let id = logical_id(name);
+            let start = template.find(&format!("  {id}Function:\n")).unwrap();
+            let function = &template[start..start + template[start..].find("\n\n").unwrap()];
+            assert!(
+                function.contains(&format!("Alarms: [!Ref {id}RollbackAlarm]")),
+                "{function}"
+            );
+            assert!(
+                template.contains(&format!("\n  {id}RollbackAlarm:\n")),
+                "{id}"
+            );
+            count += 1;
+        }
+        assert_eq!(
+            count,
+            template.matches("Type: AWS::Serverless::Function").count()
+        );
     }
 }

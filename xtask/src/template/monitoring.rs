@@ -14,8 +14,8 @@ use super::logical_id;
 /// dimension `Service`, which the template sets to the stack's name
 /// (`SERVICE_NAME` in the Globals); the per-route ones also have `Route`, the
 /// route's name.
-const SERVICE: &str = "Service";
-const ROUTE: &str = "Route";
+pub(super) const SERVICE: &str = "Service";
+pub(super) const ROUTE: &str = "Route";
 
 /// What the dashboard's `!Sub` turns into the stack's name.
 const STACK: &str = "${AWS::StackName}";
@@ -79,14 +79,16 @@ pub(super) fn monitoring(routes: &[&Route]) -> String {
     out
 }
 
-/// One metric (its `Sum` per `period` seconds) of an alarm's metric math, as
-/// an item of `Metrics:`; dimension values are YAML (`!Ref Table`, `GSI1`).
-fn alarm_metric(
+/// One metric (its statistic `stat` per `period` seconds) of an alarm's
+/// metric math, as an item of `Metrics:`; dimension values are YAML
+/// (`!Ref Table`, `GSI1`).
+pub(super) fn alarm_metric(
     id: &str,
     namespace: &str,
     metric: &str,
     dimensions: &[(&str, &str)],
     period: u32,
+    stat: &str,
 ) -> String {
     let dimensions: String = dimensions
         .iter()
@@ -101,7 +103,7 @@ fn alarm_metric(
               MetricName: {metric}
               Dimensions:
 {dimensions}            Period: {period}
-            Stat: Sum
+            Stat: {stat}
 "#
     )
 }
@@ -109,8 +111,8 @@ fn alarm_metric(
 /// The 5xx rate of the whole service, from the functions' own counts.
 fn service_error_rate_alarm(out: &mut String) {
     let service = [(SERVICE, "!Ref AWS::StackName")];
-    let errors = alarm_metric("errors", NAMESPACE, name::STATUS_5XX, &service, 300);
-    let requests = alarm_metric("requests", NAMESPACE, name::REQUESTS, &service, 300);
+    let errors = alarm_metric("errors", NAMESPACE, name::STATUS_5XX, &service, 300, "Sum");
+    let requests = alarm_metric("requests", NAMESPACE, name::REQUESTS, &service, 300, "Sum");
     write!(
         out,
         r#"
@@ -164,7 +166,14 @@ fn table_throttle_alarm(out: &mut String) {
     for (id, metric, index) in throttle_metrics() {
         let mut dimensions = vec![("TableName", "!Ref Table")];
         dimensions.extend(index.map(|index| ("GlobalSecondaryIndexName", index)));
-        metrics.push_str(&alarm_metric(&id, "AWS/DynamoDB", metric, &dimensions, 60));
+        metrics.push_str(&alarm_metric(
+            &id,
+            "AWS/DynamoDB",
+            metric,
+            &dimensions,
+            60,
+            "Sum",
+        ));
         sum.push(format!("FILL({id}, 0)"));
     }
     write!(
