@@ -22,6 +22,9 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
                          each BUILD_DIR/*/bootstrap zipped within the 4 MB budget (sam-build.sh)
   check-no-openssl       no OpenSSL in the functions' dependency tree (sam-build.sh)
   check-samconfig [FILE] every deployed environment described in samconfig.toml (check-infra.sh)
+  check-transformed FILE the template after SAM's transform vs the route table (deploy-check.sh)
+  check-template-breaks PYTHON
+                         known template mistakes, each caught by check-transformed (deploy-check.sh)
   check-binaries         template Binary entries = conduit-functions [[bin]]s (check-infra.sh)
   lambda-smoke PORT DIR  the functions under cargo lambda watch, invoked and checked (lambda-smoke.sh)
   lambda-smoke --functions
@@ -55,6 +58,13 @@ fn main() {
             checks::samconfig::run(&generated::workspace_root().join("samconfig.toml"))
         }
         ["check-samconfig", file] => checks::samconfig::run(std::path::Path::new(file)),
+        ["check-transformed", file] => checks::transformed::run(
+            std::path::Path::new(file),
+            &generated::workspace_root().join("samconfig.toml"),
+        ),
+        ["check-template-breaks", python] => {
+            checks::breaks::run(&generated::workspace_root(), python)
+        }
         ["check-binaries"] => checks::binaries::run(&generated::workspace_root()),
         ["lambda-smoke", "--functions"] => {
             let smoke = &checks::lambda_smoke::FUNCTIONS;

@@ -6,12 +6,16 @@
 //! - [`samconfig`]: `check-samconfig`, every deployed environment described.
 //! - [`binaries`]: `check-binaries`, template `Binary`s vs Cargo `[[bin]]`s.
 //! - [`lambda_smoke`]: `lambda-smoke`, the functions under `cargo lambda watch`.
+//! - [`transformed`]: `check-transformed`, the template after SAM's transform.
+//! - [`breaks`]: `check-template-breaks`, known mistakes caught by it.
 
 pub mod artifacts;
 pub mod binaries;
+pub mod breaks;
 pub mod lambda_smoke;
 pub mod openssl;
 pub mod samconfig;
+pub mod transformed;
 
 use std::path::Path;
 use std::process::Command;

@@ -63,6 +63,34 @@ pub fn problems(text: &str) -> Result<Vec<String>, String> {
     Ok(problems)
 }
 
+/// The `Name=value` pairs of `[env.deploy.parameters] parameter_overrides`,
+/// as `sam deploy --config-env env` passes them to CloudFormation.
+pub fn parameter_overrides(text: &str, env: &str) -> Result<Vec<(String, String)>, String> {
+    let config: Table = text
+        .parse()
+        .map_err(|err| format!("samconfig.toml: {err}"))?;
+    let overrides = section(&config, &[env, "deploy", "parameters"])
+        .and_then(|deploy| deploy.get("parameter_overrides"))
+        .ok_or_else(|| {
+            format!("samconfig.toml: [{env}.deploy.parameters] has no parameter_overrides")
+        })?;
+    let words: Vec<&str> = match overrides {
+        Value::String(s) => s.split_whitespace().collect(),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    words
+        .iter()
+        .map(|word| {
+            word.split_once('=')
+                .map(|(name, value)| (name.to_owned(), value.trim_matches('"').to_owned()))
+                .ok_or_else(|| {
+                    format!("samconfig.toml: [{env}] override {word:?} is not Name=value")
+                })
+        })
+        .collect()
+}
+
 /// The table at `path`, if every step of it is a table.
 fn section<'a>(config: &'a Table, path: &[&str]) -> Option<&'a Table> {
     path.iter()
@@ -113,6 +141,21 @@ region = "us-east-1"
 capabilities = ["CAPABILITY_IAM"]
 parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod/jwt-secret"]
 "#;
+
+    #[test]
+    fn overrides_are_read_as_a_string_or_a_list() {
+        let dev = parameter_overrides(GOOD, "dev").unwrap();
+        assert_eq!(dev[0], ("Environment".to_owned(), "dev".to_owned()));
+        let prod = parameter_overrides(GOOD, "prod").unwrap();
+        assert_eq!(
+            prod[1],
+            (
+                "JwtSecretParameterName".to_owned(),
+                "/conduit/prod/jwt-secret".to_owned()
+            )
+        );
+        assert!(parameter_overrides(GOOD, "staging").is_err());
+    }
 
     #[test]
     fn a_complete_config_passes() {

@@ -6,7 +6,7 @@
 //! metrics ([`monitoring`]), are generated here.
 
 mod consumers;
-mod deployment;
+pub(crate) mod deployment;
 mod monitoring;
 
 use std::fmt::Write;
@@ -56,7 +56,7 @@ fn memory_size(route: &Route) -> Option<String> {
 }
 
 /// `create_article` -> `CreateArticle`, the prefix of its logical IDs.
-fn logical_id(name: &str) -> String {
+pub(crate) fn logical_id(name: &str) -> String {
     name.split('_')
         .flat_map(|word| {
             let mut chars = word.chars();

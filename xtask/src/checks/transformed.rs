@@ -1,0 +1,535 @@
+//! `xtask check-transformed TRANSFORMED.json`: the template as SAM's
+//! transform leaves it (`infra/rehearsal/transform.py`), with the
+//! conditions and parameters of each environment in samconfig.toml
+//! resolved, checked against the route table and the consumer table. This
+//! is what CloudFormation creates, so it shows what the linters cannot: the
+//! one API every route lands on, what each function's environment points
+//! at, the aliases callers invoke and the deployments that move them.
+//!
+//! `xtask check-template-breaks PYTHON` applies known mistakes to copies of
+//! the template, transforms each with PYTHON and shows the checks catch it.
+
+use std::path::Path;
+
+use conduit_common::events::Consumer;
+use conduit_common::http::{Route, by_function};
+use serde_json::{Value, json};
+
+use crate::template::deployment::ALIAS;
+use crate::template::logical_id;
+
+/// The environments CI deploys, each with its parameters from samconfig.toml.
+const ENVIRONMENTS: &[&str] = &["dev", "prod"];
+
+pub fn run(transformed: &Path, samconfig: &Path) -> Result<(), String> {
+    let template: Value = serde_json::from_str(&super::read(transformed)?)
+        .map_err(|err| format!("{}: {err}", transformed.display()))?;
+    let samconfig = super::read(samconfig)?;
+    let problems = problems(&template, &samconfig)?;
+    for problem in &problems {
+        println!("transformed template: {problem}");
+    }
+    if problems.is_empty() {
+        println!(
+            "transformed template: ok ({} routes, {} functions, dev and prod)",
+            functions::ROUTES.len(),
+            functions_expected().len()
+        );
+        Ok(())
+    } else {
+        Err(format!(
+            "transformed template: {} problem(s)",
+            problems.len()
+        ))
+    }
+}
+
+/// Every problem of the transformed template, per environment.
+pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    for env in ENVIRONMENTS {
+        let parameters = super::samconfig::parameter_overrides(samconfig, env)?;
+        let resolver = Resolver::new(template, &parameters);
+        let resolved = resolver.resolve(template);
+        let stack = Stack {
+            template: &resolved,
+            secret_parameter: resolver.parameters["JwtSecretParameterName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        problems.extend(
+            stack
+                .problems(env)
+                .into_iter()
+                .map(|problem| format!("{env}: {problem}")),
+        );
+    }
+    Ok(problems)
+}
+
+/// The functions the template must have: `(logical id prefix, routes)`,
+/// with no routes for a stream consumer.
+fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
+    by_function(functions::ROUTES)
+        .into_iter()
+        .map(|(name, routes)| (logical_id(name), routes))
+        .chain(
+            functions::CONSUMERS
+                .iter()
+                .map(|consumer: &&Consumer| (logical_id(consumer.name), Vec::new())),
+        )
+        .collect()
+}
+
+/// Resolves what CloudFormation resolves before creating anything: `Ref`
+/// to a parameter, and `Fn::If` by the conditions. Everything else
+/// (`Fn::GetAtt`, `Fn::Sub`, `Ref` to a resource) is left as written.
+struct Resolver {
+    parameters: serde_json::Map<String, Value>,
+    conditions: serde_json::Map<String, Value>,
+}
+
+impl Resolver {
+    fn new(template: &Value, overrides: &[(String, String)]) -> Self {
+        let mut parameters = serde_json::Map::new();
+        if let Some(declared) = template["Parameters"].as_object() {
+            for (name, declaration) in declared {
+                let default = declaration.get("Default").cloned().unwrap_or(Value::Null);
+                parameters.insert(name.clone(), default);
+            }
+        }
+        for (name, value) in overrides {
+            parameters.insert(name.clone(), Value::String(value.clone()));
+        }
+        let conditions = template["Conditions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        Resolver {
+            parameters,
+            conditions,
+        }
+    }
+
+    fn resolve(&self, value: &Value) -> Value {
+        match value {
+            Value::Object(map) if map.len() == 1 => {
+                let (key, arg) = map.iter().next().expect("one entry");
+                match (key.as_str(), arg) {
+                    ("Ref", Value::String(name)) if self.parameters.contains_key(name) => {
+                        self.parameters[name].clone()
+                    }
+                    ("Fn::If", Value::Array(args)) if args.len() == 3 => {
+                        let chosen = if self.condition(&args[0]) { 1 } else { 2 };
+                        self.resolve(&args[chosen])
+                    }
+                    _ => Value::Object(
+                        map.iter()
+                            .map(|(k, v)| (k.clone(), self.resolve(v)))
+                            .collect(),
+                    ),
+                }
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.resolve(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.resolve(v)).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// A condition, by name or written out (`Fn::Equals`, `Fn::Not`,
+    /// `Fn::And`, `Fn::Or`, `Condition`).
+    fn condition(&self, condition: &Value) -> bool {
+        if let Some(name) = condition.as_str() {
+            return self
+                .conditions
+                .get(name)
+                .is_some_and(|written| self.condition(written));
+        }
+        let Some((key, arg)) = condition.as_object().and_then(|m| m.iter().next()) else {
+            return false;
+        };
+        let args = arg.as_array().map(Vec::as_slice).unwrap_or_default();
+        match key.as_str() {
+            "Fn::Equals" if args.len() == 2 => {
+                let text = |v: &Value| match self.resolve(v) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                text(&args[0]) == text(&args[1])
+            }
+            "Fn::Not" if args.len() == 1 => !self.condition(&args[0]),
+            "Fn::And" => args.iter().all(|c| self.condition(c)),
+            "Fn::Or" => args.iter().any(|c| self.condition(c)),
+            "Condition" => self.condition(arg),
+            _ => false,
+        }
+    }
+}
+
+/// A transformed template, resolved for one environment.
+struct Stack<'a> {
+    template: &'a Value,
+    /// The JWT secret's parameter name that environment deploys with.
+    secret_parameter: String,
+}
+
+impl Stack<'_> {
+    fn resources_of(&self, kind: &str) -> Vec<(&str, &Value)> {
+        self.template["Resources"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, resource)| resource["Type"] == kind)
+            .map(|(id, resource)| (id.as_str(), resource))
+            .collect()
+    }
+
+    fn resource(&self, id: &str) -> &Value {
+        &self.template["Resources"][id]
+    }
+
+    fn problems(&self, env: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        self.api(&mut problems);
+        self.functions(&mut problems, env);
+        self.table(&mut problems, env);
+        self.consumers(&mut problems);
+        problems
+    }
+
+    /// One HTTP API, holding every route and nothing else, each a payload
+    /// 2.0 proxy to its function's alias; and the permission for API
+    /// Gateway to invoke that alias on that route only.
+    fn api(&self, problems: &mut Vec<String>) {
+        let apis = self.resources_of("AWS::ApiGatewayV2::Api");
+        let ids: Vec<&str> = apis.iter().map(|(id, _)| *id).collect();
+        if ids != ["HttpApi"] {
+            problems.push(format!("expected one HTTP API, HttpApi; found {ids:?}"));
+        }
+        let Some((_, api)) = apis.iter().find(|(id, _)| *id == "HttpApi") else {
+            return;
+        };
+        let paths = &api["Properties"]["Body"]["paths"];
+        let mut served = 0;
+        for route in functions::ROUTES {
+            let method = route.method.as_str().to_lowercase();
+            let integration = &paths[route.path][&method]["x-amazon-apigateway-integration"];
+            let target = format!(
+                "${{{}Function{}}}",
+                logical_id(route.function),
+                alias_suffix()
+            );
+            let uri = integration["uri"]["Fn::Sub"].as_str().unwrap_or_default();
+            if integration["type"] != "aws_proxy"
+                || integration["payloadFormatVersion"] != "2.0"
+                || !uri.contains(&format!("functions/{target}/invocations"))
+            {
+                problems.push(format!(
+                    "{} {}: not a payload 2.0 proxy to {target} on HttpApi: {integration}",
+                    route.method, route.path
+                ));
+            }
+            served += 1;
+            self.permission(problems, route);
+        }
+        let in_body: usize = paths
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, methods)| methods.as_object().map_or(0, |m| m.len()))
+            .sum();
+        if in_body != served {
+            problems.push(format!(
+                "HttpApi serves {in_body} routes, the route table has {served}"
+            ));
+        }
+    }
+
+    fn permission(&self, problems: &mut Vec<String>, route: &Route) {
+        let alias = format!("{}Function{}", logical_id(route.function), alias_suffix());
+        // SAM writes each path parameter as `*`.
+        let path: Vec<&str> = route
+            .path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "*"
+                } else {
+                    segment
+                }
+            })
+            .collect();
+        let source = format!("/{}{}", route.method, path.join("/"));
+        let found = self
+            .resources_of("AWS::Lambda::Permission")
+            .into_iter()
+            .any(|(_, permission)| {
+                let p = &permission["Properties"];
+                let arn = &p["SourceArn"]["Fn::Sub"];
+                p["FunctionName"] == json!({ "Ref": alias })
+                    && p["Principal"] == "apigateway.amazonaws.com"
+                    && arn[0].as_str().is_some_and(|arn| arn.ends_with(&source))
+                    && arn[1]["__ApiId__"] == json!({ "Ref": "HttpApi" })
+            });
+        if !found {
+            problems.push(format!(
+                "{} {}: no permission for HttpApi to invoke {alias}",
+                route.method, route.path
+            ));
+        }
+    }
+
+    /// Each function as its routes (or its consumer) declare it, published
+    /// under the alias, deployed by CodeDeploy behind its rollback alarm.
+    fn functions(&self, problems: &mut Vec<String>, env: &str) {
+        let expected = functions_expected();
+        let found = self.resources_of("AWS::Lambda::Function").len();
+        if found != expected.len() {
+            problems.push(format!(
+                "{found} functions, expected {} (routes and consumers)",
+                expected.len()
+            ));
+        }
+        for (id, routes) in &expected {
+            let function = &self.resource(&format!("{id}Function"))["Properties"];
+            let mut want = vec![
+                ("Runtime", json!("provided.al2023")),
+                ("Handler", json!("bootstrap")),
+                ("Architectures", json!(["arm64"])),
+                ("TracingConfig", json!({ "Mode": "Active" })),
+                (
+                    "LoggingConfig",
+                    json!({ "LogGroup": { "Ref": format!("{id}LogGroup") } }),
+                ),
+            ];
+            if let Some(route) = routes.first() {
+                let memory = route.deploy.memory.map_or(256, |(megabytes, _)| megabytes);
+                want.push(("MemorySize", json!(memory)));
+                want.push(("Timeout", json!(10)));
+            }
+            for (property, value) in want {
+                if function[property] != value {
+                    problems.push(format!(
+                        "{id}Function: {property} is {}, expected {value}",
+                        function[property]
+                    ));
+                }
+            }
+            let variables = &function["Environment"]["Variables"];
+            if variables["TABLE_NAME"] != json!({ "Ref": "Table" }) {
+                problems.push(format!(
+                    "{id}Function: TABLE_NAME is {}, expected the table's name (Ref Table)",
+                    variables["TABLE_NAME"]
+                ));
+            }
+            let secret = &self.secret_parameter;
+            if !routes.is_empty() && variables["JWT_SECRET_PARAM"] != secret.as_str() {
+                problems.push(format!(
+                    "{id}Function: JWT_SECRET_PARAM is {}, expected {secret}",
+                    variables["JWT_SECRET_PARAM"]
+                ));
+            }
+            self.deployment(problems, id, env);
+        }
+    }
+
+    fn deployment(&self, problems: &mut Vec<String>, id: &str, env: &str) {
+        let alias = self.resource(&format!("{id}Function{}", alias_suffix()));
+        let group_id = format!("{id}FunctionDeploymentGroup");
+        if alias["Type"] != "AWS::Lambda::Alias"
+            || alias["Properties"]["Name"] != ALIAS
+            || alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"]
+                != json!({ "Ref": group_id })
+        {
+            problems.push(format!(
+                "{id}Function: no alias {ALIAS} moved by CodeDeploy: {alias}"
+            ));
+        }
+        let group = &self.resource(&group_id)["Properties"];
+        let config = if env == "prod" {
+            "Canary10Percent10Minutes"
+        } else {
+            "AllAtOnce"
+        };
+        if group["DeploymentConfigName"]["Fn::Sub"][1]["ConfigName"] != config {
+            problems.push(format!(
+                "{group_id}: deploys by {}, expected {config}",
+                group["DeploymentConfigName"]
+            ));
+        }
+        let alarm = format!("{id}RollbackAlarm");
+        let rolls_back = group["AutoRollbackConfiguration"]["Enabled"] == true
+            && group["AutoRollbackConfiguration"]["Events"]
+                .as_array()
+                .is_some_and(|events| events.contains(&json!("DEPLOYMENT_STOP_ON_ALARM")));
+        if group["AlarmConfiguration"]
+            != json!({ "Enabled": true, "Alarms": [{ "Name": { "Ref": alarm } }] })
+            || !rolls_back
+            || self.resource(&alarm)["Type"] != "AWS::CloudWatch::Alarm"
+        {
+            problems.push(format!("{group_id}: not rolled back by {alarm}: {group}"));
+        }
+    }
+
+    /// The table: kept when the stack goes, protected from deletion in prod
+    /// only, with its TTL, backups, encryption and stream.
+    fn table(&self, problems: &mut Vec<String>, env: &str) {
+        let table = self.resource("Table");
+        let properties = &table["Properties"];
+        let want = [
+            ("DeletionProtectionEnabled", json!(env == "prod")),
+            (
+                "TimeToLiveSpecification",
+                json!({ "AttributeName": "expires_at", "Enabled": true }),
+            ),
+            (
+                "PointInTimeRecoverySpecification",
+                json!({ "PointInTimeRecoveryEnabled": true }),
+            ),
+            (
+                "SSESpecification",
+                json!({ "SSEEnabled": true, "SSEType": "KMS" }),
+            ),
+            (
+                "StreamSpecification",
+                json!({ "StreamViewType": "NEW_AND_OLD_IMAGES" }),
+            ),
+        ];
+        for (property, value) in want {
+            if properties[property] != value {
+                problems.push(format!(
+                    "Table: {property} is {}, expected {value}",
+                    properties[property]
+                ));
+            }
+        }
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            if table[policy] != "Retain" {
+                problems.push(format!(
+                    "Table: {policy} is {}, expected Retain",
+                    table[policy]
+                ));
+            }
+        }
+    }
+
+    /// Each consumer's mapping invokes its alias with its filter and
+    /// on-failure queue; only the consumers' roles may read the stream.
+    fn consumers(&self, problems: &mut Vec<String>) {
+        let mappings = self.resources_of("AWS::Lambda::EventSourceMapping");
+        for consumer in functions::CONSUMERS {
+            let id = logical_id(consumer.name);
+            let alias = json!({ "Ref": format!("{id}Function{}", alias_suffix()) });
+            let mapping = mappings
+                .iter()
+                .find(|(_, m)| m["Properties"]["FunctionName"] == alias)
+                .map(|(_, m)| &m["Properties"]);
+            let Some(mapping) = mapping else {
+                problems.push(format!(
+                    "{id}Function: no event source mapping invokes {alias}"
+                ));
+                continue;
+            };
+            let filters = mapping["FilterCriteria"]["Filters"].as_array();
+            if mapping["EventSourceArn"] != json!({ "Fn::GetAtt": ["Table", "StreamArn"] })
+                || filters.is_none_or(Vec::is_empty)
+                || mapping["DestinationConfig"]["OnFailure"]["Destination"]
+                    != json!({ "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] })
+                || mapping["FunctionResponseTypes"] != json!(["ReportBatchItemFailures"])
+            {
+                problems.push(format!("{id}Function: its stream mapping is {mapping}"));
+            }
+        }
+        let consumer_roles: Vec<String> = functions::CONSUMERS
+            .iter()
+            .map(|consumer| format!("{}Role", logical_id(consumer.name)))
+            .collect();
+        for kind in [
+            "AWS::IAM::Role",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::IAM::Policy",
+        ] {
+            for (id, resource) in self.resources_of(kind) {
+                if resource.to_string().contains("dynamodb:GetRecords")
+                    && !consumer_roles.iter().any(|role| role == id)
+                {
+                    problems.push(format!(
+                        "{id} may read the table's stream; only consumers may"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// How SAM names a function's alias resource: `<Function>Alias<alias>`.
+fn alias_suffix() -> String {
+    format!("Alias{ALIAS}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Value {
+        json!({
+            "Parameters": {
+                "Environment": { "Type": "String", "Default": "dev" },
+                "Secret": { "Type": "String", "Default": "/default" }
+            },
+            "Conditions": {
+                "IsProd": { "Fn::Equals": [{ "Ref": "Environment" }, "prod"] },
+                "IsDev": { "Fn::Not": [{ "Condition": "IsProd" }] }
+            },
+            "Resources": {
+                "Table": { "Properties": {
+                    "Protected": { "Fn::If": ["IsProd", true, false] },
+                    "Dev": { "Fn::If": ["IsDev", "yes", "no"] },
+                    "Secret": { "Ref": "Secret" },
+                    "Name": { "Ref": "Table" }
+                } }
+            }
+        })
+    }
+
+    fn resolved(overrides: &[(&str, &str)]) -> Value {
+        let overrides: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let template = template();
+        Resolver::new(&template, &overrides).resolve(&template)["Resources"]["Table"]["Properties"]
+            .clone()
+    }
+
+    #[test]
+    fn conditions_and_parameters_resolve_per_environment() {
+        let prod = resolved(&[("Environment", "prod"), ("Secret", "/prod")]);
+        assert_eq!(prod["Protected"], true);
+        assert_eq!(prod["Dev"], "no");
+        assert_eq!(prod["Secret"], "/prod");
+        let dev = resolved(&[]);
+        assert_eq!(dev["Protected"], false);
+        assert_eq!(dev["Dev"], "yes");
+        assert_eq!(dev["Secret"], "/default");
+        // A resource's Ref is CloudFormation's to resolve at creation.
+        assert_eq!(dev["Name"], json!({ "Ref": "Table" }));
+    }
+
+    #[test]
+    fn an_empty_template_is_every_problem_not_a_pass() {
+        let problems = Stack {
+            template: &json!({}),
+            secret_parameter: String::new(),
+        }
+        .problems("dev");
+        assert!(problems.iter().any(|p| p.contains("expected one HTTP API")));
+        assert!(problems.iter().any(|p| p.contains("0 functions")));
+        assert!(problems.iter().any(|p| p.contains("Table: DeletionPolicy")));
+    }
+}
