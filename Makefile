@@ -19,7 +19,7 @@ help: ## List the targets
 dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 	PORT=$(PORT) cargo run -p conduit-local
 
-test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz browser-test lambda-smoke infra-check deploy-check sam-build ## Everything CI runs
+test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz browser-test lambda-smoke infra-check sam-build deploy-check ## Everything CI runs
 	@echo "make test: all checks passed"
 
 setup: ## Install the tools the checks need (idempotent)
@@ -64,7 +64,7 @@ lambda-smoke: ## The real Lambda binaries under cargo lambda watch, driven by ca
 infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh
 
-deploy-check: ## The template after SAM's transform checked for dev and prod, and known mistakes shown caught
+deploy-check: ## Rehearse sam deploy (dev, prod, delete, redeploy) into an emulated account; needs make sam-build
 	scripts/deploy-check.sh
 
 sam-build: ## sam build of every function (arm64, cargo-lambda), with each zipped size

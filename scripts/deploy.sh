@@ -19,24 +19,7 @@ if [ "${2:-}" = "--delete" ]; then
   exit 0
 fi
 
-# The secret's parameter name comes from samconfig.toml's overrides.
-param=$(sed -n "/^\[$env.deploy.parameters\]/,/^\[/s/.*JwtSecretParameterName=\([^ \"]*\).*/\1/p" samconfig.toml)
-param=${param:-/conduit/$env/jwt-secret}
-
-# Create the JWT secret once, randomly, as a SecureString; never printed,
-# never overwritten (rotating it signs everyone out: delete it and redeploy).
-.venv/bin/python - "$param" <<'PY'
-import secrets, sys
-import boto3
-name = sys.argv[1]
-ssm = boto3.client("ssm")
-try:
-    ssm.put_parameter(Name=name, Type="SecureString", Overwrite=False,
-                      Value=secrets.token_urlsafe(48), Description="Conduit JWT signing secret")
-    print(f"created JWT secret {name}")
-except ssm.exceptions.ParameterAlreadyExists:
-    print(f"JWT secret {name} exists")
-PY
+.venv/bin/python scripts/ensure-jwt-secret.py "$env"
 
 sam build --config-env "$env"
 sam deploy --config-env "$env"

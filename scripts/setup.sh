@@ -9,7 +9,8 @@
 #                   puppeteer-core, from npm, never downloads a browser)
 #   hurl            hurl 8.0.1 via `cargo install` into ~/.cargo/bin
 #   venv            .venv/ (cargo-lambda, sam, cfn-lint, schemathesis, actionlint)
-#                   and .venv-checkov/ (checkov), from requirements-dev.txt
+#                   .venv-checkov/ (checkov) and .venv-rehearsal/ (moto), from
+#                   requirements-dev.txt
 #   dynamodb-local  `npm ci` -> node_modules/amplify-dynamodb-simulator/emulator/
 #                   and node_modules/puppeteer-core/
 set -euo pipefail
@@ -81,13 +82,15 @@ make_venv() {
 }
 
 step_venv() {
-  local main checkov
+  local main checkov rehearsal
   local strip='s/[[:space:]]*#.*//; /^$/d'   # drop comments and blank lines
-  main=$(grep -v '# venv: checkov' requirements-dev.txt | sed "$strip")
+  main=$(grep -v '# venv: ' requirements-dev.txt | sed "$strip")
   checkov=$(grep '# venv: checkov' requirements-dev.txt | sed "$strip")
+  rehearsal=$(grep '# venv: rehearsal' requirements-dev.txt | sed "$strip")
   make_venv .venv "$main" "cargo lambda --version" "sam --version" \
     "cfn-lint --version" "schemathesis --version" "actionlint --version"
   make_venv .venv-checkov "$checkov" "checkov --version"
+  make_venv .venv-rehearsal "$rehearsal" "moto_server --help"
 }
 
 step_dynamodb_local() {

@@ -25,6 +25,15 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
   check-transformed FILE the template after SAM's transform vs the route table (deploy-check.sh)
   check-template-breaks PYTHON
                          known template mistakes, each caught by check-transformed (deploy-check.sh)
+  check-deployed STATE ENV
+                         a rehearsal deploy, read back, vs the route table (deploy-check.sh)
+  check-retained BEFORE AFTER ENV
+                         after sam delete: the table and the secret kept, the rest gone (deploy-check.sh)
+  template-breaks        the numbers of the known template mistakes (deploy-check.sh)
+  write-template-break N BUILT OUT
+                         mistake N made in a copy of the built template (deploy-check.sh)
+  check-deployed-break N STATE ENV
+                         the stack deployed with mistake N fails check-deployed (deploy-check.sh)
   check-binaries         template Binary entries = conduit-functions [[bin]]s (check-infra.sh)
   lambda-smoke PORT DIR  the functions under cargo lambda watch, invoked and checked (lambda-smoke.sh)
   lambda-smoke --functions
@@ -64,6 +73,22 @@ fn main() {
         ),
         ["check-template-breaks", python] => {
             checks::breaks::run(&generated::workspace_root(), python)
+        }
+        ["check-deployed", state, env] => checks::deployed::run(std::path::Path::new(state), env),
+        ["check-retained", before, after, env] => checks::deployed::run_retained(
+            std::path::Path::new(before),
+            std::path::Path::new(after),
+            env,
+        ),
+        ["template-breaks"] => {
+            (0..checks::breaks::BREAKS.len()).for_each(|n| println!("{n}"));
+            Ok(())
+        }
+        ["write-template-break", n, built, out] => {
+            checks::breaks::write_built(n, std::path::Path::new(built), std::path::Path::new(out))
+        }
+        ["check-deployed-break", n, state, env] => {
+            checks::breaks::check_deployed(n, std::path::Path::new(state), env)
         }
         ["check-binaries"] => checks::binaries::run(&generated::workspace_root()),
         ["lambda-smoke", "--functions"] => {

@@ -8,12 +8,15 @@
 use std::path::Path;
 use std::process::Command;
 
-/// A mistake: what it is, the text it replaces and with what, and a
-/// fragment of the problem the checks must report.
+/// A mistake: what it is, the text it replaces and with what (in
+/// infra/template.yaml, and in the template `sam build` writes, which spells
+/// intrinsics out), and a fragment of the problem the checks must report,
+/// on the transformed template and on the deployed stack alike.
 pub struct Break {
     pub what: &'static str,
     pub find: &'static str,
     pub replace: &'static str,
+    pub built: (&'static str, &'static str),
     pub reported: &'static str,
 }
 
@@ -22,6 +25,10 @@ pub const BREAKS: &[Break] = &[
         what: "the functions' TABLE_NAME set to the table's ARN",
         find: "TABLE_NAME: !Ref Table",
         replace: "TABLE_NAME: !GetAtt Table.Arn",
+        built: (
+            "        TABLE_NAME:\n          Ref: Table\n",
+            "        TABLE_NAME:\n          Fn::GetAtt: [Table, Arn]\n",
+        ),
         reported: "TABLE_NAME is",
     },
     Break {
@@ -29,12 +36,17 @@ pub const BREAKS: &[Break] = &[
         what: "a route's event without ApiId",
         find: "            ApiId: !Ref HttpApi\n",
         replace: "",
+        built: ("            ApiId:\n              Ref: HttpApi\n", ""),
         reported: "expected one HTTP API",
     },
     Break {
         what: "the prod deletion protection inverted",
         find: "DeletionProtectionEnabled: !If [IsProd, true, false]",
         replace: "DeletionProtectionEnabled: !If [IsProd, false, true]",
+        built: (
+            "      DeletionProtectionEnabled:\n        Fn::If:\n        - IsProd\n        - true\n        - false\n",
+            "      DeletionProtectionEnabled:\n        Fn::If:\n        - IsProd\n        - false\n        - true\n",
+        ),
         reported: "DeletionProtectionEnabled",
     },
 ];
@@ -82,10 +94,43 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
 /// The template with the mistake made once; an error if the text it
 /// replaces is gone (the break would test nothing).
 pub fn apply(template: &str, b: &Break) -> Result<String, String> {
-    if !template.contains(b.find) {
-        return Err(format!("{}: the template has no {:?}", b.what, b.find));
+    replace_once(template, b.what, b.find, b.replace)
+}
+
+fn replace_once(template: &str, what: &str, find: &str, replace: &str) -> Result<String, String> {
+    if !template.contains(find) {
+        return Err(format!("{what}: the template has no {find:?}"));
     }
-    Ok(template.replacen(b.find, b.replace, 1))
+    Ok(template.replacen(find, replace, 1))
+}
+
+/// `xtask write-template-break N BUILT OUT`: break `N` made in the template
+/// `sam build` wrote, for the rehearsal to deploy.
+pub fn write_built(n: &str, built: &Path, out: &Path) -> Result<(), String> {
+    let b = nth(n)?;
+    let broken = replace_once(&super::read(built)?, b.what, b.built.0, b.built.1)?;
+    std::fs::write(out, broken).map_err(|err| format!("{}: {err}", out.display()))
+}
+
+/// `xtask check-deployed-break N STATE ENV`: the stack deployed with break
+/// `N` fails [`deployed`](super::deployed)'s checks with its problem.
+pub fn check_deployed(n: &str, state: &Path, env: &str) -> Result<(), String> {
+    let b = nth(n)?;
+    let problems = super::deployed::problems_of(state, env)?;
+    match problems.iter().find(|p| p.contains(b.reported)) {
+        Some(problem) => {
+            println!("deployed, caught {}: {problem}", b.what);
+            Ok(())
+        }
+        None => Err(format!("deployed, {} was not caught: {problems:?}", b.what)),
+    }
+}
+
+fn nth(n: &str) -> Result<&'static Break, String> {
+    n.parse::<usize>()
+        .ok()
+        .and_then(|n| BREAKS.get(n))
+        .ok_or_else(|| format!("no template break {n:?} (0 to {})", BREAKS.len() - 1))
 }
 
 fn transform(root: &Path, python: &str, source: &Path, output: &Path) -> Result<(), String> {
@@ -124,6 +169,7 @@ mod tests {
             what: "gone",
             find: "no such text",
             replace: "",
+            built: ("", ""),
             reported: "",
         };
         assert!(apply("template", &gone).is_err());

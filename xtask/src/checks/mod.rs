@@ -8,10 +8,12 @@
 //! - [`lambda_smoke`]: `lambda-smoke`, the functions under `cargo lambda watch`.
 //! - [`transformed`]: `check-transformed`, the template after SAM's transform.
 //! - [`breaks`]: `check-template-breaks`, known mistakes caught by it.
+//! - [`deployed`]: `check-deployed` and `check-retained`, a rehearsal deploy read back.
 
 pub mod artifacts;
 pub mod binaries;
 pub mod breaks;
+pub mod deployed;
 pub mod lambda_smoke;
 pub mod openssl;
 pub mod samconfig;
@@ -37,6 +39,20 @@ pub fn cargo(dir: &Path, args: &[&str]) -> Result<String, String> {
         ));
     }
     String::from_utf8(output.stdout).map_err(|err| format!("`cargo {}`: {err}", args.join(" ")))
+}
+
+/// Prints each of a check's problems under `what`; fails if there are
+/// any, and otherwise prints `what: ok` and `passed`.
+pub fn report(what: &str, problems: &[String], passed: &str) -> Result<(), String> {
+    for problem in problems {
+        println!("{what}: {problem}");
+    }
+    if problems.is_empty() {
+        println!("{what}: ok{passed}");
+        Ok(())
+    } else {
+        Err(format!("{what}: {} problem(s)", problems.len()))
+    }
 }
 
 /// Reads a file, naming it in the error.

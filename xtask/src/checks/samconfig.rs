@@ -15,15 +15,7 @@ const TEMPLATE: &str = "infra/template.yaml";
 
 pub fn run(path: &std::path::Path) -> Result<(), String> {
     let problems = problems(&crate::checks::read(path)?)?;
-    for problem in &problems {
-        println!("samconfig.toml: {problem}");
-    }
-    if problems.is_empty() {
-        println!("samconfig.toml: ok");
-        Ok(())
-    } else {
-        Err(format!("samconfig.toml: {} problem(s)", problems.len()))
-    }
+    crate::checks::report("samconfig.toml", &problems, "")
 }
 
 /// What is wrong with this samconfig.toml, if anything.

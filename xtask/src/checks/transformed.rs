@@ -26,22 +26,12 @@ pub fn run(transformed: &Path, samconfig: &Path) -> Result<(), String> {
         .map_err(|err| format!("{}: {err}", transformed.display()))?;
     let samconfig = super::read(samconfig)?;
     let problems = problems(&template, &samconfig)?;
-    for problem in &problems {
-        println!("transformed template: {problem}");
-    }
-    if problems.is_empty() {
-        println!(
-            "transformed template: ok ({} routes, {} functions, dev and prod)",
-            functions::ROUTES.len(),
-            functions_expected().len()
-        );
-        Ok(())
-    } else {
-        Err(format!(
-            "transformed template: {} problem(s)",
-            problems.len()
-        ))
-    }
+    let passed = format!(
+        " ({} routes, {} functions, dev and prod)",
+        functions::ROUTES.len(),
+        functions_expected().len()
+    );
+    super::report("transformed template", &problems, &passed)
 }
 
 /// Every problem of the transformed template, per environment.
@@ -70,7 +60,7 @@ pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String
 
 /// The functions the template must have: `(logical id prefix, routes)`,
 /// with no routes for a stream consumer.
-fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
+pub(super) fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
     by_function(functions::ROUTES)
         .into_iter()
         .map(|(name, routes)| (logical_id(name), routes))
@@ -252,19 +242,7 @@ impl Stack<'_> {
 
     fn permission(&self, problems: &mut Vec<String>, route: &Route) {
         let alias = format!("{}Function{}", logical_id(route.function), alias_suffix());
-        // SAM writes each path parameter as `*`.
-        let path: Vec<&str> = route
-            .path
-            .split('/')
-            .map(|segment| {
-                if segment.starts_with('{') {
-                    "*"
-                } else {
-                    segment
-                }
-            })
-            .collect();
-        let source = format!("/{}{}", route.method, path.join("/"));
+        let source = format!("/{}{}", route.method, super::deployed::source_path(route));
         let found = self
             .resources_of("AWS::Lambda::Permission")
             .into_iter()
@@ -334,7 +312,34 @@ impl Stack<'_> {
                     variables["JWT_SECRET_PARAM"]
                 ));
             }
+            self.policies(problems, id, routes);
             self.deployment(problems, id, env);
+        }
+    }
+
+    /// The managed policies on the function's role: what its routes' table
+    /// access calls for, no more (consumers: read and write, no secret).
+    fn policies(&self, problems: &mut Vec<String>, id: &str, routes: &[&Route]) {
+        let (role, want): (String, &[&str]) = match routes.first() {
+            Some(route) => (
+                format!("{id}FunctionRole"),
+                crate::template::policies(route),
+            ),
+            None => (
+                format!("{id}Role"),
+                &["ReadAccessPolicy", "WriteAccessPolicy"],
+            ),
+        };
+        let attached: Vec<&str> = self.resource(&role)["Properties"]["ManagedPolicyArns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|arn| arn["Ref"].as_str())
+            .collect();
+        if attached != want {
+            problems.push(format!(
+                "{role}: managed policies {attached:?}, expected {want:?}"
+            ));
         }
     }
 

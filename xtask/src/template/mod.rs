@@ -33,7 +33,7 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
 
 /// IAM policies (logical IDs in head.yaml) a route's function
 /// needs, from its declared table access.
-fn policies(route: &Route) -> &'static [&'static str] {
+pub(crate) fn policies(route: &Route) -> &'static [&'static str] {
     // The runtime reads the JWT secret at every cold start, whatever the route
     // (common/src/lambda.rs), so even the documentation functions need it.
     match route.deploy.table {

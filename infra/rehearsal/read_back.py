@@ -1,0 +1,111 @@
+"""Reads a deployed stack back from the (emulated) account, as JSON for
+`xtask check-deployed`, which checks it against the route table.
+
+    read_back.py STACK OUTPUT.json
+
+Only reads, through the same APIs a person would use in the console. The
+endpoint comes from AWS_ENDPOINT_URL (the rehearsal's emulator).
+"""
+
+import json
+import sys
+
+import boto3
+from botocore.exceptions import ClientError
+
+
+def pages(client, operation, key, **kwargs):
+    return [
+        item
+        for page in client.get_paginator(operation).paginate(**kwargs)
+        for item in page[key]
+    ]
+
+
+def read_stack(name):
+    cfn = boto3.client("cloudformation")
+    try:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError:
+        return {"stack": None}
+    resources = pages(cfn, "list_stack_resources", "StackResourceSummaries", StackName=name)
+    return {
+        "stack": {
+            "status": stack["StackStatus"],
+            "outputs": {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []},
+            "parameters": {
+                p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters") or []
+            },
+        },
+        "resources": [
+            {
+                "logical": r["LogicalResourceId"],
+                "physical": r.get("PhysicalResourceId"),
+                "type": r["ResourceType"],
+            }
+            for r in resources
+        ],
+    }
+
+
+def read_functions():
+    lam = boto3.client("lambda")
+    functions = {}
+    for summary in pages(lam, "list_functions", "Functions"):
+        name = summary["FunctionName"]
+        config = lam.get_function_configuration(FunctionName=name)
+        config.pop("ResponseMetadata", None)
+        config["Aliases"] = lam.list_aliases(FunctionName=name)["Aliases"]
+        try:
+            config["Policy"] = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+        except ClientError:
+            config["Policy"] = None
+        functions[name] = config
+    mappings = pages(lam, "list_event_source_mappings", "EventSourceMappings")
+    return functions, mappings
+
+
+def read_apis():
+    api = boto3.client("apigatewayv2")
+    apis = []
+    for item in api.get_apis()["Items"]:
+        api_id = item["ApiId"]
+        apis.append(
+            {
+                "ApiId": api_id,
+                "Name": item.get("Name"),
+                "ApiEndpoint": item.get("ApiEndpoint"),
+                "Routes": api.get_routes(ApiId=api_id)["Items"],
+                "Integrations": api.get_integrations(ApiId=api_id)["Items"],
+                "Stages": api.get_stages(ApiId=api_id)["Items"],
+            }
+        )
+    return apis
+
+
+def read_tables():
+    ddb = boto3.client("dynamodb")
+    tables = {}
+    for name in pages(ddb, "list_tables", "TableNames"):
+        table = ddb.describe_table(TableName=name)["Table"]
+        tables[name] = table
+    return tables
+
+
+def read_parameters():
+    ssm = boto3.client("ssm")
+    return sorted(p["Name"] for p in pages(ssm, "describe_parameters", "Parameters"))
+
+
+def main(stack, output):
+    state = read_stack(stack)
+    state["functions"], state["event_source_mappings"] = read_functions()
+    state["apis"] = read_apis()
+    state["tables"] = read_tables()
+    state["ssm_parameters"] = read_parameters()
+    with open(output, "w") as f:
+        json.dump(state, f, indent=1, sort_keys=True, default=str)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
