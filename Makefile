@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz browser-test lambda-smoke infra-check deploy-check sam-build bench generate admin deploy destroy clean
+.PHONY: help dev test setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build bench generate admin deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ help: ## List the targets
 dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 	PORT=$(PORT) cargo run -p conduit-local
 
-test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz browser-test lambda-smoke infra-check sam-build deploy-check ## Everything CI runs
+test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz browser-test lambda-smoke infra-check sam-build shipped-e2e deploy-check ## Everything CI runs
 	@echo "make test: all checks passed"
 
 setup: ## Install the tools the checks need (idempotent)
@@ -63,6 +63,9 @@ lambda-smoke: ## The real Lambda binaries under cargo lambda watch, driven by ca
 
 infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh
+
+shipped-e2e: ## The Hurl suite against the arm64 functions sam build made, under qemu behind cargo lambda watch's router
+	scripts/shipped-e2e.sh
 
 deploy-check: ## Rehearse sam deploy (dev, prod, delete, redeploy) into an emulated account; needs make sam-build
 	scripts/deploy-check.sh

@@ -18,18 +18,8 @@ engine=${engine:-embedded dynoxide}
 
 start_server DYNAMODB_ENDPOINT="$endpoint" TABLE_NAME="e2e-$(date +%s)-$$"
 
-set +e
-hurl --test --jobs 1 \
-  --variable host="$SERVER_URL" \
-  --variable uid="$(date +%s)$$" \
-  "$realworld"/hurl/*.hurl 2>&1 | tee "$SERVER_DIR/hurl.out"
-status=${PIPESTATUS[0]}
-set -e
-
-# Hurl stops a file at its first failing request: one failure per failed file.
-requests=$(sed -n 's/.*Executed requests: *\([0-9]*\).*/\1/p' "$SERVER_DIR/hurl.out" | tail -1)
-failed=$(sed -n 's/.*Failed files: *\([0-9]*\).*/\1/p' "$SERVER_DIR/hurl.out" | tail -1)
-echo "Hurl suite on $engine: $((${requests:-0} - ${failed:-0})) of ${requests:-0} requests passed"
+status=0
+hurl_suite "$engine" "$SERVER_URL" "$SERVER_DIR" || status=$?
 
 # The feed's promise (docs/data-model.md, "Feeds"): follow, two posts, and
 # the very next read has both. Not once by luck: FEED_RUNS times in a row.

@@ -85,3 +85,23 @@ start_server() {
   start_service conduit-local "$SERVER_URL/api/tags" "$SERVER_DIR/server.log" \
     env DATA_DIR="$SERVER_DIR" PORT="$port" DYNAMODB_PORT=0 RUST_LOG=warn "$@" "$bin"
 }
+
+# hurl_suite NAME HOST DIR: the official RealWorld Hurl suite against HOST,
+# its output in DIR/hurl.out, and the count of passed requests printed as
+# "Hurl suite on NAME: P of N requests passed". Fails if any failed.
+hurl_suite() {
+  local name=$1 host=$2 dir=$3 realworld=${REALWORLD_DIR:-../shared/realworld} status
+  set +e
+  hurl --test --jobs 1 \
+    --variable host="$host" \
+    --variable uid="$(date +%s)$$" \
+    "$realworld"/hurl/*.hurl 2>&1 | tee "$dir/hurl.out"
+  status=${PIPESTATUS[0]}
+  set -e
+  # Hurl stops a file at its first failing request: one failure per failed file.
+  local requests failed
+  requests=$(sed -n 's/.*Executed requests: *\([0-9]*\).*/\1/p' "$dir/hurl.out" | tail -1)
+  failed=$(sed -n 's/.*Failed files: *\([0-9]*\).*/\1/p' "$dir/hurl.out" | tail -1)
+  echo "Hurl suite on $name: $((${requests:-0} - ${failed:-0})) of ${requests:-0} requests passed"
+  return "$status"
+}

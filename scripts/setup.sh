@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh [all|apt|browser|hurl|venv|dynamodb-local]...   (default: all)
 #
-#   apt             Debian packages: hurl's build deps, curl, Java 17
+#   apt             Debian packages: hurl's build deps, curl, Java 17, qemu-user
 #   browser         Debian's chromium at /usr/bin/chromium (scripts/browser-test.sh;
 #                   puppeteer-core, from npm, never downloads a browser)
 #   hurl            hurl 8.0.1 via `cargo install` into ~/.cargo/bin
@@ -23,6 +23,7 @@ HURL_VERSION=8.0.1   # 8.1 needs a newer rustc than ours
 APT_PACKAGES=(
   pkg-config libclang-dev libcurl4-openssl-dev libxml2-dev libssl-dev  # hurl build
   curl                                                                 # health checks
+  qemu-user libc6-arm64-cross      # the shipped arm64 functions, run here (shipped-e2e.sh)
 )
 DDB_DIR=node_modules/amplify-dynamodb-simulator/emulator
 

@@ -36,6 +36,7 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
                          the stack deployed with mistake N fails check-deployed (deploy-check.sh)
   check-binaries         template Binary entries = conduit-functions [[bin]]s (check-infra.sh)
   lambda-smoke PORT DIR  the functions under cargo lambda watch, invoked and checked (lambda-smoke.sh)
+  shipped-functions      each HTTP function's name and .aws-sam/build directory (shipped-e2e.sh)
   lambda-smoke --functions
                          list the functions and consumers lambda-smoke invokes";
 
@@ -91,6 +92,14 @@ fn main() {
             checks::breaks::check_deployed(n, std::path::Path::new(state), env)
         }
         ["check-binaries"] => checks::binaries::run(&generated::workspace_root()),
+        ["shipped-functions"] => {
+            // Each HTTP function's name (the router's) and its directory
+            // under .aws-sam/build (its logical id).
+            for (name, _) in conduit_common::http::by_function(functions::ROUTES) {
+                println!("{name} {}Function", template::logical_id(name));
+            }
+            Ok(())
+        }
         ["lambda-smoke", "--functions"] => {
             let smoke = &checks::lambda_smoke::FUNCTIONS;
             let consumers = &checks::lambda_smoke::CONSUMERS;
