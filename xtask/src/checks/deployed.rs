@@ -168,23 +168,8 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
             continue;
         };
         let config = &state["functions"][name];
-        let mut want = vec![
-            ("Runtime", Value::from("provided.al2023")),
-            ("Handler", Value::from("bootstrap")),
-        ];
-        if let Some(route) = routes.first() {
-            let memory = route.deploy.memory.map_or(256, |(megabytes, _)| megabytes);
-            want.push(("MemorySize", Value::from(memory)));
-            want.push(("Timeout", Value::from(10)));
-        }
-        for (property, value) in want {
-            if config[property] != value {
-                problems.push(format!(
-                    "{id}Function: {property} is {}, expected {value}",
-                    config[property]
-                ));
-            }
-        }
+        let want = super::transformed::expected_configuration(routes);
+        super::transformed::mismatches(&mut problems, &format!("{id}Function"), config, want);
         let variables = &config["Environment"]["Variables"];
         if variables["TABLE_NAME"] != table_name {
             problems.push(format!(

@@ -72,6 +72,41 @@ pub(super) fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
         .collect()
 }
 
+/// What a function's configuration holds, in the transformed template and
+/// as Lambda reports it alike: its runtime and handler and, for a route's
+/// function, the memory the route declares (else the Globals' 256 MB) and
+/// the Globals' 10 s timeout.
+pub(super) fn expected_configuration(routes: &[&Route]) -> Vec<(&'static str, Value)> {
+    let mut want = vec![
+        ("Runtime", json!("provided.al2023")),
+        ("Handler", json!("bootstrap")),
+    ];
+    if let Some(route) = routes.first() {
+        let memory = route.deploy.memory.map_or(256, |(megabytes, _)| megabytes);
+        want.push(("MemorySize", json!(memory)));
+        want.push(("Timeout", json!(10)));
+    }
+    want
+}
+
+/// A problem of `resource` for each property of `actual` that is not as
+/// wanted.
+pub(super) fn mismatches(
+    problems: &mut Vec<String>,
+    resource: &str,
+    actual: &Value,
+    want: Vec<(&str, Value)>,
+) {
+    for (property, value) in want {
+        if actual[property] != value {
+            problems.push(format!(
+                "{resource}: {property} is {}, expected {value}",
+                actual[property]
+            ));
+        }
+    }
+}
+
 /// Resolves what CloudFormation resolves before creating anything: `Ref`
 /// to a parameter, and `Fn::If` by the conditions. Everything else
 /// (`Fn::GetAtt`, `Fn::Sub`, `Ref` to a resource) is left as written.
@@ -275,29 +310,17 @@ impl Stack<'_> {
         }
         for (id, routes) in &expected {
             let function = &self.resource(&format!("{id}Function"))["Properties"];
-            let mut want = vec![
-                ("Runtime", json!("provided.al2023")),
-                ("Handler", json!("bootstrap")),
+            // What Lambda would report too, and what the emulator drops.
+            let mut want = expected_configuration(routes);
+            want.extend([
                 ("Architectures", json!(["arm64"])),
                 ("TracingConfig", json!({ "Mode": "Active" })),
                 (
                     "LoggingConfig",
                     json!({ "LogGroup": { "Ref": format!("{id}LogGroup") } }),
                 ),
-            ];
-            if let Some(route) = routes.first() {
-                let memory = route.deploy.memory.map_or(256, |(megabytes, _)| megabytes);
-                want.push(("MemorySize", json!(memory)));
-                want.push(("Timeout", json!(10)));
-            }
-            for (property, value) in want {
-                if function[property] != value {
-                    problems.push(format!(
-                        "{id}Function: {property} is {}, expected {value}",
-                        function[property]
-                    ));
-                }
-            }
+            ]);
+            mismatches(problems, &format!("{id}Function"), function, want);
             let variables = &function["Environment"]["Variables"];
             if variables["TABLE_NAME"] != json!({ "Ref": "Table" }) {
                 problems.push(format!(
