@@ -75,19 +75,20 @@ pub fn username(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+const EMAIL_RULES: Options = Options {
+    minimum_sub_domains: 1,
+    allow_domain_literal: false,
+    allow_display_text: false,
+    allow_long_local_parts: false,
+};
+
 /// An address as RFC 5322 writes one: a dot-atom or quoted local part of at
 /// most 64 bytes, `@`, a domain of labels of at most 63. Not a display name
 /// (`Jake <jake@example.com>`) or an address literal (`jake@[192.0.2.1]`),
 /// which nobody signs up with.
 pub fn email(value: &str) -> Result<(), ValidationError> {
     text(value, EMAIL_MAX)?;
-    let rules = Options {
-        minimum_sub_domains: 1,
-        allow_domain_literal: false,
-        allow_display_text: false,
-        allow_long_local_parts: false,
-    };
-    if EmailAddress::parse_with_options(value.trim(), rules).is_err() {
+    if EmailAddress::parse_with_options(value.trim(), EMAIL_RULES).is_err() {
         return Err(fail("is invalid"));
     }
     Ok(())
