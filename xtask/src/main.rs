@@ -22,9 +22,9 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
                          each BUILD_DIR/*/bootstrap zipped within the 4 MB budget (sam-build.sh)
   check-no-openssl       no OpenSSL in the functions' dependency tree (sam-build.sh)
   check-samconfig [FILE] every deployed environment described in samconfig.toml (check-infra.sh)
-  check-transformed FILE the template after SAM's transform vs the route table (deploy-check.sh)
-  check-template-breaks PYTHON
-                         known template mistakes, each caught by check-transformed (deploy-check.sh)
+  check-transformed PYTHON
+                         the template after SAM's transform vs the route table, and known
+                         mistakes in copies of it caught (deploy-check.sh)
   check-deployed STATE ENV
                          a rehearsal deploy, read back, vs the route table (deploy-check.sh)
   check-retained BEFORE AFTER ENV
@@ -68,13 +68,7 @@ fn main() {
             checks::samconfig::run(&generated::workspace_root().join("samconfig.toml"))
         }
         ["check-samconfig", file] => checks::samconfig::run(std::path::Path::new(file)),
-        ["check-transformed", file] => checks::transformed::run(
-            std::path::Path::new(file),
-            &generated::workspace_root().join("samconfig.toml"),
-        ),
-        ["check-template-breaks", python] => {
-            checks::breaks::run(&generated::workspace_root(), python)
-        }
+        ["check-transformed", python] => checks::breaks::run(&generated::workspace_root(), python),
         ["check-deployed", state, env] => checks::deployed::run(std::path::Path::new(state), env),
         ["check-retained", before, after, env] => checks::deployed::run_retained(
             std::path::Path::new(before),

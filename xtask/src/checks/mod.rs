@@ -6,8 +6,8 @@
 //! - [`samconfig`]: `check-samconfig`, every deployed environment described.
 //! - [`binaries`]: `check-binaries`, template `Binary`s vs Cargo `[[bin]]`s.
 //! - [`lambda_smoke`]: `lambda-smoke`, the functions under `cargo lambda watch`.
-//! - [`transformed`]: `check-transformed`, the template after SAM's transform.
-//! - [`breaks`]: `check-template-breaks`, known mistakes caught by it.
+//! - [`transformed`]: the checks of the template after SAM's transform.
+//! - [`breaks`]: `check-transformed`, the template and known mistakes in it.
 //! - [`deployed`]: `check-deployed` and `check-retained`, a rehearsal deploy read back.
 
 pub mod artifacts;

@@ -1,15 +1,12 @@
-//! `xtask check-transformed TRANSFORMED.json`: the template as SAM's
-//! transform leaves it (`infra/rehearsal/transform.py`), with the
+//! The template as SAM's transform leaves it
+//! (`infra/rehearsal/transform.py`), with the
 //! conditions and parameters of each environment in samconfig.toml
 //! resolved, checked against the route table and the consumer table. This
 //! is what CloudFormation creates, so it shows what the linters cannot: the
 //! one API every route lands on, what each function's environment points
 //! at, the aliases callers invoke and the deployments that move them.
-//!
-//! `xtask check-template-breaks PYTHON` applies known mistakes to copies of
-//! the template, transforms each with PYTHON and shows the checks catch it.
-
-use std::path::Path;
+//! Run by `xtask check-transformed PYTHON` ([`breaks`](super::breaks)),
+//! on the template and on copies with known mistakes.
 
 use conduit_common::events::Consumer;
 use conduit_common::http::{Route, by_function};
@@ -21,17 +18,14 @@ use crate::template::logical_id;
 /// The environments CI deploys, each with its parameters from samconfig.toml.
 const ENVIRONMENTS: &[&str] = &["dev", "prod"];
 
-pub fn run(transformed: &Path, samconfig: &Path) -> Result<(), String> {
-    let template: Value = serde_json::from_str(&super::read(transformed)?)
-        .map_err(|err| format!("{}: {err}", transformed.display()))?;
-    let samconfig = super::read(samconfig)?;
-    let problems = problems(&template, &samconfig)?;
+/// Prints the transformed template's problems, or that it passed.
+pub fn report(problems: &[String]) -> Result<(), String> {
     let passed = format!(
         " ({} routes, {} functions, dev and prod)",
         functions::ROUTES.len(),
         functions_expected().len()
     );
-    super::report("transformed template", &problems, &passed)
+    super::report("transformed template", problems, &passed)
 }
 
 /// Every problem of the transformed template, per environment.
