@@ -45,16 +45,16 @@ export AWS_ACCESS_KEY_ID=rehearsal AWS_SECRET_ACCESS_KEY=rehearsal
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
-stack_of() { sed -n "/^\[$1.deploy.parameters\]/,/^\[/s/^stack_name *= *\"\(.*\)\"/\1/p" samconfig.toml; }
+setting() { cargo run -q -p xtask -- samconfig "$@"; }
 
 # deploy ENV [sam deploy options]: as the workflow runs it, then read back
 # into $TEMP_DIR/ENV.json and checked.
 deploy() {
   local env=$1; shift
-  "$SAM_PYTHON" scripts/ensure-jwt-secret.py "$env"
+  "$SAM_PYTHON" scripts/ensure-jwt-secret.py "$(setting "$env" JwtSecretParameterName)"
   sam deploy --config-env "$env" --no-progressbar "$@" > "$TEMP_DIR/deploy-$env.log" 2>&1 \
     || { tail -40 "$TEMP_DIR/deploy-$env.log"; echo "FAIL: sam deploy --config-env $env"; return 1; }
-  "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "$(stack_of "$env")" "$TEMP_DIR/$env.json"
+  "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "$(setting "$env" stack_name)" "$TEMP_DIR/$env.json"
   cargo run -q -p xtask -- check-deployed "$TEMP_DIR/$env.json" "$env"
 }
 
@@ -66,7 +66,7 @@ echo "==> sam delete keeps the table and the secret; a redeploy succeeds"
 sam delete --config-env dev --no-prompts > "$TEMP_DIR/delete-dev.log" 2>&1 \
   || { tail -20 "$TEMP_DIR/delete-dev.log"; echo "FAIL: sam delete"; exit 1; }
 cp "$TEMP_DIR/dev.json" "$TEMP_DIR/dev-before-delete.json"
-"$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "$(stack_of dev)" "$TEMP_DIR/dev-deleted.json"
+"$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "$(setting dev stack_name)" "$TEMP_DIR/dev-deleted.json"
 cargo run -q -p xtask -- check-retained "$TEMP_DIR/dev-before-delete.json" "$TEMP_DIR/dev-deleted.json" dev
 deploy dev
 

@@ -19,7 +19,8 @@ if [ "${2:-}" = "--delete" ]; then
   exit 0
 fi
 
-.venv/bin/python scripts/ensure-jwt-secret.py "$env"
+.venv/bin/python scripts/ensure-jwt-secret.py \
+  "$(cargo run -q -p xtask -- samconfig "$env" JwtSecretParameterName)"
 
 sam build --config-env "$env"
 sam deploy --config-env "$env"

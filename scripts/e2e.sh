@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official RealWorld Hurl suite against the local server, started
 # on a free port with an empty database, and prints the counts; then
-# feed.hurl 20 times in a row (FEED_RUNS), the feed's consistency promise.
+# feed.hurl 20 times in a row (FEED_RUNS), the feed's consistency promise,
+# and what the stream consumers do (tests/hurl/stream-effects.hurl).
 #
 #   scripts/e2e.sh [DYNAMODB_ENDPOINT]
 #
@@ -36,13 +37,5 @@ done
 echo "feed.hurl on $engine: $passed of $runs runs in a row passed"
 [ "$passed" -eq "$runs" ] || status=1
 
-# The server ran the stream consumers, and said so; none gave up on a batch.
-if grep -q "stream consumers running" "$SERVER_DIR/server.log" &&
-    [ ! -s "$SERVER_DIR/stream-failures.jsonl" ]; then
-  echo "stream consumers: running, no failed batch"
-else
-  echo "stream consumers: not announced, or a batch failed:"
-  cat "$SERVER_DIR/server.log" "$SERVER_DIR/stream-failures.jsonl" 2>/dev/null | tail -20
-  status=1
-fi
+stream_effects "$engine" "$SERVER_URL" "$SERVER_DIR" || status=1
 exit "$status"

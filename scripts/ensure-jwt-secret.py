@@ -1,32 +1,23 @@
 """Creates the JWT secret of one environment once, randomly, as a
 SecureString; never printed, never overwritten (rotating it signs everyone
-out: delete it and redeploy). Its name is samconfig.toml's
-JwtSecretParameterName override for that environment.
+out: delete it and redeploy).
 
-    ensure-jwt-secret.py dev|prod
+    ensure-jwt-secret.py NAME
+
+NAME is the environment's JwtSecretParameterName override in samconfig.toml
+(`cargo run -q -p xtask -- samconfig ENV JwtSecretParameterName`).
 
 Used by scripts/deploy.sh, and by scripts/deploy-check.sh against the
 rehearsal's emulated account (AWS_ENDPOINT_URL).
 """
 
 import secrets
-import shlex
 import sys
-import tomllib
 
 import boto3
 
 
-def parameter_name(env):
-    with open("samconfig.toml", "rb") as f:
-        deploy = tomllib.load(f)[env]["deploy"]["parameters"]
-    overrides = deploy["parameter_overrides"]
-    words = shlex.split(overrides) if isinstance(overrides, str) else overrides
-    return dict(word.split("=", 1) for word in words)["JwtSecretParameterName"]
-
-
-def main(env):
-    name = parameter_name(env)
+def main(name):
     ssm = boto3.client("ssm")
     try:
         ssm.put_parameter(

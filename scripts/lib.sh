@@ -37,8 +37,10 @@ _run_on_exit() {
   for command in "${_on_exit[@]}"; do eval "$command" || true; done
 }
 
-# temp_dir: a new temporary directory in TEMP_DIR, removed on exit.
+# temp_dir: a temporary directory in TEMP_DIR, removed on exit; one per
+# script (a second call keeps the first).
 temp_dir() {
+  [ -z "${TEMP_DIR:-}" ] || return 0
   TEMP_DIR=$(mktemp -d)
   on_exit rm -rf "$TEMP_DIR"
 }
@@ -104,4 +106,24 @@ hurl_suite() {
   failed=$(sed -n 's/.*Failed files: *\([0-9]*\).*/\1/p' "$dir/hurl.out" | tail -1)
   echo "Hurl suite on $name: $((${requests:-0} - ${failed:-0})) of ${requests:-0} requests passed"
   return "$status"
+}
+
+# stream_effects NAME HOST DIR: tests/hurl/stream-effects.hurl against HOST
+# (what only the stream consumers do, seen through the API), then the
+# server's word that its consumers ran, and no batch in DIR's
+# stream-failures.jsonl. Prints one line; fails if anything did not hold.
+stream_effects() {
+  local name=$1 host=$2 dir=$3
+  if ! hurl --test --variable host="$host" --variable uid="$(date +%s%N)"       tests/hurl/stream-effects.hurl >"$dir/stream-effects.out" 2>&1; then
+    cat "$dir/stream-effects.out"
+    echo "stream consumers on $name: FAIL, an effect did not show (above)"
+    return 1
+  fi
+  if ! grep -q "stream consumers running" "$dir/server.log" ||
+      [ -s "$dir/stream-failures.jsonl" ]; then
+    echo "stream consumers on $name: not announced, or a batch failed:"
+    cat "$dir/server.log" "$dir/stream-failures.jsonl" 2>/dev/null | tail -20
+    return 1
+  fi
+  echo "stream consumers on $name: backfill, clean-up and unfollow seen in the feed; no failed batch"
 }

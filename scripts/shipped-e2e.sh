@@ -5,8 +5,9 @@
 # the arm64 C library of libc6-arm64-cross), behind `cargo lambda watch`'s
 # Runtime API and HTTP router (the HTTP API's routes, generated from the
 # route table into Cargo.toml). The table is conduit-local's embedded
-# engine, whose stream consumers deliver the feeds (watch has no stream
-# event source, so the shipped consumers are rehearsed in deploy-check).
+# engine; its emulated event source mapping invokes the shipped stream
+# consumers through watch's Invoke API (CONSUMERS_INVOKE_URL), and
+# tests/hurl/stream-effects.hurl checks what they do.
 #
 #   scripts/shipped-e2e.sh          # after make sam-build
 set -euo pipefail
@@ -22,9 +23,8 @@ command -v cargo-lambda >/dev/null || { echo "FAIL: cargo-lambda not found; run 
 started=$(date +%s)
 
 cargo build --quiet -p conduit-local -p xtask
-ddb_port=$(free_port)
-start_server DYNAMODB_PORT="$ddb_port" TABLE_NAME=conduit
-
+temp_dir
+SERVER_DIR=$TEMP_DIR
 watch_port=$(free_port)
 # Up when its Invoke API answers (405 to a GET); every other path would wait
 # for a function to serve it.
@@ -32,6 +32,10 @@ start_service "cargo lambda watch" "http://127.0.0.1:$watch_port/2015-03-31/func
   "$SERVER_DIR/watch.log" \
   cargo lambda watch --only-lambda-apis --ignore-changes \
   --invoke-address 127.0.0.1 --invoke-port "$watch_port"
+
+ddb_port=$(free_port)
+start_server DYNAMODB_PORT="$ddb_port" TABLE_NAME=conduit \
+  CONSUMERS_INVOKE_URL="http://127.0.0.1:$watch_port"
 
 # What Lambda and the template give each function. The secret goes through
 # a private file, never a command line.
@@ -67,5 +71,8 @@ while read -r name dir; do
 done < <(cargo run -q -p xtask -- shipped-functions)
 echo "$count shipped functions (arm64, under qemu) polling watch's Runtime API"
 
-hurl_suite "the shipped arm64 functions" "http://127.0.0.1:$watch_port" "$SERVER_DIR"
+status=0
+hurl_suite "the shipped arm64 functions" "http://127.0.0.1:$watch_port" "$SERVER_DIR" || status=1
+stream_effects "the shipped arm64 functions" "http://127.0.0.1:$watch_port" "$SERVER_DIR" || status=1
 echo "shipped functions: $(( $(date +%s) - started )) s"
+exit "$status"

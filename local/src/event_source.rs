@@ -19,6 +19,10 @@
 //!   so a restart resumes after the last record done: nothing is skipped,
 //!   and at most the batch in flight is delivered again.
 //!
+//! The consumers run in this process, or, given a Lambda Invoke API
+//! ([`Runner::Lambda`]), as the functions of their names there: the shipped
+//! binaries under `cargo lambda watch` (scripts/shipped-e2e.sh).
+//!
 //! Tests call [`EventSource::drain`] to run everything written so far, at a
 //! point of their choosing, instead of sleeping.
 
@@ -27,7 +31,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_lambda_events::event::dynamodb::{EventRecord, UserIdentity};
+use aws_lambda_events::event::dynamodb::{Event, EventRecord, UserIdentity};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use aws_sdk_dynamodbstreams::Client as StreamsClient;
 use aws_sdk_dynamodbstreams::error::SdkError;
 use aws_sdk_dynamodbstreams::operation::get_shard_iterator::GetShardIteratorError;
@@ -36,6 +41,8 @@ use conduit_common::db::Db;
 use conduit_common::events::Consumer;
 use conduit_common::events::consumer::Consumers;
 use serde::{Deserialize, Serialize};
+
+use crate::lambda_invoke::LambdaInvoke;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -64,6 +71,15 @@ pub enum Storage {
     Directory(PathBuf),
 }
 
+/// Where the consumers run.
+#[derive(Clone)]
+pub enum Runner {
+    /// Called in this process, on the table the source reads.
+    InProcess,
+    /// Invoked as the function of the consumer's name through this API.
+    Lambda(Box<LambdaInvoke>),
+}
+
 /// consumer -> shard -> the last sequence number it is done with.
 type Checkpoints = HashMap<String, HashMap<String, String>>;
 
@@ -76,6 +92,7 @@ struct Inner {
     streams: StreamsClient,
     db: Db,
     consumers: &'static Consumers,
+    runner: Runner,
     storage: Storage,
     checkpoints: Mutex<Checkpoints>,
     failures: Mutex<Vec<FailedBatch>>,
@@ -87,11 +104,22 @@ struct Inner {
 
 impl EventSource {
     /// An event source on `db`'s table, reaching its stream through `sdk`
-    /// (which carries the endpoint).
+    /// (which carries the endpoint), running the consumers in this process.
     pub fn new(
         sdk: &aws_config::SdkConfig,
         db: Db,
         consumers: &'static Consumers,
+        storage: Storage,
+    ) -> Result<Self, Error> {
+        Self::with_runner(sdk, db, consumers, Runner::InProcess, storage)
+    }
+
+    /// The same, with the consumers run by `runner`.
+    pub fn with_runner(
+        sdk: &aws_config::SdkConfig,
+        db: Db,
+        consumers: &'static Consumers,
+        runner: Runner,
         storage: Storage,
     ) -> Result<Self, Error> {
         let checkpoints = match &storage {
@@ -107,6 +135,7 @@ impl EventSource {
                 streams: StreamsClient::new(sdk),
                 db,
                 consumers,
+                runner,
                 storage,
                 checkpoints: Mutex::new(checkpoints),
                 failures: Mutex::new(vec![]),
@@ -358,23 +387,32 @@ impl EventSource {
         tokio::time::sleep(self.inner.retry_wait * 2u32.pow(attempts.min(6))).await;
     }
 
-    /// Invokes the consumer on a batch as Lambda would: in a task of its
-    /// own, so that a panic is a crash of the function, not of the poller.
-    /// Returns the first failed record's sequence number, if any.
+    /// Invokes the consumer on a batch as Lambda would. In this process it
+    /// runs in a task of its own, so that a panic is a crash of the
+    /// function, not of the poller. Returns the first failed record's
+    /// sequence number, if any.
     async fn invoke(
         &self,
         consumer: &'static Consumer,
         records: Vec<EventRecord>,
     ) -> Result<Option<String>, String> {
-        let db = self.inner.db.clone();
-        let run = tokio::spawn(async move { consumer.run_batch(&db, &records).await });
-        match run.await {
-            Ok(response) => Ok(response
-                .batch_item_failures
-                .into_iter()
-                .find_map(|failure| failure.item_identifier)),
-            Err(crash) => Err(format!("the function crashed: {crash}")),
-        }
+        let response: DynamoDbEventResponse = match &self.inner.runner {
+            Runner::InProcess => {
+                let db = self.inner.db.clone();
+                tokio::spawn(async move { consumer.run_batch(&db, &records).await })
+                    .await
+                    .map_err(|crash| format!("the function crashed: {crash}"))?
+            }
+            Runner::Lambda(lambda) => {
+                let mut event = Event::default();
+                event.records = records;
+                lambda.invoke(consumer.name, &event).await?
+            }
+        };
+        Ok(response
+            .batch_item_failures
+            .into_iter()
+            .find_map(|failure| failure.item_identifier))
     }
 
     fn send_to_destination(

@@ -4,5 +4,6 @@
 //! DynamoDB's 24 hours.
 
 pub mod event_source;
+pub mod lambda_invoke;
 pub mod server;
 pub mod stream_retention;

@@ -7,7 +7,9 @@
 //! protocol so that `cargo lambda watch` can run the real Lambda binaries
 //! against it. With `DYNAMODB_ENDPOINT` set it uses that database instead.
 //! The stream consumers run here too, fed from the table's stream by an
-//! emulated event source mapping (`local::event_source`).
+//! emulated event source mapping (`local::event_source`); with
+//! `CONSUMERS_INVOKE_URL` set (a Lambda Invoke API such as `cargo lambda
+//! watch`'s) they are invoked there as functions instead.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,7 +20,8 @@ use conduit_common::config::Config;
 use conduit_common::http::Router;
 use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
 use conduit_common::telemetry;
-use local::event_source::{EventSource, Storage};
+use local::event_source::{EventSource, Runner, Storage};
+use local::lambda_invoke::LambdaInvoke;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -68,16 +71,25 @@ async fn start_embedded_dynamodb(data_dir: &std::path::Path, port: u16) -> Resul
     Ok(format!("http://{addr}"))
 }
 
-/// Runs the stream consumers in this process, as Lambda would in AWS.
+/// Feeds the stream consumers from the table's stream, as Lambda would in
+/// AWS: run in this process, or invoked through `CONSUMERS_INVOKE_URL`.
 fn start_consumers(
     sdk: &aws_config::SdkConfig,
     state: &AppState,
     data_dir: &std::path::Path,
 ) -> Result<(), Error> {
     let storage = Storage::Directory(data_dir.to_owned());
-    let source = EventSource::new(sdk, state.db.clone(), functions::CONSUMERS, storage)?;
-    let names: Vec<&str> = functions::CONSUMERS.iter().map(|c| c.name).collect();
-    eprintln!("stream consumers running: {}", names.join(", "));
+    let (runner, place) = match std::env::var("CONSUMERS_INVOKE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let place = format!("invoked through {url}");
+            (Runner::Lambda(Box::new(LambdaInvoke::new(&url))), place)
+        }
+        _ => (Runner::InProcess, "in this process".to_owned()),
+    };
+    let consumers = functions::CONSUMERS;
+    let source = EventSource::with_runner(sdk, state.db.clone(), consumers, runner, storage)?;
+    let names: Vec<&str> = consumers.iter().map(|c| c.name).collect();
+    eprintln!("stream consumers running {place}: {}", names.join(", "));
     let failed = source.recorded_failures();
     if failed > 0 {
         eprintln!(

@@ -21,6 +21,8 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
   check-artifacts BUILD_DIR [SIZES_JSON]
                          each BUILD_DIR/*/bootstrap zipped within the 4 MB budget (sam-build.sh)
   check-no-openssl       no OpenSSL in the functions' dependency tree (sam-build.sh)
+  samconfig ENV KEY      print a deploy setting of ENV: a key of [ENV.deploy.parameters]
+                         or a parameter override (deploy.sh, deploy-check.sh)
   check-samconfig [FILE] every deployed environment described in samconfig.toml (check-infra.sh)
   check-transformed PYTHON
                          the template after SAM's transform vs the route table, and known
@@ -36,7 +38,7 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
                          the stack deployed with mistake N fails check-deployed (deploy-check.sh)
   check-binaries         template Binary entries = conduit-functions [[bin]]s (check-infra.sh)
   lambda-smoke PORT DIR  the functions under cargo lambda watch, invoked and checked (lambda-smoke.sh)
-  shipped-functions      each HTTP function's name and .aws-sam/build directory (shipped-e2e.sh)
+  shipped-functions      each function's name and .aws-sam/build directory, consumers too (shipped-e2e.sh)
   lambda-smoke --functions
                          list the functions and consumers lambda-smoke invokes";
 
@@ -64,6 +66,11 @@ fn main() {
         ["check-artifacts", dir] => checks::artifacts::run(dir, None),
         ["check-artifacts", dir, sizes] => checks::artifacts::run(dir, Some(sizes)),
         ["check-no-openssl"] => checks::openssl::run(&generated::workspace_root()),
+        ["samconfig", env, key] => {
+            checks::read(&generated::workspace_root().join("samconfig.toml"))
+                .and_then(|text| checks::samconfig::deploy_setting(&text, env, key))
+                .map(|value| println!("{value}"))
+        }
         ["check-samconfig"] => {
             checks::samconfig::run(&generated::workspace_root().join("samconfig.toml"))
         }
@@ -87,9 +94,11 @@ fn main() {
         }
         ["check-binaries"] => checks::binaries::run(&generated::workspace_root()),
         ["shipped-functions"] => {
-            // Each HTTP function's name (the router's) and its directory
-            // under .aws-sam/build (its logical id).
-            for (name, _) in conduit_common::http::by_function(functions::ROUTES) {
+            // Each function's name (the router's, or the consumer's) and its
+            // directory under .aws-sam/build (its logical id).
+            let http = conduit_common::http::by_function(functions::ROUTES);
+            let consumers = functions::CONSUMERS.iter().map(|consumer| consumer.name);
+            for name in http.into_iter().map(|(name, _)| name).chain(consumers) {
                 println!("{name} {}Function", template::logical_id(name));
             }
             Ok(())

@@ -83,6 +83,28 @@ pub fn parameter_overrides(text: &str, env: &str) -> Result<Vec<(String, String)
         .collect()
 }
 
+/// One setting of `sam deploy --config-env env`, for the scripts that need
+/// it (the stack's name, the JWT secret's parameter name): a key of
+/// `[env.deploy.parameters]`, or else one of its parameter overrides.
+pub fn deploy_setting(text: &str, env: &str, key: &str) -> Result<String, String> {
+    let config: Table = text
+        .parse()
+        .map_err(|err| format!("samconfig.toml: {err}"))?;
+    let deploy = section(&config, &[env, "deploy", "parameters"])
+        .ok_or_else(|| format!("samconfig.toml has no [{env}.deploy.parameters]"))?;
+    if let Some(value) = deploy.get(key) {
+        return value.as_str().map(str::to_owned).ok_or_else(|| {
+            format!("samconfig.toml: [{env}.deploy.parameters] {key} is not a string")
+        });
+    }
+    parameter_overrides(text, env)?
+        .into_iter()
+        .find_map(|(name, value)| (name == key).then_some(value))
+        .ok_or_else(|| {
+            format!("samconfig.toml: [{env}.deploy.parameters] has no {key}, nor an override of it")
+        })
+}
+
 /// The table at `path`, if every step of it is a table.
 fn section<'a>(config: &'a Table, path: &[&str]) -> Option<&'a Table> {
     path.iter()
@@ -133,6 +155,20 @@ region = "us-east-1"
 capabilities = ["CAPABILITY_IAM"]
 parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod/jwt-secret"]
 "#;
+
+    #[test]
+    fn a_deploy_setting_is_a_key_or_else_an_override() {
+        assert_eq!(
+            deploy_setting(GOOD, "dev", "stack_name").unwrap(),
+            "conduit-dev"
+        );
+        assert_eq!(
+            deploy_setting(GOOD, "prod", "JwtSecretParameterName").unwrap(),
+            "/conduit/prod/jwt-secret"
+        );
+        assert!(deploy_setting(GOOD, "dev", "NoSuchParameter").is_err());
+        assert!(deploy_setting(GOOD, "staging", "stack_name").is_err());
+    }
 
     #[test]
     fn overrides_are_read_as_a_string_or_a_list() {
