@@ -19,7 +19,10 @@ help: ## List the targets
 dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 	PORT=$(PORT) cargo run -p conduit-local
 
-test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz browser-test lambda-smoke infra-check sam-build shipped-e2e deploy-check ## Everything CI runs
+# lambda-smoke's checks run in shipped-e2e, on the binaries sam build made:
+# its own debug build of the functions (another feature set: 3.5 min on 2
+# cores) would test the same code again.
+test: setup fmt-check clippy unit-tests e2e fidelity api-fuzz browser-test infra-check sam-build shipped-e2e deploy-check ## Everything CI runs
 	@echo "make test: all checks passed"
 
 setup: ## Install the tools the checks need (idempotent)
@@ -58,13 +61,13 @@ admin: ## Grant a role while `make dev` runs: make admin USERNAME=jake [ROLE=adm
 	DYNAMODB_ENDPOINT=http://127.0.0.1:$${DYNAMODB_PORT:-8000} \
 	  cargo run -q -p conduit-local --bin conduit-admin -- grant "$(USERNAME)" "$(or $(ROLE),admin)"
 
-lambda-smoke: ## The real Lambda binaries under cargo lambda watch, driven by cargo lambda invoke
+lambda-smoke: ## The functions as cargo lambda watch builds and runs them, driven by cargo lambda invoke
 	scripts/lambda-smoke.sh
 
 infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh
 
-shipped-e2e: ## The Hurl suite against the arm64 functions sam build made, under qemu behind cargo lambda watch's router
+shipped-e2e: ## The Hurl suite, the stream effects and the lambda smoke checks against the arm64 functions sam build made, under qemu behind cargo lambda watch
 	scripts/shipped-e2e.sh
 
 deploy-check: ## Rehearse sam deploy (dev, prod, delete, redeploy) into an emulated account; needs make sam-build

@@ -7,7 +7,8 @@
 # route table into Cargo.toml). The table is conduit-local's embedded
 # engine; its emulated event source mapping invokes the shipped stream
 # consumers through watch's Invoke API (CONSUMERS_INVOKE_URL), and
-# tests/hurl/stream-effects.hurl checks what they do.
+# tests/hurl/stream-effects.hurl checks what they do. The lambda smoke
+# checks run on these binaries too.
 #
 #   scripts/shipped-e2e.sh          # after make sam-build
 set -euo pipefail
@@ -74,5 +75,11 @@ echo "$count shipped functions (arm64, under qemu) polling watch's Runtime API"
 status=0
 hurl_suite "the shipped arm64 functions" "http://127.0.0.1:$watch_port" "$SERVER_DIR" || status=1
 stream_effects "the shipped arm64 functions" "http://127.0.0.1:$watch_port" "$SERVER_DIR" || status=1
+# Then the lambda smoke checks (xtask/src/checks/lambda_smoke.rs): the
+# events/ fixtures through `cargo lambda invoke`, the EMF metrics in every
+# function's log, the same calls through the router. Not first: its
+# GET /api/tags would be the list_tags process's cached answer (10 s) when
+# tags.hurl reads them.
+cargo run -q -p xtask -- lambda-smoke "$watch_port" "$SERVER_DIR" || status=1
 echo "shipped functions: $(( $(date +%s) - started )) s"
 exit "$status"

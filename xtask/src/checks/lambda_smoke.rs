@@ -1,7 +1,9 @@
-//! `xtask lambda-smoke PORT DIR`: the checks of `scripts/lambda-smoke.sh`,
-//! once it has started conduit-local and `cargo lambda watch` (invoke port
-//! PORT, output in DIR/watch.log; the edited events go in DIR too). With a
-//! new user:
+//! `xtask lambda-smoke PORT DIR`: the checks of `scripts/lambda-smoke.sh`
+//! (functions watch compiles and runs) and of `scripts/shipped-e2e.sh` (the
+//! shipped ones, started by the script), once conduit-local and `cargo
+//! lambda watch` are up (invoke port PORT; the functions' output in
+//! DIR/watch.log or DIR/function-NAME.log; the edited events go in DIR
+//! too). With a new user:
 //!
 //! 1. each of [`FUNCTIONS`] once through `cargo lambda invoke`, with its
 //!    fixture from `events/` edited for that user (and the token of the
@@ -216,7 +218,7 @@ pub fn run(root: &Path, port: &str, dir: &Path) -> Result<(), String> {
     smoke.make(&invocations);
     println!("invocations: {}", since(t));
 
-    let emf = crate::checks::read(&dir.join("watch.log")).and_then(|log| {
+    let emf = functions_output(dir).and_then(|log| {
         let functions: Vec<String> = FUNCTIONS.iter().map(|f| f.to_string()).collect();
         crate::emf::check(&log, &functions)
     });
@@ -233,6 +235,26 @@ pub fn run(root: &Path, port: &str, dir: &Path) -> Result<(), String> {
         }
         n => Err(format!("lambda smoke: {n} check(s) FAILED")),
     }
+}
+
+/// What the functions wrote: watch's output when it runs them, and each
+/// `function-NAME.log` when a script does (not the server's log).
+fn functions_output(dir: &Path) -> Result<String, String> {
+    let entries = std::fs::read_dir(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    let mut logs: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| {
+                    name == "watch.log" || (name.starts_with("function-") && name.ends_with(".log"))
+                })
+        })
+        .collect();
+    logs.sort();
+    logs.iter()
+        .map(|log| crate::checks::read(log).map(|text| text + "\n"))
+        .collect()
 }
 
 struct Smoke<'a> {
@@ -483,6 +505,18 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::TempDir;
+
+    #[test]
+    fn the_functions_output_is_watchs_or_each_functions_not_the_servers() {
+        let dir = TempDir::new("functions-output");
+        std::fs::write(dir.0.join("watch.log"), "from watch").unwrap();
+        std::fs::write(dir.0.join("function-login.log"), "from login").unwrap();
+        std::fs::write(dir.0.join("server.log"), "from the server").unwrap();
+        let output = functions_output(&dir.0).unwrap();
+        assert!(output.contains("from watch") && output.contains("from login"));
+        assert!(!output.contains("from the server"));
+    }
 
     fn fixture(name: &str) -> Value {
         let path = crate::generated::workspace_root().join(format!("events/{name}.json"));
