@@ -88,20 +88,10 @@ step_venv() {
   main=$(grep -v '# venv: ' requirements-dev.txt | sed "$strip")
   checkov=$(grep '# venv: checkov' requirements-dev.txt | sed "$strip")
   rehearsal=$(grep '# venv: rehearsal' requirements-dev.txt | sed "$strip")
-  # At once: each is mostly waiting on downloads (a clean machine: 80 s one
-  # after the other).
   make_venv .venv "$main" "cargo lambda --version" "sam --version" \
-    "cfn-lint --version" "schemathesis --version" "actionlint --version" &
-  make_venv .venv-checkov "$checkov" "checkov --version" &
-  make_venv .venv-rehearsal "$rehearsal" "moto_server --help" &
-  wait_all
-}
-
-# wait_all: wait for every background job of this shell; fails if any failed.
-wait_all() {
-  local pid status=0
-  for pid in $(jobs -p); do wait "$pid" || status=1; done
-  return "$status"
+    "cfn-lint --version" "schemathesis --version" "actionlint --version"
+  make_venv .venv-checkov "$checkov" "checkov --version"
+  make_venv .venv-rehearsal "$rehearsal" "moto_server --help"
 }
 
 step_dynamodb_local() {
@@ -119,7 +109,7 @@ step_dynamodb_local() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
   case $s in
-    all) step_apt; step_browser; step_hurl; step_venv & step_dynamodb_local & wait_all ;;
+    all) step_apt; step_browser; step_hurl; step_venv; step_dynamodb_local ;;
     apt) step_apt ;;
     browser) step_browser ;;
     hurl) step_hurl ;;
