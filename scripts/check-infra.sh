@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of the infrastructure and the GitHub workflows:
 #   sam validate --lint, cfn-lint, checkov (infra/template.yaml),
-#   samconfig.toml sanity and template binaries vs Cargo [[bin]]s (both
-#   xtask/src/checks/), actionlint.
+#   samconfig.toml sanity, template binaries vs Cargo [[bin]]s and cargo
+#   feature parity (all three xtask/src/checks/), actionlint.
 # Offline: no AWS account, credentials or network needed. Runs every check,
 # then exits non-zero if any failed.
 #
@@ -85,6 +85,9 @@ run "samconfig.toml" cargo run -q -p xtask -- check-samconfig
 # sam build runs `cargo lambda build --bin <Binary>` per function: every Binary
 # in the template must be a [[bin]] of conduit-functions, and vice versa.
 run "template binaries" cargo run -q -p xtask -- check-binaries
+# The scripts' own cargo builds (xtask, the local server) reuse the test
+# build's dependencies instead of compiling them again.
+run "feature parity" cargo run -q -p xtask -- check-feature-parity
 run "actionlint" check_actionlint
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -36,6 +36,7 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
                          mistake N made in a copy of the built template (deploy-check.sh)
   check-deployed-break N STATE ENV
                          the stack deployed with mistake N fails check-deployed (deploy-check.sh)
+  check-feature-parity   the scripts' own cargo builds reuse the test build's dependencies (check-infra.sh)
   check-binaries         template Binary entries = conduit-functions [[bin]]s (check-infra.sh)
   lambda-smoke PORT DIR  the functions under cargo lambda watch, invoked and checked (lambda-smoke.sh)
   shipped-functions      each function's name and .aws-sam/build directory, consumers too (shipped-e2e.sh)
@@ -92,6 +93,7 @@ fn main() {
         ["check-deployed-break", n, state, env] => {
             checks::breaks::check_deployed(n, std::path::Path::new(state), env)
         }
+        ["check-feature-parity"] => checks::feature_parity::run(&generated::workspace_root()),
         ["check-binaries"] => checks::binaries::run(&generated::workspace_root()),
         ["shipped-functions"] => {
             // Each function's name (the router's, or the consumer's) and its

@@ -14,6 +14,7 @@ pub mod artifacts;
 pub mod binaries;
 pub mod breaks;
 pub mod deployed;
+pub mod feature_parity;
 pub mod lambda_smoke;
 pub mod openssl;
 pub mod samconfig;
