@@ -1,5 +1,6 @@
 //! `xtask check-feature-parity`: building a dev tool on its own (`cargo run
-//! -p xtask`, `cargo build -p conduit-local`, `cargo test -p conduit-tests`)
+//! -p xtask`, `cargo build -p conduit-local`, `cargo test -p conduit-tests`,
+//! `cargo test --workspace --lib`)
 //! gives every shared dependency the features the test build (`cargo test
 //! --workspace --exclude conduit-functions`) gave it, so it reuses that
 //! build's artefacts instead of compiling them again.
@@ -20,6 +21,8 @@ const TEST_BUILD: &[&str] = &["--workspace", "--exclude", "conduit-functions"];
 
 /// The selections the scripts build on their own.
 const SELECTIONS: &[&[&str]] = &[
+    // The functions' library tests (make unit-tests).
+    &["--workspace"],
     &["-p", "xtask"],
     &["-p", "conduit-local"],
     &["-p", "conduit-tests"],
