@@ -114,7 +114,8 @@ hurl_suite() {
 # stream-failures.jsonl. Prints one line; fails if anything did not hold.
 stream_effects() {
   local name=$1 host=$2 dir=$3
-  if ! hurl --test --variable host="$host" --variable uid="$(date +%s%N)"       tests/hurl/stream-effects.hurl >"$dir/stream-effects.out" 2>&1; then
+  if ! hurl --test --variable host="$host" --variable uid="$(date +%s%N)" \
+      tests/hurl/stream-effects.hurl >"$dir/stream-effects.out" 2>&1; then
     cat "$dir/stream-effects.out"
     echo "stream consumers on $name: FAIL, an effect did not show (above)"
     return 1

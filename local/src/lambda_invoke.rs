@@ -79,6 +79,7 @@ mod tests {
     use axum::Json;
     use axum::extract::Path;
     use axum::http::{HeaderName, StatusCode};
+    use axum::response::IntoResponse;
     use axum::routing::post;
     use serde_json::{Value, json};
 
@@ -90,23 +91,15 @@ mod tests {
                 |Path(name): Path<String>, Json(event): Json<Value>| async move {
                     let error = Json(json!({"errorType": "Panic", "errorMessage": "boom"}));
                     match name.as_str() {
-                        "echo" => (
-                            StatusCode::OK,
-                            [(HeaderName::from_static("x-echo"), "1")],
-                            Json(event),
-                        ),
+                        "echo" => Json(event).into_response(),
                         // What Lambda answers for a failed function.
                         "fails_in_aws" => (
-                            StatusCode::OK,
                             [(HeaderName::from_static(FUNCTION_ERROR), "Unhandled")],
                             error,
-                        ),
+                        )
+                            .into_response(),
                         // What cargo lambda watch answers for one.
-                        _ => (
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            [(HeaderName::from_static("x-echo"), "0")],
-                            error,
-                        ),
+                        _ => (StatusCode::INTERNAL_SERVER_ERROR, error).into_response(),
                     }
                 },
             ),

@@ -20,9 +20,7 @@ pub fn run(path: &std::path::Path) -> Result<(), String> {
 
 /// What is wrong with this samconfig.toml, if anything.
 pub fn problems(text: &str) -> Result<Vec<String>, String> {
-    let config: Table = text
-        .parse()
-        .map_err(|err| format!("samconfig.toml: {err}"))?;
+    let config = parse(text)?;
     let mut problems = Vec::new();
     for env in ENVIRONMENTS {
         let deploy = section(&config, &[env, "deploy", "parameters"]);
@@ -58,10 +56,11 @@ pub fn problems(text: &str) -> Result<Vec<String>, String> {
 /// The `Name=value` pairs of `[env.deploy.parameters] parameter_overrides`,
 /// as `sam deploy --config-env env` passes them to CloudFormation.
 pub fn parameter_overrides(text: &str, env: &str) -> Result<Vec<(String, String)>, String> {
-    let config: Table = text
-        .parse()
-        .map_err(|err| format!("samconfig.toml: {err}"))?;
-    let overrides = section(&config, &[env, "deploy", "parameters"])
+    overrides_in(&parse(text)?, env)
+}
+
+fn overrides_in(config: &Table, env: &str) -> Result<Vec<(String, String)>, String> {
+    let overrides = section(config, &[env, "deploy", "parameters"])
         .and_then(|deploy| deploy.get("parameter_overrides"))
         .ok_or_else(|| {
             format!("samconfig.toml: [{env}.deploy.parameters] has no parameter_overrides")
@@ -87,9 +86,7 @@ pub fn parameter_overrides(text: &str, env: &str) -> Result<Vec<(String, String)
 /// it (the stack's name, the JWT secret's parameter name): a key of
 /// `[env.deploy.parameters]`, or else one of its parameter overrides.
 pub fn deploy_setting(text: &str, env: &str, key: &str) -> Result<String, String> {
-    let config: Table = text
-        .parse()
-        .map_err(|err| format!("samconfig.toml: {err}"))?;
+    let config = parse(text)?;
     let deploy = section(&config, &[env, "deploy", "parameters"])
         .ok_or_else(|| format!("samconfig.toml has no [{env}.deploy.parameters]"))?;
     if let Some(value) = deploy.get(key) {
@@ -97,12 +94,16 @@ pub fn deploy_setting(text: &str, env: &str, key: &str) -> Result<String, String
             format!("samconfig.toml: [{env}.deploy.parameters] {key} is not a string")
         });
     }
-    parameter_overrides(text, env)?
+    overrides_in(&config, env)?
         .into_iter()
         .find_map(|(name, value)| (name == key).then_some(value))
         .ok_or_else(|| {
             format!("samconfig.toml: [{env}.deploy.parameters] has no {key}, nor an override of it")
         })
+}
+
+fn parse(text: &str) -> Result<Table, String> {
+    text.parse().map_err(|err| format!("samconfig.toml: {err}"))
 }
 
 /// The table at `path`, if every step of it is a table.
