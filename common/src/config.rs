@@ -38,6 +38,62 @@ pub struct Config {
     /// cost (local development and benchmarks; off in AWS, where the same
     /// figures are in the log line).
     pub server_timing: bool,
+    /// How long DynamoDB may take: [`Budget::PRODUCTION`] unless a test or
+    /// a bulk tool says otherwise (never from the environment).
+    pub budget: Budget,
+}
+
+/// How long the API waits on DynamoDB before it gives up and answers 503.
+/// In AWS it is [`Budget::PRODUCTION`]: a request fails well inside the
+/// function's 10 s timeout (and API Gateway's 30 s), and at once when the
+/// endpoint refuses connections. DynamoDB answers in milliseconds; these
+/// bounds only ever bite in an outage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// A TCP (and TLS) connection must be up within this.
+    pub connect: Duration,
+    /// One attempt, from sending to the last byte of the answer.
+    pub attempt: Duration,
+    /// One call, all its attempts and back-offs included.
+    pub call: Duration,
+    /// Attempts per call: throttling, 5xx, timeouts and broken connections
+    /// are retried.
+    pub max_attempts: u32,
+    /// First back-off between attempts (then doubled, with jitter, up to
+    /// `max_backoff`): short, since the client gets `Retry-After` anyway.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// The whole request, every call included (the pipeline answers 503
+    /// past it): under the function's 10 s timeout, so the client always
+    /// gets the API's answer, never API Gateway's.
+    pub request: Duration,
+}
+
+impl Budget {
+    pub const PRODUCTION: Budget = Budget {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_secs(2),
+        call: Duration::from_secs(4),
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(25),
+        max_backoff: Duration::from_millis(250),
+        request: Duration::from_secs(8),
+    };
+
+    /// The same retries with every time bound two minutes away: for tests
+    /// and bulk tools, where a slow engine on a busy machine is slow, not
+    /// an outage. Still a bound, so that a hung engine fails a run instead
+    /// of hanging it.
+    pub const UNHURRIED: Budget = {
+        let bound = Duration::from_secs(120);
+        Budget {
+            connect: bound,
+            attempt: bound,
+            call: bound,
+            request: bound,
+            ..Budget::PRODUCTION
+        }
+    };
 }
 
 /// Brute-force protection without lockout (`db::throttle`): failed logins
@@ -84,6 +140,7 @@ impl std::fmt::Debug for Config {
             .field("login_limits", &self.login_limits)
             .field("cache_ttl", &self.cache_ttl)
             .field("server_timing", &self.server_timing)
+            .field("budget", &self.budget)
             .finish()
     }
 }
@@ -165,6 +222,7 @@ impl Config {
             login_limits,
             cache_ttl,
             server_timing: var("SERVER_TIMING").is_some_and(|v| v == "1" || v == "true"),
+            budget: Budget::PRODUCTION,
         })
     }
 }

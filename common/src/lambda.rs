@@ -9,7 +9,7 @@ use aws_lambda_events::event::dynamodb;
 use lambda_http::service_fn;
 use lambda_runtime::LambdaEvent;
 
-use crate::config::Config;
+use crate::config::{Budget, Config};
 use crate::db::Db;
 use crate::events::Consumer;
 use crate::http::{RequestIds, Route, handle};
@@ -85,7 +85,8 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
             other => std::env::var(other).ok(),
         })
         .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
-        let state = Arc::new(AppState::new(config, dynamodb_client_from(&sdk)));
+        let client = dynamodb_client_from(&sdk, &config.budget);
+        let state = Arc::new(AppState::new(config, client));
         // The stack's name, set by the template; the functions' metrics are
         // told apart by it.
         let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
@@ -120,7 +121,7 @@ pub fn run_consumer(consumer: &'static Consumer) -> Result<(), lambda_runtime::E
     start()?.block_on(async move {
         let sdk = sdk_config();
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
-        let db = Db::new(dynamodb_client_from(&sdk), table);
+        let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
         lambda_runtime::run(lambda_runtime::service_fn(
             move |event: LambdaEvent<dynamodb::Event>| {
                 let db = db.clone();

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::Client;
 
 use crate::auth::JwtKeys;
-use crate::config::Config;
+use crate::config::{Budget, Config};
 use crate::db::Db;
 
 pub struct AppState {
@@ -13,6 +13,7 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// `client` should keep to `config.budget` ([`dynamodb_client_from`]).
     pub fn new(config: Config, client: Client) -> Self {
         Self {
             db: Db::new(client, config.table_name.clone()).with_cache(config.cache_ttl),
@@ -44,55 +45,30 @@ pub async fn aws_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
 }
 
 /// The DynamoDB client for `endpoint` (AWS itself when `None`).
-pub async fn dynamodb_client(endpoint: Option<&str>) -> Client {
-    dynamodb_client_from(&aws_config(endpoint).await)
-}
-
-/// The time budget of one DynamoDB call, chosen so that a request fails
-/// well inside the function's 10 s timeout (and API Gateway's 30 s), and at
-/// once when the endpoint refuses connections. DynamoDB answers in
-/// milliseconds; these bounds only ever bite in an outage.
-pub mod budget {
-    use std::time::Duration;
-
-    /// A TCP (and TLS) connection must be up within this.
-    pub const CONNECT: Duration = Duration::from_secs(1);
-    /// One attempt, from sending to the last byte of the answer.
-    pub const ATTEMPT: Duration = Duration::from_secs(2);
-    /// One call, all its attempts and back-offs included.
-    pub const CALL: Duration = Duration::from_secs(4);
-    /// Attempts per call: throttling, 5xx and broken connections are retried.
-    pub const MAX_ATTEMPTS: u32 = 3;
-    /// First back-off between attempts (then doubled, with jitter, up to
-    /// [`MAX_BACKOFF`]): short, since the client gets `Retry-After` anyway.
-    pub const INITIAL_BACKOFF: Duration = Duration::from_millis(25);
-    pub const MAX_BACKOFF: Duration = Duration::from_millis(250);
-    /// The whole request, every call included (the pipeline answers 503 past
-    /// it): under the function's 10 s timeout, so the client always gets the
-    /// API's answer, never API Gateway's.
-    pub const REQUEST: Duration = Duration::from_secs(8);
+pub async fn dynamodb_client(endpoint: Option<&str>, budget: &Budget) -> Client {
+    dynamodb_client_from(&aws_config(endpoint).await, budget)
 }
 
 /// The DynamoDB client every process uses: each call's round trip and
 /// consumed capacity is recorded in the request's meter, and every call
-/// keeps to [`budget`].
-pub fn dynamodb_client_from(sdk: &aws_config::SdkConfig) -> Client {
+/// keeps to `budget`.
+pub fn dynamodb_client_from(sdk: &aws_config::SdkConfig, budget: &Budget) -> Client {
     use aws_sdk_dynamodb::config::retry::RetryConfig;
     use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
     let config = aws_sdk_dynamodb::config::Builder::from(sdk)
         .interceptor(crate::db::capacity::CapacityMeter)
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(budget::CONNECT)
-                .operation_attempt_timeout(budget::ATTEMPT)
-                .operation_timeout(budget::CALL)
+                .connect_timeout(budget.connect)
+                .operation_attempt_timeout(budget.attempt)
+                .operation_timeout(budget.call)
                 .build(),
         )
         .retry_config(
             RetryConfig::standard()
-                .with_max_attempts(budget::MAX_ATTEMPTS)
-                .with_initial_backoff(budget::INITIAL_BACKOFF)
-                .with_max_backoff(budget::MAX_BACKOFF),
+                .with_max_attempts(budget.max_attempts)
+                .with_initial_backoff(budget.initial_backoff)
+                .with_max_backoff(budget.max_backoff),
         )
         .build();
     Client::from_conf(config)

@@ -9,6 +9,7 @@
 //! for AWS, which then uses the usual AWS credentials and region).
 
 use conduit_common::auth::Role;
+use conduit_common::config::Budget;
 use conduit_common::db::Db;
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::state::dynamodb_client;
@@ -32,7 +33,10 @@ async fn main() -> Result<(), Error> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT")
         .ok()
         .filter(|e| !e.is_empty());
-    let db = Db::new(dynamodb_client(endpoint.as_deref()).await, table);
+    let db = Db::new(
+        dynamodb_client(endpoint.as_deref(), &Budget::PRODUCTION).await,
+        table,
+    );
     let user = db
         .user_by_username(username)
         .await

@@ -133,7 +133,8 @@ async fn main() -> Result<(), Error> {
         other => std::env::var(other).ok(),
     })?;
     let sdk = aws_config(config.dynamodb_endpoint.as_deref()).await;
-    let state = Arc::new(AppState::new(config, dynamodb_client_from(&sdk)));
+    let client = dynamodb_client_from(&sdk, &config.budget);
+    let state = Arc::new(AppState::new(config, client));
     if state
         .db
         .ensure_table()

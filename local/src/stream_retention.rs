@@ -50,6 +50,7 @@ pub async fn run(database: PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use conduit_common::config::Budget;
     use conduit_common::db::{Db, key};
     use conduit_common::state::{aws_config, dynamodb_client_from};
 
@@ -71,7 +72,7 @@ mod tests {
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(dynoxide::server::serve_on(listener, engine));
         let sdk = aws_config(Some(&endpoint)).await;
-        let db = Db::new(dynamodb_client_from(&sdk), "conduit");
+        let db = Db::new(dynamodb_client_from(&sdk, &Budget::UNHURRIED), "conduit");
         db.ensure_table().await.unwrap();
         let put = |sk: &'static str| {
             db.client

@@ -5,6 +5,7 @@
 //! client-side fault that fails one chosen write.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ pub struct FaultProxy {
     pub addr: SocketAddr,
     upstream: SocketAddr,
     state: Arc<Mutex<ProxyState>>,
+    throttled: Arc<AtomicUsize>,
 }
 
 struct ProxyState {
@@ -64,9 +66,15 @@ impl FaultProxy {
                 listener: None,
                 connections: Vec::new(),
             })),
+            throttled: Arc::default(),
         };
         proxy.listen(listener);
         proxy
+    }
+
+    /// How many requests [`Fault::Throttle`] has answered so far.
+    pub fn throttled(&self) -> usize {
+        self.throttled.load(Ordering::SeqCst)
     }
 
     pub fn endpoint(&self) -> String {
@@ -105,10 +113,11 @@ impl FaultProxy {
     fn listen(&self, listener: TcpListener) {
         let state = self.state.clone();
         let upstream = self.upstream;
+        let throttled = self.throttled.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let fault = state.lock().unwrap().fault;
-                let connection = tokio::spawn(serve(client, upstream, fault));
+                let connection = tokio::spawn(serve(client, upstream, fault, throttled.clone()));
                 let mut state = state.lock().unwrap();
                 state.connections.retain(|c| !c.is_finished());
                 state.connections.push(connection);
@@ -130,12 +139,18 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn serve(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
+async fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    fault: Fault,
+    throttled: Arc<AtomicUsize>,
+) {
     match fault {
         Fault::None | Fault::Down => {}
         Fault::Delay(delay) => tokio::time::sleep(delay).await,
         Fault::Throttle => {
             while read_request(&mut client).await.is_some() {
+                throttled.fetch_add(1, Ordering::SeqCst);
                 let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
                 let response = format!(
                     "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\n\
@@ -189,13 +204,12 @@ pub struct FailingWrite {
 impl FailingWrite {
     /// The `nth` transaction from now fails (1: the next one).
     pub fn arm(&self, nth: i64) {
-        self.countdown
-            .store(nth, std::sync::atomic::Ordering::SeqCst);
+        self.countdown.store(nth, Ordering::SeqCst);
     }
 
     /// Whether the armed failure has happened.
     pub fn fired(&self) -> bool {
-        self.countdown.load(std::sync::atomic::Ordering::SeqCst) <= 0
+        self.countdown.load(Ordering::SeqCst) <= 0
     }
 
     /// A client like `client` that also fails as armed.
@@ -224,12 +238,7 @@ impl Intercept for FailingWrite {
             .input_mut()
             .downcast_ref::<TransactWriteItemsInput>()
             .is_some();
-        if is_transaction
-            && self
-                .countdown
-                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
-                == 1
-        {
+        if is_transaction && self.countdown.fetch_sub(1, Ordering::SeqCst) == 1 {
             return Err("injected fault: the database failed this write".into());
         }
         Ok(())

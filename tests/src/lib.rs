@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use conduit_common::auth::Role;
-use conduit_common::config::Config;
+use conduit_common::config::{Budget, Config};
 use conduit_common::db::Db;
 use conduit_common::db::follows::follow_item;
 use conduit_common::db::sessions::Session;
@@ -121,27 +121,48 @@ async fn engine() -> (String, String) {
 }
 
 /// The API on a fresh, empty table. `extra` overrides configuration variables.
+///
+/// Its DynamoDB calls have no production time budget
+/// ([`Budget::UNHURRIED`]): on a busy machine a slow engine makes a test
+/// slow, not a 503. Only the outage tests hold the API to a budget
+/// ([`spawn_app_with_faults`]).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (endpoint, table) = engine().await;
-    spawn_app_on(&endpoint, &table, extra).await
+    spawn_app_on(&endpoint, &table, extra, Budget::UNHURRIED).await
 }
 
-/// The API on a fresh table that it reaches through a [`FaultProxy`], so
-/// the test can take the database away, slow it down or make it throttle.
-pub async fn spawn_app_with_faults() -> (TestApp, FaultProxy) {
+/// An API that reaches its table through a [`FaultProxy`], so that the
+/// test can take the database away, slow it down or make it throttle.
+pub struct FaultyApp {
+    /// The API through the proxy, held to the budget the test chose.
+    pub app: TestApp,
+    /// The same table reached directly, without a time budget: to set up
+    /// and check data whatever the proxy is doing.
+    pub direct: TestApp,
+    pub proxy: FaultProxy,
+}
+
+/// A fresh table behind a [`FaultProxy`], its API held to `budget`.
+pub async fn spawn_app_with_faults(budget: Budget) -> FaultyApp {
     let (endpoint, table) = engine().await;
     let proxy = FaultProxy::start(&endpoint).await;
-    let app = spawn_app_on(&proxy.endpoint(), &table, &[]).await;
-    (app, proxy)
+    let direct = spawn_app_on(&endpoint, &table, &[], Budget::UNHURRIED).await;
+    let app = spawn_app_on(&proxy.endpoint(), &table, &[], budget).await;
+    FaultyApp { app, direct, proxy }
 }
 
-async fn spawn_app_on(endpoint: &str, table: &str, extra: &[(&str, &str)]) -> TestApp {
+async fn spawn_app_on(
+    endpoint: &str,
+    table: &str,
+    extra: &[(&str, &str)],
+    budget: Budget,
+) -> TestApp {
     let (endpoint, table) = (endpoint.to_owned(), table.to_owned());
     let extra: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let config = Config::from_lookup(|name| {
+    let mut config = Config::from_lookup(|name| {
         if let Some((_, value)) = extra.iter().find(|(k, _)| k == name) {
             return Some(value.clone());
         }
@@ -153,8 +174,10 @@ async fn spawn_app_on(endpoint: &str, table: &str, extra: &[(&str, &str)]) -> Te
         }
     })
     .expect("test configuration");
+    config.budget = budget;
     let sdk = aws_config(config.dynamodb_endpoint.as_deref()).await;
-    let state = Arc::new(AppState::new(config, dynamodb_client_from(&sdk)));
+    let client = dynamodb_client_from(&sdk, &config.budget);
+    let state = Arc::new(AppState::new(config, client));
     state.db.ensure_table().await.expect("table created");
     let events = EventSource::new(
         &sdk,
@@ -220,11 +243,11 @@ impl TestApp {
     /// would slow down every test after.
     pub async fn without_stream(self) -> Self {
         use aws_sdk_dynamodb::types::StreamSpecification;
-        self.state
-            .db
+        let db = &self.state.db;
+        let turned_off = db
             .client
             .update_table()
-            .table_name(&self.state.db.table)
+            .table_name(&db.table)
             .stream_specification(
                 StreamSpecification::builder()
                     .stream_enabled(false)
@@ -232,8 +255,22 @@ impl TestApp {
                     .expect("complete stream specification"),
             )
             .send()
-            .await
-            .expect("stream turned off");
+            .await;
+        if let Err(err) = turned_off {
+            // A retried attempt whose first try went through finds no stream.
+            let table = db
+                .client
+                .describe_table()
+                .table_name(&db.table)
+                .send()
+                .await;
+            let streaming = table
+                .expect("table described")
+                .table()
+                .and_then(|t| t.stream_specification())
+                .is_some_and(|s| s.stream_enabled());
+            assert!(!streaming, "stream not turned off: {err:?}");
+        }
         self
     }
 
@@ -243,14 +280,21 @@ impl TestApp {
     /// last. The embedded engine is the test's own, and goes with it.
     pub async fn finish(self) {
         if std::env::var("TEST_DYNAMODB_ENDPOINT").is_ok_and(|e| !e.is_empty()) {
-            self.state
+            let deleted = self
+                .state
                 .db
                 .client
                 .delete_table()
                 .table_name(&self.state.db.table)
                 .send()
-                .await
-                .expect("table deleted");
+                .await;
+            // Not found: a retried attempt whose first try deleted it.
+            if let Err(err) = deleted {
+                let gone = err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception());
+                assert!(gone, "table not deleted: {err:?}");
+            }
         }
     }
 
@@ -416,7 +460,7 @@ impl TestApp {
             false => center.followers_count += count as u64,
         }
         items.push(center.item().unwrap());
-        self.unhurried_db().put_all(items).await.expect("seeded");
+        self.state.db.put_all(items).await.expect("seeded");
         others
     }
 
@@ -447,22 +491,6 @@ impl TestApp {
             .send()
             .await
             .expect("followers count set");
-    }
-
-    /// The app's table through a client without the API's time budget: for
-    /// bulk seeding, which may queue behind other tests on a busy engine.
-    fn unhurried_db(&self) -> Db {
-        use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-        let client = &self.state.db.client;
-        let config = client
-            .config()
-            .to_builder()
-            .timeout_config(TimeoutConfig::disabled())
-            .build();
-        Db::new(
-            aws_sdk_dynamodb::Client::from_conf(config),
-            &self.state.db.table,
-        )
     }
 
     /// A session for `user_id` as a sign-in would begin it, not yet stored.

@@ -17,8 +17,14 @@ const THROTTLING_CODES: &[&str] = &[
     "ThrottlingError",
 ];
 
-/// Error codes of DynamoDB's own failures.
-const SERVICE_FAILURE_CODES: &[&str] = &["InternalServerError", "ServiceUnavailable"];
+/// Error codes of DynamoDB's own failures, and of a transaction sent again
+/// (with its idempotency token) while its first attempt, timed out on our
+/// side, is still being applied: it will commit, the client may retry.
+const SERVICE_FAILURE_CODES: &[&str] = &[
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+];
 
 /// Whether an error code (of a response or of a transaction's cancellation
 /// reason) is DynamoDB throttling us.

@@ -1,10 +1,13 @@
 //! The table definition, for local development and tests. In AWS the table
 //! is created by `infra/template.yaml`, which must describe the same keys.
 
+use std::time::Duration;
+
+use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::{Db, keys, sdk_error};
@@ -67,9 +70,18 @@ fn stream() -> StreamSpecification {
         .expect("complete stream specification")
 }
 
+/// How long [`Db::ensure_table`] waits for a new table to become ACTIVE
+/// (the local engines make it ACTIVE at once; AWS in seconds).
+const TABLE_ACTIVE_WITHIN: Duration = Duration::from_secs(300);
+
 impl Db {
-    /// Creates the table if it does not exist yet, with its stream; returns
-    /// whether it did. A table made before the stream existed gets it.
+    /// Creates the table if it does not exist yet, with its stream, and
+    /// waits until it is ACTIVE; returns whether it was missing. A table
+    /// made before the stream existed gets it.
+    ///
+    /// Every step may be retried by the SDK after an attempt that went
+    /// through but timed out, so each accepts "already done" as done:
+    /// `ResourceInUseException` from CreateTable means the table is there.
     pub async fn ensure_table(&self) -> Result<bool, ApiError> {
         let exists = self
             .client
@@ -79,19 +91,10 @@ impl Db {
             .await;
         match exists {
             Ok(found) => {
-                let streaming = found
-                    .table()
-                    .and_then(|t| t.stream_specification())
-                    .is_some_and(|s| s.stream_enabled());
-                if !streaming {
-                    self.client
-                        .update_table()
-                        .table_name(&self.table)
-                        .stream_specification(stream())
-                        .send()
-                        .await
-                        .map_err(sdk_error)?;
+                if !streaming(found.table()) {
+                    self.enable_stream().await?;
                 }
+                self.enable_ttl().await?;
                 return Ok(false);
             }
             Err(err)
@@ -110,7 +113,8 @@ impl Db {
                     .expect("complete attribute definition")
             })
             .collect();
-        self.client
+        let created = self
+            .client
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
@@ -120,8 +124,59 @@ impl Db {
             .global_secondary_indexes(index(keys::GSI2))
             .stream_specification(stream())
             .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            // Made by an attempt of ours that timed out, or by another process.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) => {}
+            Err(err) => return Err(sdk_error(err)),
+        }
+        self.client
+            .wait_until_table_exists()
+            .table_name(&self.table)
+            .wait(TABLE_ACTIVE_WITHIN)
             .await
-            .map_err(sdk_error)?;
+            .map_err(|err| ApiError::Unavailable {
+                cause: format!(
+                    "table {} not ACTIVE: {}",
+                    self.table,
+                    aws_sdk_dynamodb::error::DisplayErrorContext(err)
+                ),
+            })?;
+        self.enable_ttl().await?;
+        Ok(true)
+    }
+
+    async fn enable_stream(&self) -> Result<(), ApiError> {
+        let updated = self
+            .client
+            .update_table()
+            .table_name(&self.table)
+            .stream_specification(stream())
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(()),
+            // A retried attempt whose first try went through: read again.
+            Err(err) => match self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+            {
+                Ok(found) if streaming(found.table()) => Ok(()),
+                _ => Err(sdk_error(err)),
+            },
+        }
+    }
+
+    /// Turns TTL on; called for an existing table too, so that a start-up
+    /// cut off between CreateTable and this repairs itself.
+    async fn enable_ttl(&self) -> Result<(), ApiError> {
         let ttl = self
             .client
             .update_time_to_live()
@@ -135,18 +190,29 @@ impl Db {
             )
             .send()
             .await;
-        match ttl {
-            Ok(_) => Ok(true),
-            // A retried attempt whose first try went through (a slow engine).
-            Err(err)
-                if err
-                    .as_service_error()
-                    .and_then(|e| e.meta().message())
-                    .is_some_and(|m| m.contains("already enabled")) =>
-            {
-                Ok(true)
-            }
-            Err(err) => Err(sdk_error(err)),
-        }
+        let Err(err) = ttl else { return Ok(()) };
+        // Already on (a retried attempt whose first try went through, or
+        // another process): what the table says, not the error's wording.
+        let described = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let on = described.time_to_live_description().is_some_and(|d| {
+            d.attribute_name() == Some(TTL_ATTRIBUTE)
+                && matches!(
+                    d.time_to_live_status(),
+                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                )
+        });
+        if on { Ok(()) } else { Err(sdk_error(err)) }
     }
+}
+
+fn streaming(table: Option<&TableDescription>) -> bool {
+    table
+        .and_then(|t| t.stream_specification())
+        .is_some_and(|s| s.stream_enabled())
 }

@@ -19,7 +19,7 @@ use crate::auth::{self, Access};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::meter;
-use crate::state::{AppState, budget};
+use crate::state::AppState;
 use crate::telemetry::metrics::{self, Outcome};
 
 /// Larger bodies are refused with 413 before they are parsed. The largest
@@ -255,13 +255,14 @@ async fn run(
         return (Err(ApiError::PayloadTooLarge), None);
     }
     // Authentication reads the table too: it shares the request's deadline.
-    let deadline = tokio::time::Instant::now() + budget::REQUEST;
+    let budget = state.config.budget.request;
+    let deadline = tokio::time::Instant::now() + budget;
     let auth =
         match tokio::time::timeout_at(deadline, auth::authenticate(&state, &req, route.access))
             .await
             .unwrap_or_else(|_| {
                 Err(ApiError::Unavailable {
-                    cause: format!("authentication took longer than {:?}", budget::REQUEST),
+                    cause: format!("authentication took longer than {budget:?}"),
                 })
             }) {
             Ok(auth) => auth,
@@ -281,7 +282,7 @@ async fn run(
         Ok(Ok(result)) => result,
         Ok(Err(_panic)) => Err(ApiError::internal("handler panicked")),
         Err(_elapsed) => Err(ApiError::Unavailable {
-            cause: format!("request took longer than {:?}", budget::REQUEST),
+            cause: format!("request took longer than {budget:?}"),
         }),
     };
     (handled, user_id)

@@ -16,4 +16,5 @@ mod routes;
 mod sessions;
 mod social;
 mod streams;
+mod table;
 mod users;
