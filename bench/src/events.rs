@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use conduit_common::auth::Role;
 use conduit_common::meter::{Usage, measure};
-use conduit_tests::{TestApp, spawn_app_with};
+use conduit_tests::{TestApp, spawn_app_with, spawn_app_with_consumers};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -37,15 +37,17 @@ const FOLLOWERS: &[(usize, u64)] = &[
 const WRITERS: &[usize] = &[1, 8, 32];
 const FEED_READS: usize = 20;
 
+const SETTINGS: &[(&str, &str)] = &[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")];
+
 async fn app() -> TestApp {
-    spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await
+    spawn_app_with_consumers(SETTINGS).await
 }
 
 /// An app whose table has no stream: for scenarios that call the consumer's
 /// work directly, so that the engine's own stream bookkeeping (it reads
 /// every record to number the next) stays out of the figures.
 async fn app_without_stream() -> TestApp {
-    app().await.without_stream().await
+    spawn_app_with(SETTINGS).await
 }
 
 fn ms(duration: Duration) -> f64 {

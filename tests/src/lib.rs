@@ -71,6 +71,8 @@ pub struct TestApp {
     /// The stream consumers, run when the test says so ([`TestApp::drain`]).
     pub events: EventSource,
     sdk: aws_config::SdkConfig,
+    /// Whether the table has its change stream, for the consumers to read.
+    streaming: bool,
 }
 
 #[derive(Debug)]
@@ -126,7 +128,21 @@ async fn engine() -> (String, String) {
 /// ([`Budget::UNHURRIED`]): on a busy machine a slow engine makes a test
 /// slow, not a 503. Only the outage tests hold the API to a budget
 /// ([`spawn_app_with_faults`]).
+///
+/// The table has no change stream: only the tests that run the consumers
+/// need one ([`spawn_app_with_consumers`]). DynamoDB Local keeps every
+/// stream record, a deleted table's too, and every write after slows down
+/// with their number: a 5,000-follow seed took 6 s on a fresh engine and
+/// 22 s after the RBAC test's writes had gone to a stream (`make fidelity`).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let (endpoint, table) = engine().await;
+    let app = spawn_app_on(&endpoint, &table, extra, Budget::UNHURRIED).await;
+    app.without_stream().await
+}
+
+/// The API on a fresh table with its change stream, as in AWS: for tests
+/// that run the stream consumers ([`TestApp::drain`], [`TestApp::event_source`]).
+pub async fn spawn_app_with_consumers(extra: &[(&str, &str)]) -> TestApp {
     let (endpoint, table) = engine().await;
     spawn_app_on(&endpoint, &table, extra, Budget::UNHURRIED).await
 }
@@ -147,7 +163,9 @@ pub async fn spawn_app_with_faults(budget: Budget) -> FaultyApp {
     let (endpoint, table) = engine().await;
     let proxy = FaultProxy::start(&endpoint).await;
     let direct = spawn_app_on(&endpoint, &table, &[], Budget::UNHURRIED).await;
-    let app = spawn_app_on(&proxy.endpoint(), &table, &[], budget).await;
+    let mut app = spawn_app_on(&proxy.endpoint(), &table, &[], budget).await;
+    let direct = direct.without_stream().await;
+    app.streaming = false;
     FaultyApp { app, direct, proxy }
 }
 
@@ -191,6 +209,7 @@ async fn spawn_app_on(
         router: Router::new(functions::ROUTES),
         events,
         sdk,
+        streaming: true,
     }
 }
 
@@ -216,6 +235,7 @@ impl TestApp {
             router: Router::new(functions::ROUTES),
             events: self.events.clone(),
             sdk: self.sdk.clone(),
+            streaming: self.streaming,
         }
     }
 
@@ -233,15 +253,19 @@ impl TestApp {
         consumers: &'static Consumers,
         storage: Storage,
     ) -> EventSource {
+        self.assert_streaming();
         EventSource::new(&self.sdk, db, consumers, storage).expect("event source")
     }
 
-    /// Turns the table's stream off, for tests and benchmarks that seed
-    /// tens of thousands of items and need no consumer: both engines pay
-    /// for every stream record (the embedded one reads them all to number
-    /// the next; DynamoDB Local keeps a deleted table's for a day), which
-    /// would slow down every test after.
-    pub async fn without_stream(self) -> Self {
+    fn assert_streaming(&self) {
+        assert!(
+            self.streaming,
+            "the consumers read the table's stream: spawn_app_with_consumers() makes one"
+        );
+    }
+
+    /// Turns the table's stream off ([`spawn_app_with`] says why).
+    async fn without_stream(mut self) -> Self {
         use aws_sdk_dynamodb::types::StreamSpecification;
         let db = &self.state.db;
         let turned_off = db
@@ -271,6 +295,7 @@ impl TestApp {
                 .is_some_and(|s| s.stream_enabled());
             assert!(!streaming, "stream not turned off: {err:?}");
         }
+        self.streaming = false;
         self
     }
 
@@ -301,6 +326,7 @@ impl TestApp {
     /// Runs the stream consumers over everything written so far, as the
     /// event source mapping would, and returns how many records were read.
     pub async fn drain(&self) -> usize {
+        self.assert_streaming();
         self.events.drain().await.expect("the stream drained")
     }
 

@@ -1,7 +1,7 @@
 //! Articles, lists, feed, tags and pagination.
 
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_tests::{TestApp, slugs, spawn_app};
+use conduit_tests::{TestApp, slugs, spawn_app, spawn_app_with_consumers};
 use serde_json::json;
 
 async fn seeded() -> (TestApp, String, Vec<String>) {
@@ -160,7 +160,7 @@ async fn only_the_author_may_edit_or_delete() {
 
 #[tokio::test]
 async fn delete_removes_the_article_everywhere() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let token = app.register("jake").await;
     let fan = app.register("anna").await;
     let slug = app.create_article(&token, "Doomed", &["gone"]).await;
@@ -200,7 +200,7 @@ async fn delete_removes_the_article_everywhere() {
 
 #[tokio::test]
 async fn feed_shows_followed_authors_only() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let reader = app.register("reader").await;
     let followed = app.register("followed").await;
     let stranger = app.register("stranger").await;

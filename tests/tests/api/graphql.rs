@@ -5,7 +5,7 @@
 use conduit_common::auth::Role;
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{Method, Request, StatusCode};
-use conduit_tests::{TestApp, TestResponse, spawn_app};
+use conduit_tests::{TestApp, TestResponse, spawn_app, spawn_app_with_consumers};
 use serde_json::{Value, json};
 
 /// The `data` of a response that must have no errors.
@@ -295,7 +295,7 @@ async fn comments_and_favorites() {
 
 #[tokio::test]
 async fn the_feed_tags_and_pages() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let reader = register(&app, "reader").await;
     let author = register(&app, "author").await;
     let follow = "mutation { follow(username: \"author\") { following } }";

@@ -113,10 +113,7 @@ async fn a_feed_page_costs_the_same_at_any_follow_count() {
     let (feed, _) = documented("GET /api/articles/feed");
     for follows in [1, 100, 5_000] {
         // Delivered inline (each author has one follower): no stream needed.
-        let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")])
-            .await
-            .without_stream()
-            .await;
+        let app = spawn_app_with(&[("SERVER_TIMING", "1"), ("CACHE_TTL_SECONDS", "0")]).await;
         let reader = app.register("reader").await;
         let followed = app.seed_followed("reader", follows).await;
         // A page's worth of articles by different authors, and more.

@@ -14,7 +14,7 @@ use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{ChangeKind, Consumer, KeyMatch, RecordFilter};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_tests::{
-    FailingWrite, TestApp, heavy_test, repo_file, slugs, spawn_app, spawn_app_with,
+    FailingWrite, TestApp, heavy_test, repo_file, slugs, spawn_app_with_consumers,
 };
 use local::event_source::Storage;
 use serde_json::{Value, json};
@@ -27,7 +27,7 @@ async fn reread(app: &TestApp, users: &[User]) -> Vec<User> {
 
 #[tokio::test]
 async fn a_few_followers_see_a_new_article_at_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let reader = app.register("reader").await;
     let author = app.register("author").await;
     app.post("/api/profiles/author/follow", json!({}), Some(&reader))
@@ -46,7 +46,7 @@ async fn a_few_followers_see_a_new_article_at_once() {
 
 #[tokio::test]
 async fn many_followers_get_a_new_article_from_the_stream() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let author = app.register("author").await;
     let count = INLINE_DELIVERY_MAX_FOLLOWERS as usize + 50;
     let followers = app.seed_followers("author", count).await;
@@ -70,7 +70,7 @@ async fn many_followers_get_a_new_article_from_the_stream() {
 
 #[tokio::test]
 async fn a_very_followed_author_is_read_into_the_feed_not_delivered() {
-    let app = spawn_app_with(&[("SERVER_TIMING", "1")]).await;
+    let app = spawn_app_with_consumers(&[("SERVER_TIMING", "1")]).await;
     let reader = app.register("reader").await;
     let star = app.register("star").await;
     app.set_followers_count("star", PULL_MIN_FOLLOWERS).await;
@@ -102,7 +102,7 @@ async fn a_very_followed_author_is_read_into_the_feed_not_delivered() {
 
 #[tokio::test]
 async fn a_reader_pulls_a_few_very_followed_authors_and_is_delivered_the_rest() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let reader = app.register("reader").await;
     let mut stars = vec![];
     for n in 0..=MAX_PULLED {
@@ -211,7 +211,7 @@ async fn assert_cleaned_up(app: &TestApp, fans: &[User], article_id: &str) {
 #[tokio::test]
 async fn a_cleanup_that_fails_midway_converges_on_retry_and_a_replay_changes_nothing() {
     let _alone = heavy_test().await;
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let (fans, article_id) = a_popular_article_deleted(&app).await;
     // The answer came before the cleanup: the comments and favorites wait
     // for the stream.
@@ -243,7 +243,7 @@ async fn a_cleanup_that_fails_midway_converges_on_retry_and_a_replay_changes_not
 
 #[tokio::test]
 async fn a_restarted_event_source_resumes_after_its_checkpoint() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let author = app.register("author").await;
     app.create_article(&author, "Before", &[]).await;
     let dir = std::env::temp_dir().join(format!("conduit-checkpoints-{}", ulid::Ulid::new()));
@@ -324,7 +324,7 @@ static ONLY_REFUSING: &Consumers = &[&REFUSING];
 
 #[tokio::test]
 async fn a_record_that_keeps_failing_sets_aside_the_rest_of_its_batch() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let author = app.register("author").await;
     for title in ["One", "Two", "Poison", "Four", "Five"] {
         app.create_article(&author, title, &[]).await;
@@ -343,7 +343,7 @@ async fn a_record_that_keeps_failing_sets_aside_the_rest_of_its_batch() {
 
 #[tokio::test]
 async fn a_record_that_crashes_its_consumer_is_isolated_and_set_aside() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_consumers(&[]).await;
     let author = app.register("author").await;
     for title in ["One", "Two", "Poison", "Four", "Five"] {
         app.create_article(&author, title, &[]).await;
