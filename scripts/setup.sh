@@ -10,7 +10,7 @@
 #   hurl            hurl 8.0.1 via `cargo install` into ~/.cargo/bin
 #   venv            .venv/ (cargo-lambda, sam, cfn-lint, schemathesis, actionlint)
 #                   .venv-checkov/ (checkov) and .venv-rehearsal/ (moto), from
-#                   requirements-dev.txt
+#                   requirements-dev.txt, made by uv (.venv-uv/)
 #   dynamodb-local  `npm ci` -> node_modules/amplify-dynamodb-simulator/emulator/
 #                   and node_modules/puppeteer-core/
 set -euo pipefail
@@ -64,6 +64,20 @@ step_hurl() {
   hurl --version | head -1
 }
 
+# uv (pinned in requirements-dev.txt, from PyPI into .venv-uv/) makes the
+# venvs: the same packages in a fraction of pip's time (85 s for the three
+# on 2 cores with pip).
+UV=.venv-uv/bin/uv
+step_uv() {
+  local want; want=$(grep -E '^[^#].*# venv: uv' requirements-dev.txt | sed 's/[[:space:]]*#.*//')
+  if [ -x "$UV" ] && [ "$(cat .venv-uv/.requirements.txt 2>/dev/null)" = "$want" ]; then return; fi
+  log "uv: installing $want"
+  rm -rf .venv-uv
+  python3 -m venv .venv-uv
+  .venv-uv/bin/pip install -q "$want"
+  echo "$want" > .venv-uv/.requirements.txt
+}
+
 # make_venv DIR REQS-TEXT CHECK-CMD... : rebuild DIR only when REQS-TEXT changed.
 make_venv() {
   local dir=$1 reqs=$2; shift 2
@@ -73,9 +87,10 @@ make_venv() {
   fi
   log "$dir: creating"
   rm -rf "$dir"
-  python3 -m venv "$dir"
+  step_uv
+  "$UV" venv -q --python python3 "$dir"
   printf '%s\n' "$reqs" > "$dir/requirements.txt"
-  "$dir/bin/pip" install -q -r "$dir/requirements.txt"
+  "$UV" pip install -q --python "$dir/bin/python" -r "$dir/requirements.txt"
   local cmd; for cmd in "$@"; do
     (PATH="$PWD/$dir/bin:$PATH"; $cmd >/dev/null) || { log "$dir: '$cmd' failed"; return 1; }
   done
