@@ -1,19 +1,24 @@
 //! Fault injection: a TCP proxy between the API and the real engine that
 //! can stop (connections refused), slow down, or answer every call with
 //! DynamoDB's throttling error, and come back. The engine behind it is
-//! real; only the network in between misbehaves. And [`FailingWrite`], a
-//! client-side fault that fails one chosen write.
+//! real; only the network in between misbehaves. And two client-side
+//! faults: [`FailingWrite`] fails one chosen write, [`LostAnswer`] loses
+//! the answer to one that went through.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextMut;
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeSerializationInterceptorContextMut, FinalizerInterceptorContextMut,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -197,29 +202,98 @@ async fn read_request(client: &mut TcpStream) -> Option<()> {
 /// through whatever the caller was doing. Install it on a client of its own
 /// (`with_interceptor`) so that only that client's calls are counted.
 #[derive(Debug, Clone, Default)]
-pub struct FailingWrite {
-    countdown: Arc<std::sync::atomic::AtomicI64>,
-}
+pub struct FailingWrite(Countdown);
 
 impl FailingWrite {
-    /// The `nth` transaction from now fails (1: the next one).
-    pub fn arm(&self, nth: i64) {
-        self.countdown.store(nth, Ordering::SeqCst);
-    }
-
-    /// Whether the armed failure has happened.
-    pub fn fired(&self) -> bool {
-        self.countdown.load(Ordering::SeqCst) <= 0
-    }
-
     /// A client like `client` that also fails as armed.
     pub fn client_like(&self, client: &Client) -> Client {
-        let config = client
-            .config()
-            .to_builder()
-            .interceptor(self.clone())
-            .build();
-        Client::from_conf(config)
+        with_interceptor(client, self.clone())
+    }
+}
+
+impl std::ops::Deref for FailingWrite {
+    type Target = Countdown;
+    fn deref(&self) -> &Countdown {
+        &self.0
+    }
+}
+
+/// Which call a client-side fault strikes: the `nth` of its kind once armed.
+#[derive(Debug, Clone, Default)]
+pub struct Countdown(Arc<AtomicI64>);
+
+impl Countdown {
+    /// The `nth` call from now is struck (1: the next one).
+    pub fn arm(&self, nth: i64) {
+        self.0.store(nth, Ordering::SeqCst);
+    }
+
+    /// Whether the armed call has been struck.
+    pub fn fired(&self) -> bool {
+        self.0.load(Ordering::SeqCst) <= 0
+    }
+
+    /// Counts one call; whether it is the one to strike.
+    fn strikes(&self) -> bool {
+        self.0.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+}
+
+/// A client like `client`, with `interceptor` too.
+fn with_interceptor(client: &Client, interceptor: impl Intercept + 'static) -> Client {
+    let config = client
+        .config()
+        .to_builder()
+        .interceptor(interceptor)
+        .build();
+    Client::from_conf(config)
+}
+
+/// Loses the answer to one write that DynamoDB applied: the `nth`
+/// successful `UpdateItem` the client makes once armed is reported to it
+/// as timed out, as a slow network would make it. The SDK then sends the
+/// same request again.
+#[derive(Debug, Clone, Default)]
+pub struct LostAnswer(Countdown);
+
+impl LostAnswer {
+    /// A client like `client` that also loses an answer as armed.
+    pub fn client_like(&self, client: &Client) -> Client {
+        with_interceptor(client, self.clone())
+    }
+}
+
+impl std::ops::Deref for LostAnswer {
+    type Target = Countdown;
+    fn deref(&self) -> &Countdown {
+        &self.0
+    }
+}
+
+impl Intercept for LostAnswer {
+    fn name(&self) -> &'static str {
+        "LostAnswer"
+    }
+
+    fn modify_before_attempt_completion(
+        &self,
+        context: &mut FinalizerInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let applied_update = matches!(
+            context.output_or_error(),
+            Some(Ok(output)) if output.downcast_ref::<UpdateItemOutput>().is_some()
+        );
+        if applied_update
+            && self.strikes()
+            && let Some(answer) = context.output_or_error_mut()
+        {
+            *answer = Err(OrchestratorError::timeout(
+                "injected fault: the answer was lost".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -238,7 +312,7 @@ impl Intercept for FailingWrite {
             .input_mut()
             .downcast_ref::<TransactWriteItemsInput>()
             .is_some();
-        if is_transaction && self.countdown.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if is_transaction && self.strikes() {
             return Err("injected fault: the database failed this write".into());
         }
         Ok(())

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 pub mod faults;
 pub mod over_http;
-pub use faults::{FailingWrite, Fault, FaultProxy};
+pub use faults::{FailingWrite, Fault, FaultProxy, LostAnswer};
 
 /// One argon2id hash of `password123`, computed once per test binary.
 async fn password123_hash() -> String {
@@ -236,6 +236,15 @@ impl TestApp {
             events: self.events.clone(),
             sdk: self.sdk.clone(),
             streaming: self.streaming,
+        }
+    }
+
+    /// Another process on the same table whose DynamoDB client is `client`
+    /// (one with a fault of [`faults`], say).
+    pub fn with_client(&self, client: aws_sdk_dynamodb::Client) -> TestApp {
+        TestApp {
+            state: Arc::new(AppState::new(self.state.config.clone(), client)),
+            ..self.another_process()
         }
     }
 

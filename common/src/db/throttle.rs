@@ -10,11 +10,20 @@
 //! Counters are fixed windows: their items carry the window in their key,
 //! so an old window is simply never read again, and DynamoDB's TTL removes
 //! it later.
+//!
+//! Every write carries its attempt's token, and is conditioned on the
+//! counter's last one not being it: the SDK sends an `UpdateItem` again
+//! after an attempt that went through but timed out, and that second
+//! sending must not count the attempt twice (or refuse it for its own
+//! count). It finds its token and counts nothing; an attempt counted in
+//! between would hide it, which only a retry racing another attempt on the
+//! same counter can do.
 
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::{Db, get_u64, is_condition_failure, key_of, keys, n, sdk_error};
 use crate::config::LoginLimits;
@@ -61,6 +70,23 @@ fn client_key(ip: &str) -> String {
 #[must_use]
 pub struct Reservation {
     window: u64,
+    token: Token,
+}
+
+/// One attempt's mark on the counters it wrote.
+#[derive(Debug, Clone, Copy)]
+struct Token(ulid::Ulid);
+
+impl Token {
+    fn value(self) -> aws_sdk_dynamodb::types::AttributeValue {
+        super::s(self.0.to_string())
+    }
+
+    /// Whether `item` (a counter as it was) was last written by this attempt.
+    fn wrote(self, item: Option<&super::Item>, attribute: &str) -> bool {
+        item.and_then(|item| super::get_s(item, attribute))
+            .is_some_and(|last| last == self.0.to_string())
+    }
 }
 
 /// The current window: its number and when it ends (epoch seconds).
@@ -100,6 +126,7 @@ impl Db {
         limits: &LoginLimits,
     ) -> Result<Reservation, ApiError> {
         let (index, ends) = window(limits);
+        let token = Token(ulid::Ulid::new());
         let refused = || ApiError::TooManyRequests {
             retry_after_secs: ends.saturating_sub(now_secs()).max(1),
         };
@@ -107,7 +134,7 @@ impl Db {
         // without touching the client's counter, which its neighbours share.
         let pair = Some(limits.per_account_and_client);
         if self
-            .count(&subjects.pair, (index, ends), pair)
+            .count(&subjects.pair, (index, ends), pair, token)
             .await?
             .is_none()
         {
@@ -115,21 +142,24 @@ impl Db {
         }
         let client = Some(limits.per_client);
         if self
-            .count(&subjects.client, (index, ends), client)
+            .count(&subjects.client, (index, ends), client, token)
             .await?
             .is_none()
         {
             // Refused after all: the pair's count is given back. Meanwhile
             // the pair read one too many, but this client was refused anyway.
-            self.uncount(&subjects.pair, index).await?;
+            self.uncount(&subjects.pair, index, token).await?;
             return Err(refused());
         }
         let attempts = self
-            .count(&subjects.account, (index, ends), None)
+            .count(&subjects.account, (index, ends), None, token)
             .await?
             .unwrap_or(1);
         tokio::time::sleep(limits.delay(attempts)).await;
-        Ok(Reservation { window: index })
+        Ok(Reservation {
+            window: index,
+            token,
+        })
     }
 
     /// After a successful login, the attempt was not a failure: the pair
@@ -142,7 +172,7 @@ impl Db {
         reservation: Reservation,
     ) -> Result<(), ApiError> {
         // The window the attempt was counted in, even if another began since.
-        let index = reservation.window;
+        let (index, token) = (reservation.window, reservation.token);
         let forget_pair = async {
             self.client
                 .delete_item()
@@ -154,57 +184,75 @@ impl Db {
         };
         futures::try_join!(
             forget_pair,
-            self.uncount(&subjects.client, index),
-            self.uncount(&subjects.account, index),
+            self.uncount(&subjects.client, index, token),
+            self.uncount(&subjects.account, index, token),
         )?;
         Ok(())
     }
 
     /// Adds one to `subject`'s counter of the window (`index`, ending at
     /// `ends`) and returns the new count; with a `limit`, only while the
-    /// counter is under it, and `None` when it is not.
+    /// counter is under it, and `None` when it is not. Once per `token`.
     async fn count(
         &self,
         subject: &str,
         (index, ends): (u64, u64),
         limit: Option<u64>,
+        token: Token,
     ) -> Result<Option<u64>, ApiError> {
+        let not_yet = "(attribute_not_exists(last_count) OR last_count <> :token)";
         let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(counter_key(subject, index)))
-            .update_expression("ADD n :one SET expires_at = :ends")
+            .update_expression("ADD n :one SET expires_at = :ends, last_count = :token")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":ends", n(ends))
-            .return_values(ReturnValue::UpdatedNew);
+            .expression_attribute_values(":token", token.value())
+            .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let update = match limit {
             Some(limit) => update
-                .condition_expression("attribute_not_exists(n) OR n < :limit")
+                .condition_expression(format!(
+                    "(attribute_not_exists(n) OR n < :limit) AND {not_yet}"
+                ))
                 .expression_attribute_values(":limit", n(limit)),
-            None => update,
+            None => update.condition_expression(not_yet),
         };
         match update.send().await {
             Ok(counted) => Ok(Some(
                 counted.attributes.map_or(1, |item| get_u64(&item, "n")),
             )),
-            Err(err) if is_condition_failure(&err) => Ok(None),
-            Err(err) => Err(sdk_error(err)),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    // Our own earlier sending counted it; or the limit is reached.
+                    let counter = failed.item();
+                    Ok(token
+                        .wrote(counter, "last_count")
+                        .then(|| counter.map_or(1, |item| get_u64(item, "n"))))
+                }
+                _ => Err(sdk_error(err)),
+            },
         }
     }
 
-    /// Takes one back from `subject`'s counter of window `index`; a counter
-    /// already gone (expired, or at zero) has nothing to give back.
-    async fn uncount(&self, subject: &str, index: u64) -> Result<(), ApiError> {
+    /// Takes one back from `subject`'s counter of window `index`, once per
+    /// `token`; a counter already gone (expired, or at zero) has nothing to
+    /// give back.
+    async fn uncount(&self, subject: &str, index: u64, token: Token) -> Result<(), ApiError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(counter_key(subject, index)))
-            .update_expression("ADD n :minus_one")
-            .condition_expression("n > :zero")
+            .update_expression("ADD n :minus_one SET last_uncount = :token")
+            .condition_expression(
+                "n > :zero AND (attribute_not_exists(last_uncount) OR last_uncount <> :token)",
+            )
             .expression_attribute_values(":minus_one", n(-1))
             .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":token", token.value())
             .send()
             .await;
         match result {

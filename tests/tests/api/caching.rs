@@ -5,6 +5,9 @@ use conduit_tests::{spawn_app, spawn_app_with};
 use serde_json::json;
 
 const METERED: (&str, &str) = ("SERVER_TIMING", "1");
+/// The longest cache TTL allowed, for tests that expect a cached copy: it
+/// must outlive the test, however slow the machine.
+const LONG_TTL: (&str, &str) = ("CACHE_TTL_SECONDS", "300");
 
 #[tokio::test]
 async fn anonymous_reads_revalidate_to_304_until_the_data_changes() {
@@ -79,7 +82,7 @@ async fn personal_reads_are_private_and_tokens_are_never_stored() {
 
 #[tokio::test]
 async fn hot_public_reads_come_from_memory_until_this_process_changes_them() {
-    let app = spawn_app_with(&[METERED]).await;
+    let app = spawn_app_with(&[METERED, LONG_TTL]).await;
     let token = app.register("jake").await;
     app.create_article(&token, "Hello", &["rust"]).await;
 
@@ -181,7 +184,7 @@ async fn the_docs_page_is_served_with_every_file_it_loads() {
 #[tokio::test]
 async fn across_processes_others_may_see_a_cached_profile_but_you_see_your_edit() {
     // In AWS the edit and the read run in different Lambda functions.
-    let reader = spawn_app_with(&[METERED]).await;
+    let reader = spawn_app_with(&[METERED, LONG_TTL]).await;
     let writer = reader.another_process();
     let token = reader.register("jake").await;
     reader.create_article(&token, "Mine", &[]).await;

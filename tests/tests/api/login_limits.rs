@@ -8,13 +8,34 @@ use conduit_common::auth::Role;
 use conduit_common::config::LoginLimits;
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_tests::over_http::HttpClient;
-use conduit_tests::{TestApp, heavy_test, spawn_app, spawn_app_with};
+use conduit_tests::{LostAnswer, TestApp, heavy_test, spawn_app_with};
 use futures::StreamExt;
 use serde_json::json;
 
 const VICTIM: &str = "victim@example.com";
 
-/// The documented defaults, as the tests' app runs them.
+/// The login windows in these tests: a day, the longest allowed.
+const WINDOW: Duration = Duration::from_secs(86_400);
+
+/// The app, with `extra` settings and day-long login windows, once the
+/// current window has at least ten minutes left. Counters live in fixed
+/// windows (numbered from 1970), and a test that crossed into the next
+/// would find them reset, whatever it asserts: this keeps every test in
+/// one window however slow the machine (it waits only when started in the
+/// last ten minutes of a UTC day).
+async fn app_with(extra: &[(&str, &str)]) -> TestApp {
+    let window = WINDOW.as_secs().to_string();
+    let mut settings = vec![("LOGIN_WINDOW_SECONDS", window.as_str())];
+    settings.extend_from_slice(extra);
+    let now = conduit_common::time::epoch_secs(std::time::SystemTime::now());
+    let left = WINDOW.as_secs() - now % WINDOW.as_secs();
+    if left < 600 {
+        tokio::time::sleep(Duration::from_secs(left + 1)).await;
+    }
+    spawn_app_with(&settings).await
+}
+
+/// The documented defaults (but the window), as the tests' app runs them.
 fn limits(app: &TestApp) -> LoginLimits {
     app.state.config.login_limits
 }
@@ -42,7 +63,7 @@ async fn guess(client: &HttpClient, count: usize) -> (usize, usize) {
 #[tokio::test]
 async fn an_attacker_on_one_address_cannot_lock_the_victim_out() {
     let _alone = heavy_test().await;
-    let app = spawn_app().await;
+    let app = app_with(&[]).await;
     app.seed_user("victim", Role::User).await;
     let http = app.serve_http().await;
 
@@ -64,7 +85,7 @@ async fn an_attacker_on_one_address_cannot_lock_the_victim_out() {
 #[tokio::test]
 async fn attackers_on_twenty_addresses_slow_the_account_down_but_cannot_lock_it() {
     let _alone = heavy_test().await;
-    let app = spawn_app().await;
+    let app = app_with(&[]).await;
     app.seed_user("victim", Role::User).await;
     let http = app.serve_http().await;
     let limits = limits(&app);
@@ -93,7 +114,7 @@ async fn attackers_on_twenty_addresses_slow_the_account_down_but_cannot_lock_it(
 
 #[tokio::test]
 async fn failures_from_one_client_on_one_account_get_429_with_retry_after() {
-    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "3")]).await;
+    let app = app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "3")]).await;
     app.seed_user("victim", Role::User).await;
     let http = app.serve_http().await;
     let attacker = http.client_from(2);
@@ -113,7 +134,7 @@ async fn failures_from_one_client_on_one_account_get_429_with_retry_after() {
 
 #[tokio::test]
 async fn refusals_say_when_to_retry() {
-    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "1")]).await;
+    let app = app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "1")]).await;
     let wrong = json!({"user": {"email": VICTIM, "password": "wrong-password"}});
     app.post("/api/users/login", wrong.clone(), None).await;
     let refused = app.post("/api/users/login", wrong, None).await;
@@ -125,7 +146,7 @@ async fn refusals_say_when_to_retry() {
 
 #[tokio::test]
 async fn one_client_guessing_across_accounts_gets_429() {
-    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_CLIENT", "2")]).await;
+    let app = app_with(&[("LOGIN_MAX_FAILURES_PER_CLIENT", "2")]).await;
     for name in ["a", "b"] {
         let guess =
             json!({"user": {"email": format!("{name}@example.com"), "password": "password123"}});
@@ -143,7 +164,7 @@ async fn one_client_guessing_across_accounts_gets_429() {
 
 #[tokio::test]
 async fn a_successful_login_clears_the_pair_counter() {
-    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "2")]).await;
+    let app = app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "2")]).await;
     app.seed_user("jake", Role::User).await;
     app.login("jake", "wrong-password").await;
     assert_eq!(
@@ -159,4 +180,24 @@ async fn a_successful_login_clears_the_pair_counter() {
         app.login("jake", "wrong-password").await.status,
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+#[tokio::test]
+async fn a_count_sent_again_after_its_answer_was_lost_counts_once() {
+    let app = app_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", "3")]).await;
+    app.seed_user("victim", Role::User).await;
+    // The first guess's count of the pair goes through, but its answer is
+    // lost: the SDK sends the same UpdateItem again.
+    let lost = LostAnswer::default();
+    let app = app.with_client(lost.client_like(&app.state.db.client));
+    lost.arm(1);
+
+    let mut statuses = vec![];
+    for _ in 0..4 {
+        statuses.push(app.login("victim", "wrong-password").await.status);
+    }
+    assert!(lost.fired(), "the fault was injected");
+    // Three guesses allowed, each counted once: the third is still checked.
+    let (checked, refused) = (StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(statuses, [checked, checked, checked, refused]);
 }
