@@ -297,11 +297,8 @@ impl TestApp {
                 .table_name(&db.table)
                 .send()
                 .await;
-            let streaming = table
-                .expect("table described")
-                .table()
-                .and_then(|t| t.stream_specification())
-                .is_some_and(|s| s.stream_enabled());
+            let table = table.expect("table described");
+            let streaming = conduit_common::db::schema::streaming(table.table());
             assert!(!streaming, "stream not turned off: {err:?}");
         }
         self.streaming = false;

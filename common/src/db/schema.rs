@@ -211,7 +211,8 @@ impl Db {
     }
 }
 
-fn streaming(table: Option<&TableDescription>) -> bool {
+/// Whether a described table has its change stream on.
+pub fn streaming(table: Option<&TableDescription>) -> bool {
     table
         .and_then(|t| t.stream_specification())
         .is_some_and(|s| s.stream_enabled())
