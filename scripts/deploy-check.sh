@@ -7,13 +7,14 @@
 #      translator), checked for dev and prod against the route table; then
 #      mistakes that every linter passes, each applied to a copy and shown
 #      caught (xtask check-transformed).
-#   2. The real `sam deploy --config-env dev`, then prod, of the
-#      .aws-sam/build that `make sam-build` produced, into moto with SAM
-#      support added (infra/rehearsal/emulator.py); each stack read back
-#      (read_back.py) and checked (xtask check-deployed).
-#   3. `sam delete` of dev keeps the table and the secret (check-retained),
-#      and a redeploy succeeds and checks out.
-#   4. Each mistake of step 1, made in a copy of the built template and
+#   2. The real `sam deploy --config-env dev` of the .aws-sam/build that
+#      `make sam-build` produced, into moto with SAM support added
+#      (infra/rehearsal/emulator.py); read back (read_back.py) and checked
+#      (xtask check-deployed). Then, side by side (independent stacks):
+#   3. prod, deployed and checked the same way;
+#   4. `sam delete` of dev keeps the table and the secret (check-retained),
+#      and a redeploy succeeds and checks out;
+#   5. each mistake of step 1, made in a copy of the built template and
 #      deployed as a stack of its own, fails check-deployed with its problem.
 #
 #   scripts/deploy-check.sh
@@ -45,44 +46,86 @@ export AWS_ACCESS_KEY_ID=rehearsal AWS_SECRET_ACCESS_KEY=rehearsal
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
-setting() { cargo run -q -p xtask -- samconfig "$@"; }
+# Read once, up front: the lanes below run side by side, and concurrent
+# `cargo run`s would queue on cargo's lock.
+declare -A stack secret
+for env in dev prod; do
+  stack[$env]=$(cargo run -q -p xtask -- samconfig "$env" stack_name)
+  secret[$env]=$(cargo run -q -p xtask -- samconfig "$env" JwtSecretParameterName)
+done
+breaks=$(cargo run -q -p xtask -- template-breaks)
+cargo build -q -p xtask
+xtask=target/debug/xtask
 
 # deploy ENV [sam deploy options]: as the workflow runs it, then read back
 # into $TEMP_DIR/ENV.json and checked.
 deploy() {
   local env=$1; shift
-  "$SAM_PYTHON" scripts/ensure-jwt-secret.py "$(setting "$env" JwtSecretParameterName)"
+  "$SAM_PYTHON" scripts/ensure-jwt-secret.py "${secret[$env]}"
   sam deploy --config-env "$env" --no-progressbar "$@" > "$TEMP_DIR/deploy-$env.log" 2>&1 \
     || { tail -40 "$TEMP_DIR/deploy-$env.log"; echo "FAIL: sam deploy --config-env $env"; return 1; }
-  "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "$(setting "$env" stack_name)" "$TEMP_DIR/$env.json"
-  cargo run -q -p xtask -- check-deployed "$TEMP_DIR/$env.json" "$env"
+  "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "${stack[$env]}" "$TEMP_DIR/$env.json"
+  "$xtask" check-deployed "$TEMP_DIR/$env.json" "$env"
 }
 
-deploy dev
-# The workflow's promote job answers the change set's confirmation itself.
-deploy prod --no-confirm-changeset
+# sam delete of dev keeps the table and the secret; a redeploy succeeds.
+delete_and_redeploy_dev() {
+  sam delete --config-env dev --no-prompts > "$TEMP_DIR/delete-dev.log" 2>&1 \
+    || { tail -20 "$TEMP_DIR/delete-dev.log"; echo "FAIL: sam delete"; return 1; }
+  cp "$TEMP_DIR/dev.json" "$TEMP_DIR/dev-before-delete.json"
+  "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "${stack[dev]}" "$TEMP_DIR/dev-deleted.json"
+  "$xtask" check-retained "$TEMP_DIR/dev-before-delete.json" "$TEMP_DIR/dev-deleted.json" dev
+  deploy dev
+}
 
-echo "==> sam delete keeps the table and the secret; a redeploy succeeds"
-sam delete --config-env dev --no-prompts > "$TEMP_DIR/delete-dev.log" 2>&1 \
-  || { tail -20 "$TEMP_DIR/delete-dev.log"; echo "FAIL: sam delete"; exit 1; }
-cp "$TEMP_DIR/dev.json" "$TEMP_DIR/dev-before-delete.json"
-"$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "$(setting dev stack_name)" "$TEMP_DIR/dev-deleted.json"
-cargo run -q -p xtask -- check-retained "$TEMP_DIR/dev-before-delete.json" "$TEMP_DIR/dev-deleted.json" dev
-deploy dev
-
-echo "==> the known mistakes, deployed, are caught"
-for n in $(cargo run -q -p xtask -- template-breaks); do
+# deploy_break N: known mistake N, made in a copy of the built template and
+# deployed as a stack of its own, is caught.
+deploy_break() {
+  local n=$1
   # Beside the built template: its CodeUris are relative to it.
-  broken=.aws-sam/build/rehearsal-break-$n.yaml
-  on_exit rm -f "$broken"
-  cargo run -q -p xtask -- write-template-break "$n" .aws-sam/build/template.yaml "$broken"
+  local broken=.aws-sam/build/rehearsal-break-$n.yaml
+  "$xtask" write-template-break "$n" .aws-sam/build/template.yaml "$broken"
   # sam looks for samconfig.toml beside the template unless told.
   sam deploy --config-file "$PWD/samconfig.toml" --config-env dev \
     --template-file "$broken" --stack-name "rehearsal-break-$n" \
     --no-progressbar > "$TEMP_DIR/deploy-break-$n.log" 2>&1 \
-    || { tail -40 "$TEMP_DIR/deploy-break-$n.log"; echo "FAIL: sam deploy of break $n"; exit 1; }
+    || { tail -40 "$TEMP_DIR/deploy-break-$n.log"; echo "FAIL: sam deploy of break $n"; return 1; }
   "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "rehearsal-break-$n" "$TEMP_DIR/break-$n.json"
-  cargo run -q -p xtask -- check-deployed-break "$n" "$TEMP_DIR/break-$n.json" dev
-done
+  "$xtask" check-deployed-break "$n" "$TEMP_DIR/break-$n.json" dev
+}
+
+# lane NAME COMMAND...: COMMAND in the background, its output kept for
+# `join_lanes`. Each stack is independent of the others, and a deploy is a
+# single-threaded Python process most of its time: side by side, the
+# rehearsal takes half as long on 2 cores.
+lane_pids=() lane_names=()
+lane() {
+  local name=$1; shift
+  "$@" > "$TEMP_DIR/lane-$name.log" 2>&1 &
+  lane_pids+=($!) lane_names+=("$name")
+}
+# join_lanes: waits for every lane, shows each one's output in order, and
+# fails if any failed.
+join_lanes() {
+  local i failed=0
+  for i in "${!lane_pids[@]}"; do
+    wait "${lane_pids[$i]}" || { failed=1; echo "FAIL: ${lane_names[$i]}"; }
+    cat "$TEMP_DIR/lane-${lane_names[$i]}.log"
+  done
+  lane_pids=() lane_names=()
+  return $failed
+}
+
+for n in $breaks; do on_exit rm -f ".aws-sam/build/rehearsal-break-$n.yaml"; done
+
+# dev first: its deploy creates the bucket that sam's resolve_s3 shares
+# with every later deploy (two creating it at once would collide).
+deploy dev
+# The workflow's promote job answers the change set's confirmation itself.
+lane prod deploy prod --no-confirm-changeset
+lane dev-again delete_and_redeploy_dev
+for n in $breaks; do lane "break-$n" deploy_break "$n"; done
+echo "==> prod, sam delete and redeploy of dev, and the known mistakes deployed, side by side"
+join_lanes
 
 echo "deploy check: all passed in $(( $(date +%s) - started )) s"
