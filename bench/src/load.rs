@@ -154,6 +154,8 @@ pub struct EndpointStats {
     pub p99_ms: f64,
     /// Per request, averaged.
     pub db_calls: f64,
+    /// Of those, waited for one after another (the latency DynamoDB adds).
+    pub db_sequential: f64,
     pub read_units: f64,
     pub write_units: f64,
     pub cache_hits: f64,
@@ -342,6 +344,7 @@ struct Tally {
     latency: Option<Histogram<u64>>,
     errors: u64,
     db_calls: f64,
+    db_sequential: f64,
     read_units: f64,
     write_units: f64,
     cache_hits: f64,
@@ -393,6 +396,7 @@ pub async fn run(api: &Api, seed: &Arc<Seed>, limits: Limits, cache: bool) -> Ru
                         let timing = reply.timing.as_deref().and_then(Usage::from_server_timing);
                         if let Some((total, usage)) = timing {
                             tally.db_calls += f64::from(usage.db_calls);
+                            tally.db_sequential += f64::from(usage.db_sequential);
                             tally.read_units += usage.read_units;
                             tally.write_units += usage.write_units;
                             tally.cache_hits += f64::from(usage.cache_hits);
@@ -432,6 +436,7 @@ pub async fn run(api: &Api, seed: &Arc<Seed>, limits: Limits, cache: bool) -> Ru
                 p95_ms: ms(0.95),
                 p99_ms: ms(0.99),
                 db_calls: per_ok(tally.db_calls),
+                db_sequential: per_ok(tally.db_sequential),
                 read_units: per_ok(tally.read_units),
                 write_units: per_ok(tally.write_units),
                 cache_hits: per_ok(tally.cache_hits),

@@ -9,7 +9,8 @@ use lambda_http::http::StatusCode;
 /// Field errors, keyed by field name; a `BTreeMap` keeps the body stable.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
-#[derive(Debug, thiserror::Error)]
+// Clone: one request's authentication outcome is shared by whoever awaits it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// No token at all on a route that needs one.
     #[error("token is missing")]

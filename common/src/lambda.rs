@@ -12,7 +12,7 @@ use lambda_runtime::LambdaEvent;
 use crate::config::{Budget, Config};
 use crate::db::Db;
 use crate::events::Consumer;
-use crate::http::{RequestIds, Route, handle};
+use crate::http::{RequestIds, Route, TableAccess, handle};
 use crate::state::{AppState, dynamodb_client_from, secure_parameter};
 use crate::telemetry::metrics;
 
@@ -68,24 +68,25 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
     let function = routes.first().map_or("", |route| route.function);
     start()?.block_on(async move {
         let sdk = sdk_config();
-        // In AWS the secret lives in Parameter Store (`JWT_SECRET_PARAM`);
-        // locally it may be given directly as `JWT_SECRET`.
-        let secret = match (
-            std::env::var("JWT_SECRET"),
-            std::env::var("JWT_SECRET_PARAM"),
-        ) {
-            (Ok(secret), _) => Some(secret),
-            (Err(_), Ok(name)) => Some(secure_parameter(&sdk, &name).await.inspect_err(|err| {
-                tracing::error!(error = %err, "cannot read the JWT secret");
-            })?),
-            _ => None,
+        // A function's configuration always has the production budget.
+        let client = dynamodb_client_from(&sdk, &Budget::PRODUCTION);
+        // Every one-time cost is paid here, in Init, not by the first
+        // request: the table's connection opens while the secret is read
+        // (two TLS handshakes in AWS, at once).
+        let uses_table = routes.iter().any(|r| r.deploy.table != TableAccess::None);
+        let connect = async {
+            match std::env::var("TABLE_NAME") {
+                Ok(table) if uses_table => Db::new(client.clone(), table).connect().await,
+                _ => {}
+            }
         };
+        let (secret, ()) = futures::join!(jwt_secret(&sdk), connect);
+        let secret = secret?;
         let config = Config::from_lookup(|name| match name {
             "JWT_SECRET" => secret.clone(),
             other => std::env::var(other).ok(),
         })
         .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
-        let client = dynamodb_client_from(&sdk, &config.budget);
         let state = Arc::new(AppState::new(config, client));
         // The stack's name, set by the template; the functions' metrics are
         // told apart by it.
@@ -113,6 +114,22 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
     })
 }
 
+/// The JWT secret: in AWS from Parameter Store (`JWT_SECRET_PARAM`), locally
+/// perhaps given directly as `JWT_SECRET`.
+async fn jwt_secret(sdk: &aws_config::SdkConfig) -> Result<Option<String>, String> {
+    match (
+        std::env::var("JWT_SECRET"),
+        std::env::var("JWT_SECRET_PARAM"),
+    ) {
+        (Ok(secret), _) => Ok(Some(secret)),
+        (Err(_), Ok(name)) => secure_parameter(sdk, &name)
+            .await
+            .inspect_err(|err| tracing::error!(error = %err, "cannot read the JWT secret"))
+            .map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// Runs one stream consumer on the Lambda runtime. It needs the table and
 /// nothing else: no JWT secret, no HTTP pipeline. The client is built once,
 /// at cold start; each invocation is one batch, answered with its partial
@@ -122,6 +139,7 @@ pub fn run_consumer(consumer: &'static Consumer) -> Result<(), lambda_runtime::E
         let sdk = sdk_config();
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
         let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
+        db.connect().await;
         lambda_runtime::run(lambda_runtime::service_fn(
             move |event: LambdaEvent<dynamodb::Event>| {
                 let db = db.clone();

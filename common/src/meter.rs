@@ -6,6 +6,13 @@
 //! The figures live in a task-local [`Meter`] that the pipeline installs
 //! around each request; the DynamoDB client records into it through an SDK
 //! interceptor ([`crate::db::capacity`]), so no data-layer call site has to.
+//!
+//! Latency is counted in round trips *in sequence*, not calls: calls made
+//! together cost one network delay. Each call's place in its chain is the
+//! deepest place of the calls that had answered when it was sent, plus one;
+//! the deepest place reached is the request's figure. When every call takes
+//! about as long (DynamoDB's few milliseconds, or a delay a test injects),
+//! that is the number of network delays the request waited through.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,13 +27,23 @@ tokio::task_local! {
 /// The cost of one request so far: a handle that work the request hands to
 /// another task (GraphQL's data loaders) carries along with [`within`].
 #[derive(Debug, Clone, Default)]
-pub struct Meter(Arc<Mutex<Usage>>);
+pub struct Meter(Arc<Mutex<Tally>>);
+
+#[derive(Debug, Default)]
+struct Tally {
+    usage: Usage,
+    /// The deepest place in sequence of the calls that have answered.
+    answered: u32,
+}
 
 /// A finished request's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Usage {
     /// HTTP round trips to DynamoDB, retries included.
     pub db_calls: u32,
+    /// Of those, how many the request waited for one after another (see the
+    /// module's introduction).
+    pub db_sequential: u32,
     pub read_units: f64,
     pub write_units: f64,
     pub cache_hits: u32,
@@ -39,10 +56,11 @@ impl Usage {
     /// The `Server-Timing` header value (durations in milliseconds).
     pub fn server_timing(&self, total: Duration) -> String {
         format!(
-            "total;dur={:.3}, cpu;dur={:.3}, db;desc=\"calls={} rcu={} wcu={} cache_hits={}\"",
+            "total;dur={:.3}, cpu;dur={:.3}, db;desc=\"calls={} sequential={} rcu={} wcu={} cache_hits={}\"",
             total.as_secs_f64() * 1e3,
             self.cpu.as_secs_f64() * 1e3,
             self.db_calls,
+            self.db_sequential,
             self.read_units,
             self.write_units,
             self.cache_hits,
@@ -63,6 +81,7 @@ impl Usage {
         let ms = |name: &str| number(name).map(|ms| Duration::from_secs_f64(ms / 1e3));
         let usage = Usage {
             db_calls: number("calls=")? as u32,
+            db_sequential: number("sequential=")? as u32,
             read_units: number("rcu=")?,
             write_units: number("wcu=")?,
             cache_hits: number("cache_hits=")? as u32,
@@ -77,7 +96,7 @@ impl Usage {
 pub async fn measure<F: Future>(fut: F) -> (F::Output, Usage) {
     let meter = Meter::default();
     let out = METER.scope(meter.clone(), CpuTimed { inner: fut }).await;
-    let usage = *meter.0.lock().unwrap_or_else(|e| e.into_inner());
+    let usage = meter.0.lock().unwrap_or_else(|e| e.into_inner()).usage;
     (out, usage)
 }
 
@@ -95,11 +114,30 @@ pub fn within<F: Future>(meter: Meter, fut: F) -> impl Future<Output = F::Output
 /// Records into the current request's meter; a no-op outside a request
 /// (start-up work, the admin command).
 fn record(f: impl FnOnce(&mut Usage)) {
-    let _ = METER.try_with(|meter| f(&mut meter.0.lock().unwrap_or_else(|e| e.into_inner())));
+    tally(|tally| f(&mut tally.usage));
 }
 
-pub(crate) fn db_call() {
-    record(|usage| usage.db_calls += 1);
+fn tally<T: Default>(f: impl FnOnce(&mut Tally) -> T) -> T {
+    METER
+        .try_with(|meter| f(&mut meter.0.lock().unwrap_or_else(|e| e.into_inner())))
+        .unwrap_or_default()
+}
+
+/// A call is being sent: returns its place in sequence, for
+/// [`db_call_answered`].
+pub(crate) fn db_call() -> u32 {
+    tally(|tally| {
+        tally.usage.db_calls += 1;
+        let place = tally.answered + 1;
+        tally.usage.db_sequential = tally.usage.db_sequential.max(place);
+        place
+    })
+}
+
+/// The call sent at `place` has answered (or failed): calls sent from now
+/// on come after it.
+pub(crate) fn db_call_answered(place: u32) {
+    tally(|tally| tally.answered = tally.answered.max(place));
 }
 
 pub(crate) fn capacity(read_units: f64, write_units: f64) {
@@ -187,10 +225,38 @@ mod tests {
         assert_eq!(usage.db_calls, 2);
     }
 
+    #[tokio::test]
+    async fn calls_sent_together_are_one_round_trip_in_sequence() {
+        let ((), usage) = measure(async {
+            // Two together, then one after the first answered, then one
+            // after all of them.
+            let (first, second) = (db_call(), db_call());
+            db_call_answered(first);
+            let third = db_call();
+            db_call_answered(second);
+            db_call_answered(third);
+            let fourth = db_call();
+            db_call_answered(fourth);
+        })
+        .await;
+        assert_eq!((usage.db_calls, usage.db_sequential), (4, 3));
+
+        // One after another.
+        let ((), usage) = measure(async {
+            for _ in 0..3 {
+                let place = db_call();
+                db_call_answered(place);
+            }
+        })
+        .await;
+        assert_eq!((usage.db_calls, usage.db_sequential), (3, 3));
+    }
+
     #[test]
     fn server_timing_is_well_formed_and_reads_back() {
         let usage = Usage {
             db_calls: 3,
+            db_sequential: 2,
             read_units: 1.5,
             write_units: 0.0,
             cache_hits: 1,
@@ -199,7 +265,7 @@ mod tests {
         let header = usage.server_timing(Duration::from_micros(1500));
         assert_eq!(
             header,
-            "total;dur=1.500, cpu;dur=0.250, db;desc=\"calls=3 rcu=1.5 wcu=0 cache_hits=1\""
+            "total;dur=1.500, cpu;dur=0.250, db;desc=\"calls=3 sequential=2 rcu=1.5 wcu=0 cache_hits=1\""
         );
         assert_eq!(
             Usage::from_server_timing(&header),

@@ -46,6 +46,7 @@ pub struct FaultProxy {
     upstream: SocketAddr,
     state: Arc<Mutex<ProxyState>>,
     throttled: Arc<AtomicUsize>,
+    accepted: Arc<AtomicUsize>,
 }
 
 struct ProxyState {
@@ -72,6 +73,7 @@ impl FaultProxy {
                 connections: Vec::new(),
             })),
             throttled: Arc::default(),
+            accepted: Arc::default(),
         };
         proxy.listen(listener);
         proxy
@@ -80,6 +82,11 @@ impl FaultProxy {
     /// How many requests [`Fault::Throttle`] has answered so far.
     pub fn throttled(&self) -> usize {
         self.throttled.load(Ordering::SeqCst)
+    }
+
+    /// How many connections the API has opened to the proxy so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 
     pub fn endpoint(&self) -> String {
@@ -119,8 +126,10 @@ impl FaultProxy {
         let state = self.state.clone();
         let upstream = self.upstream;
         let throttled = self.throttled.clone();
+        let accepted = self.accepted.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let fault = state.lock().unwrap().fault;
                 let connection = tokio::spawn(serve(client, upstream, fault, throttled.clone()));
                 let mut state = state.lock().unwrap();

@@ -1,5 +1,6 @@
 //! Who is calling: JWTs, password hashing, roles, and the per-request check
-//! that turns an `Authorization` header into an [`AuthUser`].
+//! that turns an `Authorization` header into an [`AuthUser`]
+//! ([`Authentication`]).
 
 pub mod jwt;
 pub mod password;
@@ -8,6 +9,10 @@ pub mod roles;
 pub use jwt::{Claims, JwtKeys};
 pub use roles::{Access, Role};
 
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 
@@ -53,26 +58,64 @@ pub fn bearer_token(req: &Request) -> Result<Option<&str>, ApiError> {
     }
 }
 
-/// Applies a route's [`Access`] rule to a request.
+/// The caller of one request, found out once.
 ///
-/// Returns the caller when there is one; `None` only on routes that allow
-/// anonymous access. A token that is present but bad is refused even on public
-/// routes, so a client learns at once that its session is gone.
-pub async fn authenticate(
-    state: &AppState,
-    req: &Request,
-    access: Access,
-) -> Result<Option<AuthUser>, ApiError> {
-    if access == Access::Anonymous {
-        return Ok(None);
-    }
-    let Some(token) = bearer_token(req)? else {
-        return match access {
-            Access::Optional => Ok(None),
-            _ => Err(ApiError::MissingToken),
+/// The token is checked when the request arrives, without I/O; the user
+/// item it names is read once, by whichever asks first (the pipeline, or
+/// the handler). A read that only a signed-in reader personalises runs its
+/// own reads meanwhile, so the user read costs it no round trip in sequence.
+#[derive(Clone)]
+pub struct Authentication(Shared<BoxFuture<'static, Result<Option<AuthUser>, ApiError>>>);
+
+impl Authentication {
+    /// Applies a route's [`Access`] rule to a request, as far as the token
+    /// alone can tell: no token where one is needed, or a malformed,
+    /// forged or expired one, fails here. What the table says (the session
+    /// still listed, the user not suspended, the role) is checked by the
+    /// read this starts, when [`caller`](Self::caller) is first awaited.
+    ///
+    /// A token that is present but bad is refused even on public routes,
+    /// so a client learns at once that its session is gone.
+    pub fn start(state: &Arc<AppState>, req: &Request, access: Access) -> Result<Self, ApiError> {
+        if access == Access::Anonymous {
+            return Ok(Self::known(None));
+        }
+        let Some(token) = bearer_token(req)? else {
+            return match access {
+                Access::Optional => Ok(Self::known(None)),
+                _ => Err(ApiError::MissingToken),
+            };
         };
-    };
-    let claims = state.jwt.decode(token)?;
+        let claims = state.jwt.decode(token)?;
+        let (state, token) = (state.clone(), token.to_owned());
+        Ok(Self(
+            async move { load_caller(&state, claims, token, access).await.map(Some) }
+                .boxed()
+                .shared(),
+        ))
+    }
+
+    /// A caller already known (GraphQL's fields, served by other routes'
+    /// handlers for the caller its own request authenticated).
+    pub fn known(caller: Option<AuthUser>) -> Self {
+        Self(futures::future::ready(Ok(caller)).boxed().shared())
+    }
+
+    /// The caller (`None` on a route that allows anonymous access), or why
+    /// the request is refused.
+    pub async fn caller(&self) -> Result<Option<AuthUser>, ApiError> {
+        self.0.clone().await
+    }
+}
+
+/// The user a verified token names, freshly loaded from the table, so a
+/// suspension or role change takes effect on the very next request.
+async fn load_caller(
+    state: &AppState,
+    claims: Claims,
+    token: String,
+    access: Access,
+) -> Result<AuthUser, ApiError> {
     let user = state
         .db
         .user_by_id(&claims.sub)
@@ -87,15 +130,15 @@ pub async fn authenticate(
     }
     let caller = AuthUser {
         user,
-        token: token.to_owned(),
+        token,
         session: claims.sid,
     };
     authorize(access, Some(&caller))?;
-    Ok(Some(caller))
+    Ok(caller)
 }
 
 /// Whether `caller` may use a route with the rule `access`: the check that
-/// [`authenticate`] ends with, also applied by routes that call others' handlers
+/// [`Authentication`] ends with, also applied by routes that call others' handlers
 /// for an authenticated caller (GraphQL).
 pub fn authorize(access: Access, caller: Option<&AuthUser>) -> Result<(), ApiError> {
     match (access, caller) {

@@ -175,13 +175,19 @@ impl Db {
     }
 
     pub async fn article_by_slug(&self, slug: &str) -> Result<Option<Article>, ApiError> {
-        let Some(guard) = self.get(key_of(keys::slug(slug))).await? else {
-            return Ok(None);
-        };
-        match get_s(&guard, "article_id") {
-            Some(id) => self.article_by_id(id).await,
+        match self.article_id_by_slug(slug).await? {
+            Some(id) => self.article_by_id(&id).await,
             None => Ok(None),
         }
+    }
+
+    /// The id of the article `slug` names, from its guard alone: the guard
+    /// and the article are written and deleted in one transaction, so one
+    /// exists exactly when the other does. What needs only the id (the
+    /// article's comments) saves the article's read.
+    pub async fn article_id_by_slug(&self, slug: &str) -> Result<Option<String>, ApiError> {
+        let guard = self.get(key_of(keys::slug(slug))).await?;
+        Ok(guard.and_then(|guard| get_s(&guard, "article_id").map(str::to_owned)))
     }
 
     /// Articles by id, in the order given, skipping any that no longer exist.

@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
-    BeforeTransmitInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -21,11 +21,21 @@ use aws_sdk_dynamodb::operation::{
     update_item::{UpdateItemInput, UpdateItemOutput},
 };
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 use crate::meter;
 
 #[derive(Debug)]
 pub struct CapacityMeter;
+
+/// An attempt's place in its request's sequence of round trips
+/// ([`meter::db_call`]), from its sending to its answer.
+#[derive(Debug, Clone, Copy)]
+struct PlaceInSequence(u32);
+
+impl Storable for PlaceInSequence {
+    type Storer = StoreReplace<Self>;
+}
 
 /// Applies `$body` to the input or output downcast to whichever of the
 /// operations the data layer uses it is.
@@ -71,9 +81,23 @@ impl Intercept for CapacityMeter {
         &self,
         _: &BeforeTransmitInterceptorContextRef<'_>,
         _: &RuntimeComponents,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        meter::db_call();
+        cfg.interceptor_state()
+            .store_put(PlaceInSequence(meter::db_call()));
+        Ok(())
+    }
+
+    /// After every attempt, answered or not (a timeout too).
+    fn read_after_attempt(
+        &self,
+        _: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(PlaceInSequence(place)) = cfg.load::<PlaceInSequence>() {
+            meter::db_call_answered(*place);
+        }
         Ok(())
     }
 

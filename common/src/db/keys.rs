@@ -82,6 +82,12 @@ pub fn delivered(article_id: &str) -> String {
     format!("INFEEDS#{article_id}")
 }
 
+/// A key no item ever has: read at start-up to open the connection
+/// ([`Db::connect`](super::Db::connect)).
+pub fn nothing() -> (String, String) {
+    ("NOTHING".to_owned(), "NOTHING".to_owned())
+}
+
 pub fn article(id: &str) -> (String, String) {
     (format!("ARTICLE#{id}"), ARTICLE.to_owned())
 }

@@ -5,7 +5,6 @@
 
 use super::articles::{Article, bucket_of};
 use super::paging::Page;
-use super::users::User;
 use super::{Db, from_item, get_s, keys};
 use crate::error::ApiError;
 
@@ -58,51 +57,62 @@ impl Db {
         Ok(ArticlePage { articles, total })
     }
 
+    /// The page of `author_id`'s articles, read with the author (whose
+    /// `articles_count` is the total). `None` if there is no such user.
     pub async fn articles_by_author(
         &self,
-        author: &User,
+        author_id: &str,
         page: &Page,
-    ) -> Result<ArticlePage, ApiError> {
-        let articles = self
-            .query_page(Some(keys::GSI2), &keys::authored_by(&author.id), page)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        Ok(ArticlePage {
+    ) -> Result<Option<ArticlePage>, ApiError> {
+        let articles = async {
+            self.query_page(Some(keys::GSI2), &keys::authored_by(author_id), page)
+                .await?
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<Vec<Article>, _>>()
+        };
+        let (author, articles) = futures::try_join!(self.user_by_id(author_id), articles)?;
+        Ok(author.map(|author| ArticlePage {
             articles,
             total: author.articles_count,
-        })
+        }))
     }
 
     pub async fn articles_by_tag(&self, tag: &str, page: &Page) -> Result<ArticlePage, ApiError> {
-        let ids: Vec<String> = self
-            .query_page(None, &keys::tag_partition(tag), page)
-            .await?
-            .iter()
-            .filter_map(|item| get_s(item, "SK").map(str::to_owned))
-            .collect();
-        let total = self.tag_count(tag).await?;
-        Ok(ArticlePage {
-            articles: self.articles_by_ids(&ids).await?,
-            total,
-        })
+        let articles = async {
+            let ids: Vec<String> = self
+                .query_page(None, &keys::tag_partition(tag), page)
+                .await?
+                .iter()
+                .filter_map(|item| get_s(item, "SK").map(str::to_owned))
+                .collect();
+            self.articles_by_ids(&ids).await
+        };
+        // The count is read while the page is.
+        let (articles, total) = futures::try_join!(articles, self.tag_count(tag))?;
+        Ok(ArticlePage { articles, total })
     }
 
+    /// The page of what `user_id` favorited, read with the user (whose
+    /// `favorites_count` is the total). `None` if there is no such user.
     pub async fn articles_favorited_by(
         &self,
-        user: &User,
+        user_id: &str,
         page: &Page,
-    ) -> Result<ArticlePage, ApiError> {
-        let ids: Vec<String> = self
-            .query_page(Some(keys::GSI2), &keys::favorited_by(&user.id), page)
-            .await?
-            .iter()
-            .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
-            .collect();
-        Ok(ArticlePage {
-            articles: self.articles_by_ids(&ids).await?,
+    ) -> Result<Option<ArticlePage>, ApiError> {
+        let articles = async {
+            let ids: Vec<String> = self
+                .query_page(Some(keys::GSI2), &keys::favorited_by(user_id), page)
+                .await?
+                .iter()
+                .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
+                .collect();
+            self.articles_by_ids(&ids).await
+        };
+        let (user, articles) = futures::try_join!(self.user_by_id(user_id), articles)?;
+        Ok(user.map(|user| ArticlePage {
+            articles,
             total: user.favorites_count,
-        })
+        }))
     }
 }

@@ -64,6 +64,26 @@ impl Db {
         }
     }
 
+    /// Opens the connection to DynamoDB, TLS handshake and all, before a
+    /// request needs it. A function calls this during Lambda's Init, so
+    /// that its first invocation does not pay for it: over TLS at a 256 MB
+    /// function's CPU share, that was most of a cold request's time
+    /// (docs/benchmarks.md). It reads a key that no item has (half a read
+    /// unit, once per cold start); if that fails, the first request
+    /// connects on its own.
+    pub async fn connect(&self) {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys::nothing())))
+            .send()
+            .await;
+        if let Err(err) = read {
+            tracing::debug!(error = %sdk_error(err), "no connection to the table yet");
+        }
+    }
+
     /// Serves hot public reads from memory for up to `ttl` (zero: never).
     pub fn with_cache(mut self, ttl: Duration) -> Self {
         self.cache = cache::ReadCache::new(ttl);

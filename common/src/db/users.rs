@@ -163,13 +163,21 @@ impl Db {
     }
 
     async fn user_by_guard(&self, guard: (String, String)) -> Result<Option<User>, ApiError> {
-        let Some(guard) = self.get(key_of(guard)).await? else {
-            return Ok(None);
-        };
-        match get_s(&guard, "user_id") {
-            Some(id) => self.user_by_id(id).await,
+        match self.user_id_by_guard(guard).await? {
+            Some(id) => self.user_by_id(&id).await,
             None => Ok(None),
         }
+    }
+
+    async fn user_id_by_guard(&self, guard: (String, String)) -> Result<Option<String>, ApiError> {
+        let guard = self.get(key_of(guard)).await?;
+        Ok(guard.and_then(|guard| get_s(&guard, "user_id").map(str::to_owned)))
+    }
+
+    /// The id of the user `username` names, from its guard alone, for
+    /// reads that can go on with the id while the user is read.
+    pub async fn user_id_by_username(&self, username: &str) -> Result<Option<String>, ApiError> {
+        self.user_id_by_guard(keys::username(username)).await
     }
 
     /// Users by id, in one batch read.

@@ -8,7 +8,7 @@ use lambda_http::RequestExt;
 use serde::de::DeserializeOwned;
 
 use super::{Query, Request, Route};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Authentication};
 use crate::db::Db;
 use crate::db::users::User;
 use crate::error::ApiError;
@@ -25,8 +25,8 @@ pub struct Ctx {
     pub route: &'static Route,
     pub state: Arc<AppState>,
     pub req: Request,
-    /// The caller, when the route's access rule found one.
-    pub auth: Option<AuthUser>,
+    /// Who is calling, as the route's access rule finds out.
+    pub auth: Authentication,
 }
 
 /// The peer address of a request, set by the local server (in AWS the
@@ -50,13 +50,14 @@ impl Ctx {
 
     /// The caller on a route that requires one (the pipeline has already
     /// refused anonymous calls, so this only guards against a wrong table entry).
-    pub fn user(&self) -> Result<&AuthUser, ApiError> {
-        self.auth.as_ref().ok_or(ApiError::MissingToken)
+    pub async fn user(&self) -> Result<AuthUser, ApiError> {
+        self.auth.caller().await?.ok_or(ApiError::MissingToken)
     }
 
-    /// The caller's user record, if any, for personalising answers.
-    pub fn viewer(&self) -> Option<&User> {
-        self.auth.as_ref().map(|auth| &auth.user)
+    /// The caller's user record, if any, for personalising answers. Ask
+    /// for it as late as the reads allow: until then it is read alongside.
+    pub async fn viewer(&self) -> Result<Option<User>, ApiError> {
+        Ok(self.auth.caller().await?.map(|auth| auth.user))
     }
 
     /// The JSON body. Malformed JSON or a wrong shape is a 422 naming the

@@ -134,6 +134,7 @@ async fn handle_in_span(
         latency_ms = elapsed.as_millis() as u64,
         cpu_us = usage.cpu.as_micros() as u64,
         db_calls = usage.db_calls,
+        db_sequential = usage.db_sequential,
         rcu = usage.read_units,
         wcu = usage.write_units,
         cache_hits = usage.cache_hits,
@@ -254,38 +255,56 @@ async fn run(
     if req.body().len() > MAX_BODY_BYTES {
         return (Err(ApiError::PayloadTooLarge), None);
     }
+    let auth = match auth::Authentication::start(&state, &req, route.access) {
+        Ok(auth) => auth,
+        Err(err) => return (Err(err), None),
+    };
+    // A panic is a bug, but the client still gets the API's 500, not a
+    // dropped connection (locally) or a 502 (from API Gateway).
+    let handler = (route.handler)(Ctx {
+        route,
+        state: state.clone(),
+        req,
+        auth: auth.clone(),
+    });
+    let handled = async {
+        match AssertUnwindSafe(handler).catch_unwind().await {
+            Ok(result) => result,
+            Err(_panic) => Err(ApiError::internal("handler panicked")),
+        }
+    };
+    // A read runs alongside the read of its caller (what it reads first
+    // seldom depends on who asks; what it shows them waits for them), and
+    // answers only if the caller checks out. A write, or an admin's view,
+    // starts once the caller is known and allowed.
+    let alongside = route.method == Method::GET && !matches!(route.access, Access::Role(_));
+    let served = async {
+        if alongside {
+            let (handled, caller) = futures::join!(handled, auth.caller());
+            caller.and(handled)
+        } else {
+            auth.caller().await?;
+            handled.await
+        }
+    };
     // Authentication reads the table too: it shares the request's deadline.
     let budget = state.config.budget.request;
     let deadline = tokio::time::Instant::now() + budget;
-    let auth =
-        match tokio::time::timeout_at(deadline, auth::authenticate(&state, &req, route.access))
-            .await
-            .unwrap_or_else(|_| {
-                Err(ApiError::Unavailable {
-                    cause: format!("authentication took longer than {budget:?}"),
-                })
-            }) {
-            Ok(auth) => auth,
-            Err(err) => return (Err(err), None),
-        };
-    let user_id = auth.as_ref().map(|a| a.user.id.clone());
-    // A panic is a bug, but the client still gets the API's 500, not a
-    // dropped connection (locally) or a 502 (from API Gateway).
-    let handled = AssertUnwindSafe((route.handler)(Ctx {
-        route,
-        state,
-        req,
-        auth,
-    }))
-    .catch_unwind();
-    let handled = match tokio::time::timeout_at(deadline, handled).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(_panic)) => Err(ApiError::internal("handler panicked")),
-        Err(_elapsed) => Err(ApiError::Unavailable {
-            cause: format!("request took longer than {budget:?}"),
-        }),
-    };
-    (handled, user_id)
+    let result = tokio::time::timeout_at(deadline, served)
+        .await
+        .unwrap_or_else(|_elapsed| {
+            Err(ApiError::Unavailable {
+                cause: format!("request took longer than {budget:?}"),
+            })
+        });
+    // Already resolved (or never to be): the id of whoever the caller was.
+    let user_id = auth
+        .caller()
+        .now_or_never()
+        .and_then(Result::ok)
+        .flatten()
+        .map(|caller| caller.user.id);
+    (result, user_id)
 }
 
 /// Headers on every response.

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use async_graphql::Context;
 use conduit_common::ApiError;
-use conduit_common::auth::{Access, AuthUser, authorize};
+use conduit_common::auth::{Access, AuthUser, Authentication, authorize};
 use conduit_common::db::Db;
 use conduit_common::db::users::User;
 use conduit_common::http::{Ctx, Route};
@@ -77,16 +77,17 @@ impl Args {
 }
 
 impl Caller {
-    pub fn new(ctx: &Ctx) -> Self {
-        Self {
+    /// The caller of `ctx`, once its authentication has run.
+    pub async fn new(ctx: &Ctx) -> Result<Self, ApiError> {
+        Ok(Self {
             state: ctx.state.clone(),
-            auth: ctx.auth.clone(),
+            auth: ctx.auth.caller().await?,
             headers: ctx.req.headers().clone(),
             extensions: ctx.req.extensions().clone(),
             calls_left: AtomicU32::new(MAX_ROUTE_CALLS),
             signed_out: AtomicBool::new(false),
             hashes_left: AtomicU32::new(MAX_HASHES),
-        }
+        })
     }
 
     /// The caller, unless a field of this request ended their session.
@@ -186,7 +187,7 @@ impl Caller {
             route,
             state: self.state.clone(),
             req,
-            auth,
+            auth: Authentication::known(auth),
         };
         let response = (route.handler)(ctx).await?;
         let body: &[u8] = response.body().as_ref();

@@ -97,7 +97,7 @@ pub async fn execute(ctx: Ctx) -> ApiResult {
     }
     let batch = request(&ctx)?;
     let mutates = batch.iter().any(runs_mutation);
-    let caller = Arc::new(Caller::new(&ctx));
+    let caller = Arc::new(Caller::new(&ctx).await?);
     // The loader's batches run on tasks of their own: they count in this
     // request's meter all the same.
     let meter = meter::current().unwrap_or_default();

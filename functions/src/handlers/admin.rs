@@ -22,7 +22,7 @@ async fn named_user(ctx: &Ctx) -> Result<User, ApiError> {
 /// cannot lock everyone out.
 async fn target_user(ctx: &Ctx) -> Result<User, ApiError> {
     let user = named_user(ctx).await?;
-    if user.id == ctx.user()?.user.id {
+    if user.id == ctx.user().await?.user.id {
         return Err(ApiError::Refused {
             resource: "user",
             reason: "admins can't change their own role or status",
@@ -56,7 +56,7 @@ pub async fn list_users(ctx: Ctx) -> ApiResult {
 pub async fn set_user_role(ctx: Ctx) -> ApiResult {
     let change = ctx.json::<RoleChange>()?;
     let mut user = target_user(&ctx).await?;
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let audit = AuditEntry::new(
         me,
         "user.role",
@@ -75,7 +75,7 @@ pub async fn set_user_role(ctx: Ctx) -> ApiResult {
 
 async fn set_status(ctx: Ctx, status: UserStatus, action: &str) -> ApiResult {
     let mut user = target_user(&ctx).await?;
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let audit = AuditEntry::new(me, action, format!("user:{}", user.username), None);
     ctx.db().set_status(&user, status, &audit).await?;
     tracing::info!(target_user = %user.id, action, "status changed");
@@ -98,7 +98,7 @@ pub async fn reinstate_user(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn end_user_sessions(ctx: Ctx) -> ApiResult {
     let user = named_user(&ctx).await?;
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let detail = format!("{} session(s)", user.live_sessions());
     let audit = AuditEntry::new(
         me,

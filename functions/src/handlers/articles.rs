@@ -60,8 +60,9 @@ async fn respond_with_list(
     known: Known<'_>,
 ) -> ApiResult {
     let next_cursor = next_cursor(&found.articles, page.limit, |a| a.id.clone());
+    let viewer = ctx.viewer().await?;
     let articles =
-        decorate::articles(ctx.db(), found.articles, ctx.viewer(), Body::Omit, known).await?;
+        decorate::articles(ctx.db(), found.articles, viewer.as_ref(), Body::Omit, known).await?;
     json(
         StatusCode::OK,
         &ArticlesBody {
@@ -88,12 +89,20 @@ pub async fn list_articles(ctx: Ctx) -> ApiResult {
     let found = match filters {
         [None, None, None] => db.recent_articles(&page).await?,
         [Some(tag), None, None] => db.articles_by_tag(&tag, &page).await?,
-        [None, Some(author), None] => match db.user_by_username(&author).await? {
-            Some(author) => db.articles_by_author(&author, &page).await?,
+        // The user is read with their page, once the username's guard
+        // has given their id.
+        [None, Some(author), None] => match db.user_id_by_username(&author).await? {
+            Some(id) => db
+                .articles_by_author(&id, &page)
+                .await?
+                .unwrap_or_else(empty),
             None => empty(),
         },
-        [None, None, Some(username)] => match db.user_by_username(&username).await? {
-            Some(user) => db.articles_favorited_by(&user, &page).await?,
+        [None, None, Some(username)] => match db.user_id_by_username(&username).await? {
+            Some(id) => db
+                .articles_favorited_by(&id, &page)
+                .await?
+                .unwrap_or_else(empty),
             None => empty(),
         },
         _ => {
@@ -108,7 +117,7 @@ pub async fn list_articles(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn feed_articles(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let page = page(&ctx)?;
     // Whom the reader follows is read with the page's authors: an author
     // unfollowed a moment ago shows as such until their entries are gone.
@@ -119,13 +128,14 @@ pub async fn feed_articles(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn get_article(ctx: Ctx) -> ApiResult {
     let article = article_from_path(&ctx).await?;
-    let article = decorate::article(ctx.db(), article, ctx.viewer(), Known::default()).await?;
+    let viewer = ctx.viewer().await?;
+    let article = decorate::article(ctx.db(), article, viewer.as_ref(), Known::default()).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn create_article(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let new = validated(ctx.json::<NewArticleRequest>()?.article)?;
     let (at, stamp) = time::now();
     let article = Article {
@@ -160,7 +170,7 @@ pub async fn create_article(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn update_article(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let edit = validated(ctx.json::<UpdateArticleRequest>()?.article)?;
     edit.reject_nulls()?;
     let current = article_from_path(&ctx).await?;
@@ -196,7 +206,7 @@ pub async fn update_article(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn delete_article(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let article = article_from_path(&ctx).await?;
     let target = format!("article:{}", article.slug);
     let audit = authorize_delete(me, "article", &article.author_id, target)?;

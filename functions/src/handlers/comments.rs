@@ -10,7 +10,7 @@ use super::articles::{article_from_path, authorize_delete};
 
 #[tracing::instrument(skip_all)]
 pub async fn add_comment(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let new = validated(ctx.json::<NewCommentRequest>()?.comment)?;
     let article = article_from_path(&ctx).await?;
     let comment = ctx
@@ -27,7 +27,12 @@ pub async fn add_comment(ctx: Ctx) -> ApiResult {
 /// Oldest first, up to 100 (or `limit`) a page; `cursor` continues.
 #[tracing::instrument(skip_all)]
 pub async fn list_comments(ctx: Ctx) -> ApiResult {
-    let article = article_from_path(&ctx).await?;
+    let slug = ctx.path("slug")?;
+    let article_id = ctx
+        .db()
+        .article_id_by_slug(&slug)
+        .await?
+        .ok_or(ApiError::NotFound("article"))?;
     let params = ctx.list_params()?;
     let limit = params.limit;
     let after = match params.cursor {
@@ -38,9 +43,10 @@ pub async fn list_comments(ctx: Ctx) -> ApiResult {
         ),
         None => None,
     };
-    let comments = ctx.db().comments(&article.id, after, limit).await?;
+    let comments = ctx.db().comments(&article_id, after, limit).await?;
     let next_cursor = next_cursor(&comments, limit, |c| c.id.to_string());
-    let comments = decorate::comments(ctx.db(), comments, ctx.viewer()).await?;
+    let viewer = ctx.viewer().await?;
+    let comments = decorate::comments(ctx.db(), comments, viewer.as_ref()).await?;
     json(
         StatusCode::OK,
         &CommentsBody {
@@ -52,7 +58,7 @@ pub async fn list_comments(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn delete_comment(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let article = article_from_path(&ctx).await?;
     let id = ctx
         .path("id")?

@@ -21,13 +21,14 @@ async fn current_article(ctx: &Ctx, id: &str, favorited: bool) -> ApiResult {
         favorited: Some(favorited),
         ..Known::default()
     };
-    let article = decorate::article(ctx.db(), article, ctx.viewer(), known).await?;
+    let viewer = ctx.viewer().await?;
+    let article = decorate::article(ctx.db(), article, viewer.as_ref(), known).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn favorite_article(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let article = article_from_path(&ctx).await?;
     if !ctx.db().favorite(&article, &me.id).await? {
         return Err(ApiError::NotFound("article"));
@@ -37,7 +38,7 @@ pub async fn favorite_article(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn unfavorite_article(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let article = article_from_path(&ctx).await?;
     ctx.db().unfavorite(&article, &me.id).await?;
     current_article(&ctx, &article.id, false).await

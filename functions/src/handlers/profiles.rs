@@ -29,18 +29,19 @@ fn profile(profile: &Profile, following: bool) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn get_profile(ctx: Ctx) -> ApiResult {
     let username = ctx.path("username")?;
-    let viewer = ctx.viewer();
-    // Your own profile: the user authentication has just read, so your
-    // edits show at once (the cache may be older). You never follow yourself.
-    if let Some(me) = viewer.filter(|me| keys::username(&me.username) == keys::username(&username))
+    // The profile is read alongside the caller (they may be asking for
+    // their own; then the user authentication read is the fresher copy:
+    // their edits show at once, whatever the cache holds).
+    let (viewer, found) =
+        futures::try_join!(ctx.viewer(), ctx.db().cached_profile_by_username(&username))?;
+    // You never follow yourself.
+    if let Some(me) = viewer
+        .as_ref()
+        .filter(|me| keys::username(&me.username) == keys::username(&username))
     {
         return profile(&Profile::from(me), false);
     }
-    let found = ctx
-        .db()
-        .cached_profile_by_username(&username)
-        .await?
-        .ok_or(ApiError::NotFound("profile"))?;
+    let found = found.ok_or(ApiError::NotFound("profile"))?;
     let following = match viewer {
         Some(viewer) => ctx.db().is_following(&viewer.id, &found.id).await?,
         None => false,
@@ -50,7 +51,7 @@ pub async fn get_profile(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn follow_user(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let user = profile_user(&ctx).await?;
     // Not a malformed request (422) but one this caller may not make of
     // this profile.
@@ -66,7 +67,7 @@ pub async fn follow_user(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn unfollow_user(ctx: Ctx) -> ApiResult {
-    let me = &ctx.user()?.user;
+    let me = &ctx.user().await?.user;
     let user = profile_user(&ctx).await?;
     ctx.db().unfollow(&me.id, &user.id).await?;
     profile(&Profile::from(&user), false)

@@ -8,7 +8,7 @@ use conduit_common::{ApiError, views};
 
 #[tracing::instrument(skip_all)]
 pub async fn list_sessions(ctx: Ctx) -> ApiResult {
-    let auth = ctx.user()?;
+    let auth = ctx.user().await?;
     let sessions = ctx.db().sessions(&auth.user).await?;
     let sessions = sessions
         .into_iter()
@@ -22,7 +22,7 @@ pub async fn list_sessions(ctx: Ctx) -> ApiResult {
 /// Ends one of the caller's sessions (the current one too, if named).
 #[tracing::instrument(skip_all)]
 pub async fn end_session(ctx: Ctx) -> ApiResult {
-    let auth = ctx.user()?;
+    let auth = ctx.user().await?;
     let id = ctx.path("id")?;
     // Looked up in the caller's own partition: another user's session is
     // not found.
@@ -36,7 +36,7 @@ pub async fn end_session(ctx: Ctx) -> ApiResult {
 /// Ends the session of the token making the request.
 #[tracing::instrument(skip_all)]
 pub async fn logout(ctx: Ctx) -> ApiResult {
-    let auth = ctx.user()?;
+    let auth = ctx.user().await?;
     // Ended already by a concurrent request: logged out all the same.
     ctx.db().end_session(&auth.user.id, &auth.session).await?;
     tracing::info!(user_id = %auth.user.id, "logged out");

@@ -97,13 +97,13 @@ pub async fn login(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn get_current_user(ctx: Ctx) -> ApiResult {
-    let auth = ctx.user()?;
+    let auth = ctx.user().await?;
     with_token(StatusCode::OK, &auth.user, auth.token.clone())
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn update_user(ctx: Ctx) -> ApiResult {
-    let auth = ctx.user()?;
+    let auth = ctx.user().await?;
     let edit = validated(ctx.json::<UpdateUserRequest>()?.user)?;
     edit.reject_nulls()?;
     // An empty bio or image means "none", like null.

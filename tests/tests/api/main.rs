@@ -15,6 +15,7 @@ mod round_trips;
 mod routes;
 mod sessions;
 mod social;
+mod startup;
 mod streams;
 mod table;
 mod users;

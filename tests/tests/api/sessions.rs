@@ -379,3 +379,28 @@ async fn sign_ins_at_once_never_hold_more_than_the_cap() {
     assert!(outcomes.iter().any(Result::is_ok));
     assert_eq!(app.user("jake").await.sessions.len(), MAX_SESSIONS);
 }
+
+/// A public read runs alongside the check of its caller's session (it
+/// saves a round trip in sequence): with an ended session it is refused
+/// all the same, and shows nothing of what it read.
+#[tokio::test]
+async fn an_ended_session_is_refused_on_public_reads_too() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+    let slug = app.create_article(&token, "Public", &[]).await;
+    let logout = app.post("/api/user/logout", json!({}), Some(&token)).await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    for path in [
+        "/api/articles".to_owned(),
+        "/api/articles?author=jake".to_owned(),
+        format!("/api/articles/{slug}"),
+        format!("/api/articles/{slug}/comments"),
+        "/api/profiles/jake".to_owned(),
+    ] {
+        let anonymous = app.get(&path, None).await;
+        assert_eq!(anonymous.status, StatusCode::OK, "{path}");
+        let refused = app.get(&path, Some(&token)).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(refused.error("token"), "is invalid", "{path}");
+    }
+}
