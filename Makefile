@@ -19,28 +19,28 @@ help: ## List the targets
 dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 	PORT=$(PORT) cargo run -p conduit-local
 
-# Side by side, measured on 2 cores (every minute of a clean-clone run keeps
-# both busy, so what runs alongside fills the other's waits and serial tails):
+# Side by side where one waits and the other computes, measured on 2 cores:
 # - setup (downloads: venvs, npm) runs with the Rust build, which needs none
-#   of it, and the arm64 release build (sam-build: 3 min of both cores, with
-#   serial stretches) follows it at the lowest CPU priority, taking what the
-#   test build, the tests and the end-to-end checks leave;
+#   of it;
 # - clippy runs after the unit tests: it then reuses their build scripts and
 #   proc macros, and only checks (4m20s before them, 1m12s after);
+# - the arm64 release build (sam-build: 3 min of both cores) runs with the
+#   end-to-end tests, at the lowest CPU priority: they wait on servers,
+#   DynamoDB Local and a browser more than they compute, and the build takes
+#   what they leave. Its output follows theirs;
 # - shipped-e2e and deploy-check, which both only read what sam build made.
 # lambda-smoke's checks run in shipped-e2e, on the binaries sam build made:
 # its own debug build of the functions (another feature set: 3.5 min on 2
 # cores) would test the same code again.
 test: ## Everything CI runs
-	@mkdir -p target; rm -f target/setup.status
-	@{ if $(MAKE) --no-print-directory setup >target/setup.log 2>&1; then echo 0; else echo 1; fi >target/setup.status; \
-	   [ "$$(cat target/setup.status)" = 0 ] && nice -n 19 $(MAKE) --no-print-directory sam-build; \
-	 } >target/sam-build.log 2>&1 & build=$$!; \
+	@mkdir -p target
+	@$(MAKE) --no-print-directory setup >target/setup.log 2>&1 & setup=$$!; \
 	  status=0; $(MAKE) --no-print-directory fmt-check unit-tests clippy || status=$$?; \
-	  while [ ! -e target/setup.status ]; do sleep 1; done; \
+	  ready=0; wait $$setup || ready=$$?; \
 	  echo "--- make setup (alongside) ---"; cat target/setup.log; \
-	  [ $$status -eq 0 ] && [ "$$(cat target/setup.status)" = 0 ] || { wait $$build; exit 1; }; \
-	  $(MAKE) --no-print-directory end-to-end || status=$$?; \
+	  [ $$status -eq 0 ] && [ $$ready -eq 0 ]
+	@nice -n 19 $(MAKE) --no-print-directory sam-build >target/sam-build.log 2>&1 & build=$$!; \
+	  status=0; $(MAKE) --no-print-directory end-to-end || status=$$?; \
 	  built=0; wait $$build || built=$$?; \
 	  echo "--- make sam-build (alongside) ---"; cat target/sam-build.log; \
 	  [ $$status -eq 0 ] && [ $$built -eq 0 ]
