@@ -3,7 +3,7 @@
 //! Each function here costs one batch read whatever the number of items;
 //! the shaping itself is in [`crate::views`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::api_types::{ArticleView, CommentView, ProfileView};
 use crate::db::Db;
@@ -73,6 +73,55 @@ pub async fn profiles(
     Ok(views)
 }
 
+/// What showing some articles to a viewer takes besides the articles
+/// themselves: their authors' profiles as the viewer sees them, and which
+/// of them the viewer favorited. Read from the ids alone, so a caller who
+/// knows them early can read this alongside the articles.
+pub struct ArticleDecorations {
+    profiles: HashMap<String, ProfileView>,
+    favorited: HashSet<String>,
+}
+
+impl ArticleDecorations {
+    pub async fn read(
+        db: &Db,
+        author_ids: &[&str],
+        article_ids: &[&str],
+        viewer: Option<&User>,
+        known: Known<'_>,
+    ) -> Result<Self, ApiError> {
+        let (profiles, favorited) = match (viewer, known.favorited) {
+            (Some(viewer), None) => futures::try_join!(
+                profiles(db, author_ids, Some(viewer), known),
+                db.favorited_among(&viewer.id, article_ids)
+            )?,
+            (viewer, known_favorited) => {
+                let favorited = match known_favorited {
+                    Some(true) => article_ids.iter().map(|id| id.to_string()).collect(),
+                    _ => Default::default(),
+                };
+                (profiles(db, author_ids, viewer, known).await?, favorited)
+            }
+        };
+        Ok(Self {
+            profiles,
+            favorited,
+        })
+    }
+
+    /// The views of `articles`; an article whose author is gone is left out.
+    pub fn apply(&self, articles: Vec<Article>, body: Body) -> Vec<ArticleView> {
+        articles
+            .into_iter()
+            .filter_map(|article| {
+                let author = self.profiles.get(&article.author_id)?.clone();
+                let favorited = self.favorited.contains(&article.id);
+                Some(article_view(article, author, favorited, body))
+            })
+            .collect()
+    }
+}
+
 pub async fn articles(
     db: &Db,
     articles: Vec<Article>,
@@ -82,27 +131,9 @@ pub async fn articles(
 ) -> Result<Vec<ArticleView>, ApiError> {
     let author_ids: Vec<&str> = articles.iter().map(|a| a.author_id.as_str()).collect();
     let article_ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
-    let (profiles, favorited) = match (viewer, known.favorited) {
-        (Some(viewer), None) => futures::try_join!(
-            profiles(db, &author_ids, Some(viewer), known),
-            db.favorited_among(&viewer.id, &article_ids)
-        )?,
-        (viewer, known_favorited) => {
-            let favorited = match known_favorited {
-                Some(true) => article_ids.iter().map(|id| id.to_string()).collect(),
-                _ => Default::default(),
-            };
-            (profiles(db, &author_ids, viewer, known).await?, favorited)
-        }
-    };
-    Ok(articles
-        .into_iter()
-        .filter_map(|article| {
-            let author = profiles.get(&article.author_id)?.clone();
-            let favorited = favorited.contains(&article.id);
-            Some(article_view(article, author, favorited, body))
-        })
-        .collect())
+    let decorations =
+        ArticleDecorations::read(db, &author_ids, &article_ids, viewer, known).await?;
+    Ok(decorations.apply(articles, body))
 }
 
 pub async fn article(

@@ -33,7 +33,7 @@ fn start() -> std::io::Result<tokio::runtime::Runtime> {
 /// zip 0.3 MB. `DYNAMODB_ENDPOINT` points the table at a
 /// local engine (`cargo lambda watch`), where any credentials will do.
 fn sdk_config() -> aws_config::SdkConfig {
-    use aws_config::{BehaviorVersion, Region};
+    use aws_config::Region;
     use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let endpoint = var("DYNAMODB_ENDPOINT");
@@ -44,7 +44,7 @@ fn sdk_config() -> aws_config::SdkConfig {
     };
     let region = var("AWS_REGION").or_else(|| local().map(|_| "us-east-1".to_owned()));
     let mut config = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
+        .behavior_version(crate::state::behavior_version())
         .region(region.map(Region::new));
     config.set_endpoint_url(endpoint);
     if let Some((key, secret, token)) = credentials {

@@ -23,11 +23,18 @@ impl AppState {
     }
 }
 
+/// The SDK defaults every client is built with, pinned: `latest()` would let
+/// an SDK upgrade change retries or timeouts unseen. (2026-01-12: retries on
+/// by default, a 3.1 s connect timeout; our [`Budget`] sets both anyway.)
+pub fn behavior_version() -> aws_config::BehaviorVersion {
+    aws_config::BehaviorVersion::v2026_01_12()
+}
+
 /// Loads the AWS SDK configuration. In AWS, credentials and region come from
 /// the Lambda environment; with an `endpoint` (local development) any
 /// credentials will do, so placeholders are used when none are configured.
 pub async fn aws_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(behavior_version());
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

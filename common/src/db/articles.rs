@@ -97,6 +97,14 @@ fn random_suffix() -> String {
         .collect()
 }
 
+/// A slug's guard item: the article it names, and its author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlugGuard {
+    pub article_id: String,
+    /// `None` on guards written before they named the author.
+    pub author_id: Option<String>,
+}
+
 impl Db {
     /// Actions that keep the global list's and the author's counters true.
     fn count_actions(
@@ -131,6 +139,9 @@ impl Db {
             }
             let mut guard = key_of(keys::slug(&article.slug));
             guard.insert("article_id".into(), s(&article.id));
+            // The author too (it never changes): a reader of the slug can
+            // then read the author's profile alongside the article.
+            guard.insert("author_id".into(), s(&article.author_id));
             let mut actions = vec![
                 (
                     ArticleAction::Article,
@@ -175,19 +186,24 @@ impl Db {
     }
 
     pub async fn article_by_slug(&self, slug: &str) -> Result<Option<Article>, ApiError> {
-        match self.article_id_by_slug(slug).await? {
-            Some(id) => self.article_by_id(&id).await,
+        match self.slug_guard(slug).await? {
+            Some(guard) => self.article_by_id(&guard.article_id).await,
             None => Ok(None),
         }
     }
 
-    /// The id of the article `slug` names, from its guard alone: the guard
-    /// and the article are written and deleted in one transaction, so one
-    /// exists exactly when the other does. What needs only the id (the
-    /// article's comments) saves the article's read.
-    pub async fn article_id_by_slug(&self, slug: &str) -> Result<Option<String>, ApiError> {
-        let guard = self.get(key_of(keys::slug(slug))).await?;
-        Ok(guard.and_then(|guard| get_s(&guard, "article_id").map(str::to_owned)))
+    /// What the guard of `slug` says: the guard and the article are written
+    /// and deleted in one transaction, so one exists exactly when the other
+    /// does. What needs only the ids (the article's comments, the
+    /// decoration of its author) saves waiting for the article's read.
+    pub async fn slug_guard(&self, slug: &str) -> Result<Option<SlugGuard>, ApiError> {
+        let Some(guard) = self.get(key_of(keys::slug(slug))).await? else {
+            return Ok(None);
+        };
+        Ok(get_s(&guard, "article_id").map(|id| SlugGuard {
+            article_id: id.to_owned(),
+            author_id: get_s(&guard, "author_id").map(str::to_owned),
+        }))
     }
 
     /// Articles by id, in the order given, skipping any that no longer exist.

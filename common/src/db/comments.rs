@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::articles::Article;
 use super::paging::first_items;
 use super::{Db, Tx, from_item, get_u64, key_of, keys, n, s, sdk_error, to_item};
 use crate::error::ApiError;
@@ -37,7 +36,7 @@ impl Db {
     /// a comment racing an article delete cannot be left behind.
     pub async fn add_comment(
         &self,
-        article: &Article,
+        article_id: &str,
         body: String,
         author_id: &str,
         now: String,
@@ -46,7 +45,7 @@ impl Db {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key_of(keys::article(&article.id))))
+            .set_key(Some(key_of(keys::article(article_id))))
             .update_expression("ADD comment_seq :one")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":one", n(1))
@@ -68,11 +67,11 @@ impl Db {
             updated_at: now,
         };
         let mut item = to_item(&comment)?;
-        item.extend(key_of(keys::comment(&article.id, id)));
+        item.extend(key_of(keys::comment(article_id, id)));
         let actions = vec![
             (
                 CommentAction::Article,
-                self.check(key_of(keys::article(&article.id)))
+                self.check(key_of(keys::article(article_id)))
                     .condition_expression("attribute_exists(PK)")
                     .tx(),
             ),

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-use super::articles::Article;
 use super::{Db, Tx, key_of, keys, n, s};
 use crate::error::ApiError;
 
@@ -22,10 +21,10 @@ enum Favorite {
 impl Db {
     /// Favorites an article: the favorite and both counters move together.
     /// Favoriting twice changes nothing. Returns false if the article is gone.
-    pub async fn favorite(&self, article: &Article, user_id: &str) -> Result<bool, ApiError> {
-        let mut favorite = key_of(keys::favorite(&article.id, user_id));
+    pub async fn favorite(&self, article_id: &str, user_id: &str) -> Result<bool, ApiError> {
+        let mut favorite = key_of(keys::favorite(article_id, user_id));
         favorite.insert("GSI2PK".into(), s(keys::favorited_by(user_id)));
-        favorite.insert("GSI2SK".into(), s(&article.id));
+        favorite.insert("GSI2SK".into(), s(article_id));
         let actions = vec![
             (
                 Favorite::Item,
@@ -35,7 +34,7 @@ impl Db {
             ),
             (
                 Favorite::ArticleCount,
-                self.update(key_of(keys::article(&article.id)))
+                self.update(key_of(keys::article(article_id)))
                     .update_expression("ADD favorites_count :one")
                     .condition_expression("attribute_exists(PK)")
                     .expression_attribute_values(":one", n(1))
@@ -58,17 +57,17 @@ impl Db {
     }
 
     /// Removes a favorite; removing one that is not there changes nothing.
-    pub async fn unfavorite(&self, article: &Article, user_id: &str) -> Result<(), ApiError> {
+    pub async fn unfavorite(&self, article_id: &str, user_id: &str) -> Result<(), ApiError> {
         let actions = vec![
             (
                 Favorite::Item,
-                self.delete(key_of(keys::favorite(&article.id, user_id)))
+                self.delete(key_of(keys::favorite(article_id, user_id)))
                     .condition_expression("attribute_exists(PK)")
                     .tx(),
             ),
             (
                 Favorite::ArticleCount,
-                self.update(key_of(keys::article(&article.id)))
+                self.update(key_of(keys::article(article_id)))
                     .update_expression("ADD favorites_count :minus_one")
                     .condition_expression("attribute_exists(PK)")
                     .expression_attribute_values(":minus_one", n(-1))

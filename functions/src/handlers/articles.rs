@@ -1,13 +1,14 @@
 //! Articles: lists, the feed, and single-article reads and writes.
 
 use conduit_common::api_types::{
-    ArticleBody, ArticlesBody, NewArticleRequest, UpdateArticleRequest,
+    ArticleBody, ArticleView, ArticlesBody, NewArticleRequest, UpdateArticleRequest,
 };
 use conduit_common::auth::Role;
+use conduit_common::db::Db;
 use conduit_common::db::admin::AuditEntry;
-use conduit_common::db::articles::{Article, ArticlePage, Page, slugify};
+use conduit_common::db::articles::{Article, ArticlePage, Page, SlugGuard, slugify};
 use conduit_common::db::users::User;
-use conduit_common::decorate::{self, Known};
+use conduit_common::decorate::{self, ArticleDecorations, Known};
 use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::validate::{normalize_tags, validated};
@@ -33,11 +34,47 @@ pub(crate) fn authorize_delete(
     }
 }
 
-/// The article named by the `slug` path parameter.
-pub(crate) async fn article_from_path(ctx: &Ctx) -> Result<Article, ApiError> {
+/// The guard of the `slug` path parameter: the ids of the article it names
+/// and of its author, which is all that many routes need to go on.
+pub(crate) async fn guard_from_path(ctx: &Ctx) -> Result<SlugGuard, ApiError> {
     let slug = ctx.path("slug")?;
     ctx.db()
-        .article_by_slug(&slug)
+        .slug_guard(&slug)
+        .await?
+        .ok_or(ApiError::NotFound("article"))
+}
+
+/// The article `guard` names, as `viewer` sees it. When the guard names the
+/// author, their profile, whether the viewer follows them and whether they
+/// favorited it are read alongside the article.
+pub(crate) async fn read_article_view(
+    db: &Db,
+    guard: &SlugGuard,
+    viewer: Option<&User>,
+    known: Known<'_>,
+) -> Result<ArticleView, ApiError> {
+    let article = match &guard.author_id {
+        Some(author_id) => {
+            let (author_ids, article_ids) = ([author_id.as_str()], [guard.article_id.as_str()]);
+            let (article, decorations) = futures::try_join!(
+                db.article_by_id(&guard.article_id),
+                ArticleDecorations::read(db, &author_ids, &article_ids, viewer, known)
+            )?;
+            article.and_then(|article| decorations.apply(vec![article], Body::Include).pop())
+        }
+        None => match db.article_by_id(&guard.article_id).await? {
+            Some(article) => Some(decorate::article(db, article, viewer, known).await?),
+            None => None,
+        },
+    };
+    article.ok_or(ApiError::NotFound("article"))
+}
+
+/// The article named by the `slug` path parameter.
+pub(crate) async fn article_from_path(ctx: &Ctx) -> Result<Article, ApiError> {
+    let guard = guard_from_path(ctx).await?;
+    ctx.db()
+        .article_by_id(&guard.article_id)
         .await?
         .ok_or(ApiError::NotFound("article"))
 }
@@ -127,9 +164,9 @@ pub async fn feed_articles(ctx: Ctx) -> ApiResult {
 
 #[tracing::instrument(skip_all)]
 pub async fn get_article(ctx: Ctx) -> ApiResult {
-    let article = article_from_path(&ctx).await?;
+    let guard = guard_from_path(&ctx).await?;
     let viewer = ctx.viewer().await?;
-    let article = decorate::article(ctx.db(), article, viewer.as_ref(), Known::default()).await?;
+    let article = read_article_view(ctx.db(), &guard, viewer.as_ref(), Known::default()).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 

@@ -6,16 +6,16 @@ use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::validate::validated;
 use conduit_common::{ApiError, decorate, time};
 
-use super::articles::{article_from_path, authorize_delete};
+use super::articles::{authorize_delete, guard_from_path};
 
 #[tracing::instrument(skip_all)]
 pub async fn add_comment(ctx: Ctx) -> ApiResult {
     let me = &ctx.user().await?.user;
     let new = validated(ctx.json::<NewCommentRequest>()?.comment)?;
-    let article = article_from_path(&ctx).await?;
+    let article_id = guard_from_path(&ctx).await?.article_id;
     let comment = ctx
         .db()
-        .add_comment(&article, new.body, &me.id, time::now().1)
+        .add_comment(&article_id, new.body, &me.id, time::now().1)
         .await?;
     let comment = decorate::comments(ctx.db(), vec![comment], Some(me))
         .await?
@@ -27,12 +27,7 @@ pub async fn add_comment(ctx: Ctx) -> ApiResult {
 /// Oldest first, up to 100 (or `limit`) a page; `cursor` continues.
 #[tracing::instrument(skip_all)]
 pub async fn list_comments(ctx: Ctx) -> ApiResult {
-    let slug = ctx.path("slug")?;
-    let article_id = ctx
-        .db()
-        .article_id_by_slug(&slug)
-        .await?
-        .ok_or(ApiError::NotFound("article"))?;
+    let article_id = guard_from_path(&ctx).await?.article_id;
     let params = ctx.list_params()?;
     let limit = params.limit;
     let after = match params.cursor {
@@ -59,21 +54,22 @@ pub async fn list_comments(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn delete_comment(ctx: Ctx) -> ApiResult {
     let me = &ctx.user().await?.user;
-    let article = article_from_path(&ctx).await?;
+    let slug = ctx.path("slug")?;
+    let article_id = guard_from_path(&ctx).await?.article_id;
     let id = ctx
         .path("id")?
         .parse::<u64>()
         .map_err(|_| ApiError::NotFound("comment"))?;
     let comment = ctx
         .db()
-        .comment(&article.id, id)
+        .comment(&article_id, id)
         .await?
         .ok_or(ApiError::NotFound("comment"))?;
-    let target = format!("comment:{}/{id}", article.slug);
+    let target = format!("comment:{slug}/{id}");
     let audit = authorize_delete(me, "comment", &comment.author_id, target)?;
     if !ctx
         .db()
-        .delete_comment(&article.id, id, audit.as_ref())
+        .delete_comment(&article_id, id, audit.as_ref())
         .await?
     {
         return Err(ApiError::NotFound("comment"));

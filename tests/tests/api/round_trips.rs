@@ -5,6 +5,7 @@
 //! that adds either fails here until the document (and the reasoning
 //! behind it) changes too.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use conduit_common::lambda_http::http::Method;
 use conduit_tests::{TestApp, TestResponse, heavy_test, repo_file, spawn_app_with};
 use serde_json::{Value, json};
@@ -344,4 +345,32 @@ async fn an_article_with_its_comments_costs_the_same_at_any_count() {
     assert_eq!(spent[0], spent[1], "{spent:?}");
     let documented = documented("POST /api/graphql (an article with its comments)");
     assert_eq!(spent[1], documented.signed_in());
+}
+
+/// A slug guard written before guards named the author still serves its
+/// article, whole, at one more round trip in sequence (the article is read
+/// before its author's profile can be).
+#[tokio::test]
+async fn an_article_whose_guard_predates_its_author_costs_one_more_round_trip() {
+    let (app, _, reader, slug) = measured_app().await;
+    let path = format!("/api/articles/{slug}");
+    let current = app.get(&path, Some(&reader)).await;
+    let (pk, sk) = conduit_common::db::keys::slug(&slug);
+    app.state
+        .db
+        .client
+        .update_item()
+        .table_name(&app.state.db.table)
+        .key("PK", AttributeValue::S(pk))
+        .key("SK", AttributeValue::S(sk))
+        .update_expression("REMOVE author_id")
+        .send()
+        .await
+        .expect("guard rewritten as before");
+
+    let old = app.get(&path, Some(&reader)).await;
+    assert_eq!(old.body, current.body);
+    let (before, after) = (Cost::of(&current), Cost::of(&old));
+    assert_eq!(after.calls, before.calls);
+    assert_eq!(after.sequential, before.sequential + 1);
 }
