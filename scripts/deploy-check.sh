@@ -10,12 +10,12 @@
 #   2. The real `sam deploy --config-env dev` of the .aws-sam/build that
 #      `make sam-build` produced, into moto with SAM support added
 #      (infra/rehearsal/emulator.py); read back (read_back.py) and checked
-#      (xtask check-deployed). Then, side by side (independent stacks):
-#   3. prod, deployed and checked the same way;
-#   4. `sam delete` of dev keeps the table and the secret (check-retained),
-#      and a redeploy succeeds and checks out;
-#   5. each mistake of step 1, made in a copy of the built template and
-#      deployed as a stack of its own, fails check-deployed with its problem.
+#      (xtask check-deployed). Then `sam delete` of dev keeps the table and
+#      the secret (check-retained), and a redeploy succeeds and checks out.
+#   3. Meanwhile, each in an emulated account of its own: prod, deployed
+#      and checked the same way; each mistake of step 1, made in a copy of
+#      the built template and deployed as a stack of its own, fails
+#      check-deployed with its problem.
 #
 #   scripts/deploy-check.sh
 set -euo pipefail
@@ -35,13 +35,18 @@ temp_dir
 echo "==> the template after SAM's transform"
 cargo run -q -p xtask -- check-transformed "$SAM_PYTHON"
 
-echo "==> sam deploy into an emulated account"
-port=$(free_port)
-start_service "emulated AWS" "http://127.0.0.1:$port/moto-api/" "$TEMP_DIR/emulator.log" \
-  "$REHEARSAL_PYTHON" infra/rehearsal/emulator.py "$port"
-# `localhost`, not 127.0.0.1: with an IP, moto misreads the URL of the
-# template sam uploads to its S3.
-export AWS_ENDPOINT_URL="http://localhost:$port"
+echo "==> sam deploy into emulated accounts, side by side"
+# emulated_account VAR: a fresh emulated AWS account; its endpoint in VAR.
+# One per lane below: moto now and then answers two deploys at once in one
+# account wrongly (a change set's execution failed to parse).
+emulated_account() {
+  local port; port=$(free_port)
+  start_service "emulated AWS ($1)" "http://127.0.0.1:$port/moto-api/" "$TEMP_DIR/emulator-$1.log" \
+    "$REHEARSAL_PYTHON" infra/rehearsal/emulator.py "$port"
+  # `localhost`, not 127.0.0.1: with an IP, moto misreads the URL of the
+  # template sam uploads to its S3.
+  printf -v "$1" 'http://localhost:%s' "$port"
+}
 export AWS_ACCESS_KEY_ID=rehearsal AWS_SECRET_ACCESS_KEY=rehearsal
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN
@@ -95,9 +100,8 @@ deploy_break() {
 }
 
 # lane NAME COMMAND...: COMMAND in the background, its output kept for
-# `join_lanes`. Each stack is independent of the others, and a deploy is a
-# single-threaded Python process most of its time: side by side, the
-# rehearsal takes half as long on 2 cores.
+# `join_lanes`. A deploy is a single-threaded Python process most of its
+# time: side by side, the lanes take half as long on 2 cores.
 lane_pids=() lane_names=()
 lane() {
   local name=$1; shift
@@ -118,14 +122,26 @@ join_lanes() {
 
 for n in $breaks; do on_exit rm -f ".aws-sam/build/rehearsal-break-$n.yaml"; done
 
-# dev first: its deploy creates the bucket that sam's resolve_s3 shares
-# with every later deploy (two creating it at once would collide).
-deploy dev
-# The workflow's promote job answers the change set's confirmation itself.
-lane prod deploy prod --no-confirm-changeset
-lane dev-again delete_and_redeploy_dev
-for n in $breaks; do lane "break-$n" deploy_break "$n"; done
-echo "==> prod, sam delete and redeploy of dev, and the known mistakes deployed, side by side"
+# Each in an account of its own: dev, then its delete and redeploy; prod
+# (the workflow's promote job answers the change set's confirmation
+# itself); each known mistake, deployed with dev's settings.
+dev_lane() {
+  deploy dev
+  delete_and_redeploy_dev
+}
+break_lane() {
+  "$SAM_PYTHON" scripts/ensure-jwt-secret.py "${secret[dev]}"
+  deploy_break "$1"
+}
+emulated_account DEV_ACCOUNT
+AWS_ENDPOINT_URL=$DEV_ACCOUNT lane dev dev_lane
+emulated_account PROD_ACCOUNT
+AWS_ENDPOINT_URL=$PROD_ACCOUNT lane prod deploy prod --no-confirm-changeset
+for n in $breaks; do
+  emulated_account "BREAK_ACCOUNT_$n"
+  account=BREAK_ACCOUNT_$n
+  AWS_ENDPOINT_URL=${!account} lane "break-$n" break_lane "$n"
+done
 join_lanes
 
 echo "deploy check: all passed in $(( $(date +%s) - started )) s"

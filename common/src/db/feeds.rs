@@ -116,16 +116,13 @@ impl Db {
         })
     }
 
-    /// Delivers a new article to its author's followers, inside the create
-    /// request, when they are few enough; returns how many feeds it reached
-    /// (`None`: left to the stream).
-    pub async fn deliver_inline(
-        &self,
-        article: &Article,
-        author: &User,
-    ) -> Result<Option<usize>, ApiError> {
+    /// Whom a new article by `author` is delivered to inside the create
+    /// request: their followers, when they are few enough (`None`: left to
+    /// the stream). It needs only the author, so the create request reads
+    /// it while the article is written.
+    pub async fn inline_audience(&self, author: &User) -> Result<Option<Vec<String>>, ApiError> {
         if author.followers_count == 0 {
-            return Ok(Some(0));
+            return Ok(Some(vec![]));
         }
         if author.followers_count > INLINE_DELIVERY_MAX_FOLLOWERS {
             return Ok(None);
@@ -140,9 +137,21 @@ impl Db {
                 tokio::time::sleep(FOLLOWER_INDEX_WAIT).await;
             }
         }
-        self.deliver_to(&article.id, &author.id, followers)
+        Ok(Some(followers))
+    }
+
+    /// Delivers a new article to `audience` ([`Db::inline_audience`]);
+    /// returns how many feeds it reached.
+    pub async fn deliver_inline(
+        &self,
+        article: &Article,
+        audience: Vec<String>,
+    ) -> Result<usize, ApiError> {
+        if audience.is_empty() {
+            return Ok(0);
+        }
+        self.deliver_to(&article.id, &article.author_id, audience)
             .await
-            .map(Some)
     }
 
     /// Delivers an article to every follower of its author (the stream

@@ -187,12 +187,21 @@ pub async fn create_article(ctx: Ctx) -> ApiResult {
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    let article = ctx.db().create_article(article).await?;
+    // Whom to deliver it to at once is read while it is written.
+    let (article, audience) = futures::join!(
+        ctx.db().create_article(article),
+        ctx.db().inline_audience(me)
+    );
+    let article = article?;
     tracing::info!(article_id = %article.id, slug = %article.slug, "article created");
     // A few followers get it in their feeds now, so that they see it at
     // once; the stream delivers it anyway (to all when there are many), so
     // a failure here is only logged.
-    match ctx.db().deliver_inline(&article, me).await {
+    let delivered = match audience {
+        Ok(Some(audience)) => ctx.db().deliver_inline(&article, audience).await.map(Some),
+        other => other.map(|_| None),
+    };
+    match delivered {
         Ok(feeds) => tracing::debug!(?feeds, "delivered inline"),
         Err(err) => tracing::warn!(error = %err, "inline delivery failed; the stream will deliver"),
     }
@@ -236,8 +245,17 @@ pub async fn update_article(ctx: Ctx) -> ApiResult {
                 + std::time::Duration::from_millis(1),
         );
     }
-    ctx.db().update_article(&current, &updated).await?;
-    let article = decorate::article(ctx.db(), updated, Some(me), Known::default()).await?;
+    // Whether the author favorited their own article is read while the
+    // edit is written: the edit does not change it.
+    let ids = ([me.id.as_str()], [current.id.as_str()]);
+    let (_, decorations) = futures::try_join!(
+        ctx.db().update_article(&current, &updated),
+        ArticleDecorations::read(ctx.db(), &ids.0, &ids.1, Some(me), Known::default())
+    )?;
+    let article = decorations
+        .apply(vec![updated], Body::Include)
+        .pop()
+        .ok_or(ApiError::NotFound("article"))?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 

@@ -68,7 +68,15 @@ pub async fn follow_user(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn unfollow_user(ctx: Ctx) -> ApiResult {
     let me = &ctx.user().await?.user;
-    let user = profile_user(&ctx).await?;
-    ctx.db().unfollow(&me.id, &user.id).await?;
+    let username = ctx.path("username")?;
+    let db = ctx.db();
+    let id = db
+        .user_id_by_username(&username)
+        .await?
+        .ok_or(ApiError::NotFound("profile"))?;
+    // The unfollow needs only the id the guard gave; the profile to answer
+    // with is read meanwhile.
+    let (user, ()) = futures::try_join!(db.user_by_id(&id), db.unfollow(&me.id, &id))?;
+    let user = user.ok_or(ApiError::NotFound("profile"))?;
     profile(&Profile::from(&user), false)
 }

@@ -207,7 +207,21 @@ async fn a_feed_page_costs_the_same_at_any_follow_count() {
 #[tokio::test]
 async fn writes_cost_the_documented_round_trips() {
     let (app, author, reader, slug) = measured_app().await;
-    let cases: [(&str, Method, String, Option<Value>, &str); 5] = [
+    let cases: [(&str, Method, String, Option<Value>, &str); 7] = [
+        (
+            "POST /api/profiles/{username}/follow",
+            Method::POST,
+            "/api/profiles/author/follow".into(),
+            Some(json!({})),
+            &reader,
+        ),
+        (
+            "DELETE /api/profiles/{username}/follow",
+            Method::DELETE,
+            "/api/profiles/author/follow".into(),
+            None,
+            &reader,
+        ),
         (
             "POST /api/articles",
             Method::POST,
