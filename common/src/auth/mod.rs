@@ -65,7 +65,7 @@ pub fn bearer_token(req: &Request) -> Result<Option<&str>, ApiError> {
 /// the handler). A read that only a signed-in reader personalises runs its
 /// own reads meanwhile, so the user read costs it no round trip in sequence.
 #[derive(Clone)]
-pub struct Authentication(Shared<BoxFuture<'static, Result<Option<AuthUser>, ApiError>>>);
+pub struct Authentication(Shared<BoxFuture<'static, Result<Option<Arc<AuthUser>>, ApiError>>>);
 
 impl Authentication {
     /// Applies a route's [`Access`] rule to a request, as far as the token
@@ -89,21 +89,25 @@ impl Authentication {
         let claims = state.jwt.decode(token)?;
         let (state, token) = (state.clone(), token.to_owned());
         Ok(Self(
-            async move { load_caller(&state, claims, token, access).await.map(Some) }
-                .boxed()
-                .shared(),
+            async move {
+                let caller = load_caller(&state, claims, token, access).await?;
+                Ok(Some(Arc::new(caller)))
+            }
+            .boxed()
+            .shared(),
         ))
     }
 
     /// A caller already known (GraphQL's fields, served by other routes'
     /// handlers for the caller its own request authenticated).
-    pub fn known(caller: Option<AuthUser>) -> Self {
+    pub fn known(caller: Option<Arc<AuthUser>>) -> Self {
         Self(futures::future::ready(Ok(caller)).boxed().shared())
     }
 
     /// The caller (`None` on a route that allows anonymous access), or why
-    /// the request is refused.
-    pub async fn caller(&self) -> Result<Option<AuthUser>, ApiError> {
+    /// the request is refused. Shared, not copied: every asker gets the
+    /// same user.
+    pub async fn caller(&self) -> Result<Option<Arc<AuthUser>>, ApiError> {
         self.0.clone().await
     }
 }

@@ -29,6 +29,16 @@ pub struct Ctx {
     pub auth: Authentication,
 }
 
+/// The reader of a personalised answer ([`Ctx::viewer`]).
+pub struct Viewer(Option<Arc<AuthUser>>);
+
+impl Viewer {
+    /// Their user record; `None` for an anonymous reader.
+    pub fn user(&self) -> Option<&User> {
+        self.0.as_deref().map(|auth| &auth.user)
+    }
+}
+
 /// The peer address of a request, set by the local server (in AWS the
 /// request context carries it).
 #[derive(Debug, Clone, Copy)]
@@ -50,14 +60,14 @@ impl Ctx {
 
     /// The caller on a route that requires one (the pipeline has already
     /// refused anonymous calls, so this only guards against a wrong table entry).
-    pub async fn user(&self) -> Result<AuthUser, ApiError> {
+    pub async fn user(&self) -> Result<Arc<AuthUser>, ApiError> {
         self.auth.caller().await?.ok_or(ApiError::MissingToken)
     }
 
-    /// The caller's user record, if any, for personalising answers. Ask
-    /// for it as late as the reads allow: until then it is read alongside.
-    pub async fn viewer(&self) -> Result<Option<User>, ApiError> {
-        Ok(self.auth.caller().await?.map(|auth| auth.user))
+    /// Who is reading, if anyone, for personalising answers. Ask as late
+    /// as the reads allow: until then the caller is read alongside.
+    pub async fn viewer(&self) -> Result<Viewer, ApiError> {
+        Ok(Viewer(self.auth.caller().await?))
     }
 
     /// The JSON body. Malformed JSON or a wrong shape is a 422 naming the

@@ -303,7 +303,7 @@ async fn run(
         .now_or_never()
         .and_then(Result::ok)
         .flatten()
-        .map(|caller| caller.user.id);
+        .map(|caller| caller.user.id.clone());
     (result, user_id)
 }
 

@@ -29,7 +29,7 @@ pub const MAX_ROUTE_CALLS: u32 = 50;
 /// Who is asking, for every field of one GraphQL request.
 pub struct Caller {
     state: Arc<AppState>,
-    auth: Option<AuthUser>,
+    auth: Option<Arc<AuthUser>>,
     /// The GraphQL request's headers and extensions (the client's address,
     /// API Gateway's request context), which every route call carries, so
     /// that login limits and sessions see the real client.
@@ -91,7 +91,7 @@ impl Caller {
     }
 
     /// The caller, unless a field of this request ended their session.
-    fn auth(&self) -> Option<&AuthUser> {
+    fn auth(&self) -> Option<&Arc<AuthUser>> {
         match self.signed_out.load(Ordering::Relaxed) {
             true => None,
             false => self.auth.as_ref(),
@@ -154,7 +154,7 @@ impl Caller {
         args: Args,
     ) -> Result<T, ApiError> {
         self.spend(1)?;
-        authorize(route.access, self.auth())?;
+        authorize(route.access, self.auth().map(Arc::as_ref))?;
         let body = match args.body {
             Some(body) => Body::Text(body.to_string()),
             None => Body::Empty,

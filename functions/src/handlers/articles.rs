@@ -99,7 +99,7 @@ async fn respond_with_list(
     let next_cursor = next_cursor(&found.articles, page.limit, |a| a.id.clone());
     let viewer = ctx.viewer().await?;
     let articles =
-        decorate::articles(ctx.db(), found.articles, viewer.as_ref(), Body::Omit, known).await?;
+        decorate::articles(ctx.db(), found.articles, viewer.user(), Body::Omit, known).await?;
     json(
         StatusCode::OK,
         &ArticlesBody {
@@ -166,7 +166,7 @@ pub async fn feed_articles(ctx: Ctx) -> ApiResult {
 pub async fn get_article(ctx: Ctx) -> ApiResult {
     let guard = guard_from_path(&ctx).await?;
     let viewer = ctx.viewer().await?;
-    let article = read_article_view(ctx.db(), &guard, viewer.as_ref(), Known::default()).await?;
+    let article = read_article_view(ctx.db(), &guard, viewer.user(), Known::default()).await?;
     json(StatusCode::OK, &ArticleBody { article })
 }
 

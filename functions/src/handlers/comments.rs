@@ -41,7 +41,7 @@ pub async fn list_comments(ctx: Ctx) -> ApiResult {
     let comments = ctx.db().comments(&article_id, after, limit).await?;
     let next_cursor = next_cursor(&comments, limit, |c| c.id.to_string());
     let viewer = ctx.viewer().await?;
-    let comments = decorate::comments(ctx.db(), comments, viewer.as_ref()).await?;
+    let comments = decorate::comments(ctx.db(), comments, viewer.user()).await?;
     json(
         StatusCode::OK,
         &CommentsBody {

@@ -36,13 +36,13 @@ pub async fn get_profile(ctx: Ctx) -> ApiResult {
         futures::try_join!(ctx.viewer(), ctx.db().cached_profile_by_username(&username))?;
     // You never follow yourself.
     if let Some(me) = viewer
-        .as_ref()
+        .user()
         .filter(|me| keys::username(&me.username) == keys::username(&username))
     {
         return profile(&Profile::from(me), false);
     }
     let found = found.ok_or(ApiError::NotFound("profile"))?;
-    let following = match viewer {
+    let following = match viewer.user() {
         Some(viewer) => ctx.db().is_following(&viewer.id, &found.id).await?,
         None => false,
     };
