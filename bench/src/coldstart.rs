@@ -1,9 +1,11 @@
 //! Cold start of one Lambda function binary, measured on this machine.
 //!
 //! The binary runs as it would in AWS, against a minimal emulator of the
-//! [Lambda Runtime API] that lives in this module: the emulator hands it one
-//! event on its first `next` call and records when the function became ready
-//! and when it answered. Every run is a fresh process and a fresh emulator.
+//! [Lambda Runtime API] that lives in this module: the emulator hands it
+//! the same event twice (a cold invocation, then a warm one) and records
+//! when the function became ready and when it answered. Every run is a
+//! fresh process and a fresh emulator, optionally held to a function's CPU
+//! share ([`CpuShare`]).
 //!
 //! [Lambda Runtime API]: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 
@@ -12,7 +14,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail, ensure};
@@ -28,9 +30,13 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::cpu_share::{self, CpuShare};
+
 /// How long a run may take from spawn to the first response.
 const RUN_TIMEOUT: Duration = Duration::from_secs(10);
-/// The one invocation each emulator hands out.
+/// The invocations each emulator hands out: the cold one and a warm one.
+const INVOCATIONS: usize = 2;
+/// The request id of every invocation.
 const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 const TRACE_ID: &str = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0";
 const PREFIX: &str = "/2018-06-01/runtime/";
@@ -40,12 +46,21 @@ const PREFIX: &str = "/2018-06-01/runtime/";
 pub struct ColdStart {
     pub function: String,
     pub runs: usize,
+    /// The memory size whose CPU share held the process, if any, and the
+    /// CPU time that share allows per CFS period.
+    pub memory_mb: Option<u32>,
+    pub quota_us: Option<u64>,
     /// Spawn to the first `next` call (ready for its first invocation), median in ms.
     pub init_ms_median: f64,
     /// Same, 90th percentile (nearest rank).
     pub init_ms_p90: f64,
     /// First `next` answered to the response fully received, median in ms.
     pub first_invoke_ms_median: f64,
+    /// The same for the second invocation (warm), median in ms.
+    pub warm_invoke_ms_median: f64,
+    /// CPU time of every thread of the process from spawn to the first
+    /// response, median in ms.
+    pub cold_cpu_ms_median: f64,
     /// Peak resident set (VmHWM) once the first response has arrived, median in KiB.
     pub peak_rss_kib_median: u64,
     /// `statusCode` of the first run's response (API Gateway v2 response JSON).
@@ -53,8 +68,8 @@ pub struct ColdStart {
 }
 
 /// Starts `binary` `runs` times, one after the other, each time as a Lambda
-/// function named `function` invoked once with `event`, and reports the
-/// median figures.
+/// function named `function` invoked twice with `event`, and reports the
+/// median figures. With a `share`, each process runs in its cgroup.
 ///
 /// The process gets a clean environment: the variables Lambda sets (with
 /// `AWS_LAMBDA_RUNTIME_API` pointing at the emulator) plus `env`, and nothing
@@ -66,12 +81,13 @@ pub async fn measure(
     event: &serde_json::Value,
     env: &[(String, String)],
     runs: usize,
+    share: Option<&CpuShare>,
 ) -> anyhow::Result<ColdStart> {
     ensure!(runs > 0, "{function}: runs must be at least 1");
     let event = Bytes::from(serde_json::to_vec(event)?);
     let mut samples = Vec::with_capacity(runs);
     for run in 1..=runs {
-        let sample = run_once(binary, function, &event, env)
+        let sample = run_once(binary, function, &event, env, share)
             .await
             .with_context(|| format!("{function}: cold start {run} of {runs}"))?;
         samples.push(sample);
@@ -79,13 +95,19 @@ pub async fn measure(
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let mut init: Vec<f64> = samples.iter().map(|s| ms(s.init)).collect();
     let mut invoke: Vec<f64> = samples.iter().map(|s| ms(s.first_invoke)).collect();
+    let mut warm: Vec<f64> = samples.iter().map(|s| ms(s.warm_invoke)).collect();
+    let mut cpu: Vec<f64> = samples.iter().map(|s| ms(s.cold_cpu)).collect();
     let mut rss: Vec<f64> = samples.iter().map(|s| s.peak_rss_kib as f64).collect();
     Ok(ColdStart {
         function: function.to_owned(),
         runs,
+        memory_mb: share.map(|s| s.memory_mb),
+        quota_us: share.map(|s| s.quota_us),
         init_ms_median: round_us(median(&mut init)),
         init_ms_p90: round_us(percentile(&mut init, 90.0)),
         first_invoke_ms_median: round_us(median(&mut invoke)),
+        warm_invoke_ms_median: round_us(median(&mut warm)),
+        cold_cpu_ms_median: round_us(median(&mut cpu)),
         peak_rss_kib_median: median(&mut rss).round() as u64,
         status: samples[0].status,
     })
@@ -95,6 +117,8 @@ pub async fn measure(
 struct Sample {
     init: Duration,
     first_invoke: Duration,
+    warm_invoke: Duration,
+    cold_cpu: Duration,
     peak_rss_kib: u64,
     status: Option<u16>,
 }
@@ -104,6 +128,7 @@ async fn run_once(
     function: &str,
     event: &Bytes,
     env: &[(String, String)],
+    share: Option<&CpuShare>,
 ) -> anyhow::Result<Sample> {
     let mut emulator = Emulator::start(function, event.clone()).await?;
     let mut command = Command::new(binary);
@@ -129,6 +154,14 @@ async fn run_once(
         // The safety net should this future be dropped mid-run; every path
         // below kills and reaps the child itself.
         .kill_on_drop(true);
+    if let Some(share) = share {
+        let procs = share.procs_file()?;
+        // SAFETY: the closure only calls write(2) on a descriptor opened
+        // above, which is async-signal-safe; it allocates nothing.
+        unsafe {
+            command.pre_exec(move || cpu_share::join(&procs));
+        }
+    }
 
     let spawned = Instant::now();
     let mut child = command
@@ -157,40 +190,65 @@ async fn run_once(
     outcome
 }
 
-/// Follows one run until the first response, an init error or the process'
-/// exit; reads the peak RSS while the process is still there.
+/// Follows one run until the second response, an init error or the
+/// process' exit; reads the peak RSS and CPU time while the process is
+/// still there.
 async fn observe(
     child: &mut Child,
     events: &mut mpsc::UnboundedReceiver<Event>,
     spawned: Instant,
 ) -> anyhow::Result<Sample> {
     let pid = child.id().context("the child has no pid")?;
-    let mut first_next: Option<(Instant, Instant)> = None;
+    let mut nexts: Vec<(Instant, Instant)> = Vec::new();
+    let mut cold: Option<(Instant, Duration, u64, Option<u16>)> = None;
     loop {
         tokio::select! {
             // Events first: a process that posts an init error then exits
             // should be reported with the error, not just its exit status.
             biased;
             event = events.recv() => match event.context("the emulator stopped")? {
-                Event::Next { arrived, answered } => first_next = Some((arrived, answered)),
+                Event::Next { arrived, answered } => nexts.push((arrived, answered)),
                 Event::InitError(body) => bail!("init error: {}", String::from_utf8_lossy(&body)),
                 Event::InvocationError(body) => {
                     bail!("invocation error: {}", String::from_utf8_lossy(&body))
                 }
                 Event::Response { at, body } => {
-                    let (arrived, answered) =
-                        first_next.context("a response before any `next` call")?;
+                    let (_, answered) = *nexts.last().context("a response before any `next` call")?;
+                    let Some((cold_at, cold_cpu, peak_rss_kib, status)) = cold else {
+                        cold = Some((at, cpu_time(pid)?, peak_rss_kib(pid)?, status_code(&body)));
+                        continue;
+                    };
+                    let (first_arrived, first_answered) = nexts[0];
                     return Ok(Sample {
-                        peak_rss_kib: peak_rss_kib(pid)?,
-                        init: arrived - spawned,
-                        first_invoke: at - answered,
-                        status: status_code(&body),
+                        peak_rss_kib,
+                        init: first_arrived - spawned,
+                        first_invoke: cold_at - first_answered,
+                        warm_invoke: at - answered,
+                        cold_cpu,
+                        status,
                     });
                 }
             },
-            status = child.wait() => bail!("exited before responding ({})", status?),
+            status = child.wait() => bail!("exited before responding twice ({})", status?),
         }
     }
+}
+
+/// CPU time of every thread of a live process so far (the first field of
+/// each thread's schedstat, in nanoseconds: finer than `/proc/pid/stat`'s
+/// clock ticks).
+fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let tasks = format!("/proc/{pid}/task");
+    let mut total = 0u64;
+    for task in std::fs::read_dir(&tasks).with_context(|| format!("reading {tasks}"))? {
+        let schedstat = std::fs::read_to_string(task?.path().join("schedstat")).unwrap_or_default();
+        total += schedstat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Ok(Duration::from_nanos(total))
 }
 
 /// `VmHWM` of a live process, in KiB.
@@ -241,8 +299,8 @@ fn round_us(ms: f64) -> f64 {
 
 /// What the function did, as seen by the emulator.
 enum Event {
-    /// The first `GET …/invocation/next`: when it arrived and when its
-    /// answer (the event) was handed to hyper.
+    /// A `GET …/invocation/next` that got an event: when it arrived and
+    /// when its answer was handed to hyper.
     Next { arrived: Instant, answered: Instant },
     /// `POST …/invocation/{id}/response`, when its body was fully received.
     Response { at: Instant, body: Bytes },
@@ -255,8 +313,11 @@ enum Event {
 struct Shared {
     function: String,
     event: Bytes,
-    /// Set by the first `next` call; later ones are left pending.
+    /// Set by the first `next` call.
     ready: Arc<AtomicBool>,
+    /// `next` calls answered so far; those after [`INVOCATIONS`] are left
+    /// pending.
+    handed_out: AtomicUsize,
     events: mpsc::UnboundedSender<Event>,
 }
 
@@ -281,6 +342,7 @@ impl Emulator {
             function: function.to_owned(),
             event,
             ready: ready.clone(),
+            handed_out: AtomicUsize::new(0),
             events: tx,
         });
         let server = tokio::spawn(accept_loop(listener, shared));
@@ -375,10 +437,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, In
     Ok(reply)
 }
 
-/// The first call gets the event; later ones wait until the process is
-/// killed, as a Lambda sandbox would freeze it.
+/// The first [`INVOCATIONS`] calls get the event; later ones wait until
+/// the process is killed, as a Lambda sandbox would freeze it.
 async fn next(shared: &Shared, arrived: Instant) -> Reply {
-    if shared.ready.swap(true, Ordering::SeqCst) {
+    shared.ready.store(true, Ordering::SeqCst);
+    if shared.handed_out.fetch_add(1, Ordering::SeqCst) >= INVOCATIONS {
         std::future::pending::<()>().await;
     }
     let deadline_ms = SystemTime::now()

@@ -17,7 +17,10 @@ pub struct Report {
     /// The same mix on two fresh stacks, read cache on and off.
     pub cache_on: RunStats,
     pub cache_off: RunStats,
-    pub cold_starts: Vec<ColdStart>,
+    pub cold_starts: ColdStarts,
+    /// The mix one client at a time with a delay before every DynamoDB call
+    /// (and without, through the same proxy), read cache off.
+    pub latency: Option<crate::delay::LatencyRuns>,
     /// arm64 `bootstrap` and zip sizes from `make sam-build`, by function.
     pub sizes: Option<serde_json::Value>,
 }
@@ -68,7 +71,8 @@ impl Report {
         runs: Vec<RunStats>,
         cache_on: RunStats,
         cache_off: RunStats,
-        cold_starts: Vec<ColdStart>,
+        cold_starts: ColdStarts,
+        latency: Option<crate::delay::LatencyRuns>,
         sizes: Option<serde_json::Value>,
     ) -> Self {
         let dirty =
@@ -86,6 +90,7 @@ impl Report {
             cache_on,
             cache_off,
             cold_starts,
+            latency,
             sizes,
         }
     }
@@ -142,6 +147,9 @@ impl Report {
             md.push('\n');
         }
         md += &self.cache_table();
+        if let Some(latency) = &self.latency {
+            md += &latency.markdown();
+        }
         md += &self.function_table();
         md
     }
@@ -196,52 +204,107 @@ impl Report {
     }
 
     fn function_table(&self) -> String {
-        let mut md = String::new();
-        let _ = writeln!(
-            md,
-            "## Functions: size and cold start\n\n\
-             Size: the stripped arm64 `bootstrap` and its zip, from `make sam-build` (budget: \
-             4 MB zipped). Cold start: the native release binary started under a Lambda \
-             Runtime API emulator (bench/src/coldstart.rs); *init* runs from process start to \
-             its first request for an invocation (configuration, keys, SDK client: everything \
-             built once per process), median and p90 of {} starts; *first invoke* is the first \
-             request (one API Gateway event, signed in, against the seeded table); peak RSS \
-             after it. The first row is the runtime alone (lambda_http with an empty handler, \
-             bench/src/bin/lambda_baseline.rs): a function's init minus it is what our code \
-             adds at start-up (configuration, JWT keys, the SDK client, which loads the \
-             system's CA certificates: one bundle file, as in Lambda's image, not Debian's \
-             directory of single-certificate files on top).\n\n\
-             | function | bootstrap MB | zip MB | init ms (p50) | init ms (p90) | first invoke ms | peak RSS MiB | status |\n\
-             |---|---:|---:|---:|---:|---:|---:|---:|",
-            self.cold_starts.first().map_or(0, |c| c.runs)
-        );
-        for c in &self.cold_starts {
-            let size = |key: &str| {
-                self.sizes
-                    .as_ref()
-                    .and_then(|s| s[&c.function][key].as_f64())
-                    .map_or("-".into(), |b| format!("{:.2}", b / 1e6))
-            };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {} |",
-                c.function,
-                size("bootstrap_bytes"),
-                size("zip_bytes"),
-                c.init_ms_median,
-                c.init_ms_p90,
-                c.first_invoke_ms_median,
-                c.peak_rss_kib_median as f64 / 1024.0,
-                c.status.map_or("-".into(), |s| s.to_string())
-            );
-        }
-        md
+        cold_table(&self.cold_starts, self.sizes.as_ref())
     }
 }
 
+/// Every function's size and cold request, as Markdown.
+pub fn cold_table(cold: &ColdStarts, sizes: Option<&serde_json::Value>) -> String {
+    let mut md = String::new();
+    let runs = cold.whole_core.first().map_or(0, |c| c.runs);
+    let _ = writeln!(
+        md,
+        "## Functions: size and the cold request\n\n\
+         Size: the stripped arm64 `bootstrap` and its zip, from `make sam-build` (budget: \
+         4 MB zipped). Cold request: the native x86-64 release binary, started under a \
+         Lambda Runtime API emulator (bench/src/coldstart.rs) that hands it one API \
+         Gateway event (signed in, about the seeded data) and then the same event again. \
+         As in AWS, DynamoDB and Parameter Store are reached over TLS (bench/src/tls.rs: \
+         an RSA-2048 leaf under an intermediate and a root, which only the measured \
+         process trusts), and the JWT secret is read from Parameter Store during init. \
+         *Share*: the process is held by a cgroup CPU quota to its memory size's share of \
+         a CPU, as Lambda gives it (one vCPU at 1,769 MB): each {} µs period allows the \
+         quota below (bench/src/cpu_share.rs). *Init* runs from process start to its \
+         first call for an invocation (configuration, the secret, keys, the SDK client \
+         and its connection: everything built once per process); *first* is the first \
+         request, *warm* the second. Medians of {runs} starts. *× runtime* divides by the \
+         runtime alone under the same quota (lambda_http with an empty handler, \
+         bench/src/bin/lambda_baseline.rs, the first row of each memory size). *Whole \
+         core* repeats init and first with no quota; *CPU ms* is the process' CPU time \
+         from start to the first response, all threads.\n",
+        cold.period_us
+    );
+    let _ = writeln!(
+        md,
+        "| function | zip MB | memory MB (quota µs) | init ms | first ms | init + first ms | × runtime | warm ms | first ÷ warm | whole core: init ms | first ms | CPU ms | peak RSS MiB | status |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let whole = |name: &str| cold.whole_core.iter().find(|c| c.function == name);
+    for c in &cold.at_share {
+        let (mb, quota) = (
+            c.memory_mb.unwrap_or_default(),
+            c.quota_us.unwrap_or_default(),
+        );
+        let base = cold
+            .at_share
+            .iter()
+            .find(|b| b.function == crate::BASELINE && b.memory_mb == c.memory_mb);
+        let total = c.init_ms_median + c.first_invoke_ms_median;
+        let ratio = base.map_or("-".into(), |b| {
+            format!(
+                "{:.1}",
+                total / (b.init_ms_median + b.first_invoke_ms_median)
+            )
+        });
+        let w = whole(&c.function);
+        let fmt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+        let zip = sizes
+            .and_then(|s| s[&c.function]["zip_bytes"].as_f64())
+            .map_or("-".into(), |b| format!("{:.2}", b / 1e6));
+        let _ = writeln!(
+            md,
+            "| {} | {zip} | {mb} ({quota}) | {:.1} | {:.1} | **{total:.1}** | {ratio} | {:.2} | {:.1} | {} | {} | {} | {:.1} | {} |",
+            c.function,
+            c.init_ms_median,
+            c.first_invoke_ms_median,
+            c.warm_invoke_ms_median,
+            c.first_invoke_ms_median / c.warm_invoke_ms_median.max(f64::EPSILON),
+            fmt(w.map(|w| w.init_ms_median)),
+            fmt(w.map(|w| w.first_invoke_ms_median)),
+            fmt(w.map(|w| w.cold_cpu_ms_median)),
+            c.peak_rss_kib_median as f64 / 1024.0,
+            c.status.map_or("-".into(), |s| s.to_string())
+        );
+    }
+    let at_256: Vec<&ColdStart> = cold
+        .at_share
+        .iter()
+        .filter(|c| c.memory_mb == Some(256) && c.function != crate::BASELINE)
+        .collect();
+    let within = |f: &dyn Fn(&ColdStart) -> bool| at_256.iter().filter(|c| f(c)).count();
+    let _ = writeln!(
+        md,
+        "\nAt 256 MB, {} of {} functions answer their first request within 3× a warm one, \
+         and {} of {} finish init and the first request within 120 ms.\n",
+        within(&|c| c.first_invoke_ms_median <= 3.0 * c.warm_invoke_ms_median),
+        at_256.len(),
+        within(&|c| c.init_ms_median + c.first_invoke_ms_median < 120.0),
+        at_256.len(),
+    );
+    md
+}
+
+/// Every function's cold request, on a whole core and at its CPU share.
+#[derive(Debug, Serialize)]
+pub struct ColdStarts {
+    pub period_us: u64,
+    pub whole_core: Vec<ColdStart>,
+    pub at_share: Vec<ColdStart>,
+}
+
 /// The round trips data-model.md documents for `endpoint` (its access
-/// pattern table is the source).
-fn documented_round_trips(endpoint: &str) -> String {
+/// pattern table is the source): all of them, or those `in_sequence`.
+pub fn documented_round_trips(endpoint: &str, in_sequence: bool) -> String {
     let (name, query) = match endpoint.strip_suffix(" (tag)") {
         Some(name) => (name, "?tag="),
         None => (endpoint, ""),
@@ -253,8 +316,11 @@ fn documented_round_trips(endpoint: &str) -> String {
     let needle = format!("| `{} {}{query}` |", route.method, route.path);
     doc.lines()
         .find(|line| line.starts_with(&needle))
-        // The round trips column; "in sequence" follows it.
-        .and_then(|line| line.trim_end_matches('|').rsplit('|').nth(1))
+        // The last two columns: the round trips, then those in sequence.
+        .and_then(|line| {
+            let from_end = if in_sequence { 0 } else { 1 };
+            line.trim_end_matches('|').rsplit('|').nth(from_end)
+        })
         .map_or("-".into(), |cell| cell.trim().to_owned())
 }
 
@@ -310,7 +376,7 @@ pub fn run_table(run: &RunStats) -> String {
             e.errors,
             e.db_calls,
             e.db_sequential,
-            documented_round_trips(&e.endpoint),
+            documented_round_trips(&e.endpoint, false),
             e.read_units,
             e.write_units,
             e.cache_hits,

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::load::{Api, Seed};
+use crate::tls::TlsEndpoints;
 
 /// Shared by the server and the functions, so tokens work in both.
 const SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
@@ -24,6 +25,7 @@ pub const FORWARDED: &[&str] = &[
     "DYNAMODB_ENDPOINT",
     "JWT_SECRET",
     "JWT_SECRET_PARAM",
+    "AWS_ENDPOINT_URL_SSM",
     "TOKEN_TTL_SECONDS",
     "JWT_ISSUER",
     "JWT_AUDIENCE",
@@ -35,7 +37,6 @@ pub const FORWARDED: &[&str] = &[
     "SERVER_TIMING",
     "RUST_LOG",
     "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -57,11 +58,26 @@ fn free_port() -> anyhow::Result<u16> {
 impl Stack {
     /// Starts `server` (target/release/conduit-local) on a fresh database.
     pub async fn start(server: &Path, cache: bool) -> anyhow::Result<Self> {
+        Self::start_on(server, cache, None).await
+    }
+
+    /// The same, on the database at `endpoint` (`http://…`) if given,
+    /// instead of the server's embedded one.
+    pub async fn start_on(
+        server: &Path,
+        cache: bool,
+        endpoint: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let (port, dynamodb_port) = (free_port()?, free_port()?);
         let data_dir =
             std::env::temp_dir().join(format!("conduit-bench-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&data_dir)?;
+        let dynamodb = match endpoint {
+            Some(endpoint) => endpoint.to_owned(),
+            None => format!("http://127.0.0.1:{dynamodb_port}"),
+        };
         let child = Command::new(server)
+            .env("DYNAMODB_ENDPOINT", endpoint.unwrap_or_default())
             .env("PORT", port.to_string())
             .env("DYNAMODB_PORT", dynamodb_port.to_string())
             .env("DATA_DIR", &data_dir)
@@ -85,31 +101,32 @@ impl Stack {
         api.wait_ready(Duration::from_secs(30)).await?;
         Ok(Self {
             api,
-            dynamodb: format!("http://127.0.0.1:{dynamodb_port}"),
+            dynamodb,
             data_dir,
             child,
         })
     }
 
-    /// The environment a function binary needs to use this stack's table.
-    ///
-    /// The SDK's TLS client loads the system's CA certificates at start-up.
-    /// Lambda's image keeps them in one bundle file; Debian also has a
-    /// directory of some 440 single-certificate files, which rustls loads
-    /// one by one, doubling our init time. The bundle alone is what Lambda
-    /// would load.
-    pub fn function_env(&self) -> Vec<(String, String)> {
-        let empty_dir = self.data_dir.join("no-certificates");
-        let _ = std::fs::create_dir_all(&empty_dir);
+    /// DynamoDB (this stack's engine) and Parameter Store (holding the
+    /// stack's JWT secret) over TLS, as a function reaches them in AWS.
+    pub async fn tls_endpoints(&self) -> anyhow::Result<TlsEndpoints> {
+        TlsEndpoints::start(&self.dynamodb, SECRET, &self.data_dir).await
+    }
+
+    /// The environment of a function of `memory_mb` on this stack's table,
+    /// through `tls`: the secret comes from Parameter Store, and the
+    /// bench's root certificate is the only one the process trusts.
+    pub fn tls_function_env(&self, tls: &TlsEndpoints, memory_mb: u32) -> Vec<(String, String)> {
         [
-            ("TABLE_NAME", "conduit"),
-            ("DYNAMODB_ENDPOINT", self.dynamodb.as_str()),
-            ("JWT_SECRET", SECRET),
-            ("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"),
-            ("SSL_CERT_DIR", &empty_dir.to_string_lossy()),
+            ("TABLE_NAME", "conduit".to_owned()),
+            ("DYNAMODB_ENDPOINT", tls.dynamodb.clone()),
+            ("AWS_ENDPOINT_URL_SSM", tls.ssm.clone()),
+            ("JWT_SECRET_PARAM", "/conduit/bench/jwt-secret".to_owned()),
+            ("SSL_CERT_FILE", tls.ca_file.to_string_lossy().into_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string()),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }
 

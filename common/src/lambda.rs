@@ -31,8 +31,9 @@ fn start() -> std::io::Result<tokio::runtime::Runtime> {
 /// provider chain: its profile, SSO, web-identity (STS) and instance
 /// metadata providers never apply in Lambda, and linking them cost every
 /// zip 0.3 MB. `DYNAMODB_ENDPOINT` points the table at a
-/// local engine (`cargo lambda watch`), where any credentials will do.
-fn sdk_config() -> aws_config::SdkConfig {
+/// local engine (`cargo lambda watch`), where any credentials will do. The
+/// HTTPS client trusts the Amazon roots only ([`crate::https`]).
+fn sdk_config() -> Result<aws_config::SdkConfig, String> {
     use aws_config::Region;
     use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -45,6 +46,7 @@ fn sdk_config() -> aws_config::SdkConfig {
     let region = var("AWS_REGION").or_else(|| local().map(|_| "us-east-1".to_owned()));
     let mut config = aws_config::SdkConfig::builder()
         .behavior_version(crate::state::behavior_version())
+        .http_client(crate::https::client()?)
         .region(region.map(Region::new));
     config.set_endpoint_url(endpoint);
     if let Some((key, secret, token)) = credentials {
@@ -56,7 +58,7 @@ fn sdk_config() -> aws_config::SdkConfig {
             "lambda-environment",
         )));
     }
-    config.build()
+    Ok(config.build())
 }
 
 /// Serves a function's routes (one, or several methods of one path) on the
@@ -67,7 +69,7 @@ fn sdk_config() -> aws_config::SdkConfig {
 pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> {
     let function = routes.first().map_or("", |route| route.function);
     start()?.block_on(async move {
-        let sdk = sdk_config();
+        let sdk = sdk_config()?;
         // A function's configuration always has the production budget.
         let client = dynamodb_client_from(&sdk, &Budget::PRODUCTION);
         // Every one-time cost is paid here, in Init, not by the first
@@ -136,7 +138,7 @@ async fn jwt_secret(sdk: &aws_config::SdkConfig) -> Result<Option<String>, Strin
 /// batch failure (the mapping is configured with `ReportBatchItemFailures`).
 pub fn run_consumer(consumer: &'static Consumer) -> Result<(), lambda_runtime::Error> {
     start()?.block_on(async move {
-        let sdk = sdk_config();
+        let sdk = sdk_config()?;
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
         let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
         db.connect().await;

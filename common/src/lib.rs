@@ -11,6 +11,7 @@ pub mod decorate;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod https;
 pub mod lambda;
 pub mod meter;
 pub mod state;

@@ -82,9 +82,15 @@ pub fn dynamodb_client_from(sdk: &aws_config::SdkConfig, budget: &Budget) -> Cli
 }
 
 /// Reads a SecureString parameter: the JWT secret in AWS, which never
-/// appears in the template, the environment or a log.
+/// appears in the template, the environment or a log. The SDK's own
+/// `AWS_ENDPOINT_URL_SSM` points it at a local endpoint (the bench's).
 pub async fn secure_parameter(sdk: &aws_config::SdkConfig, name: &str) -> Result<String, String> {
-    let out = aws_sdk_ssm::Client::new(sdk)
+    let mut config = aws_sdk_ssm::config::Builder::from(sdk);
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_SSM") {
+        config.set_endpoint_url(Some(endpoint));
+    }
+    let config = config.build();
+    let out = aws_sdk_ssm::Client::from_conf(config)
         .get_parameter()
         .name(name)
         .with_decryption(true)
