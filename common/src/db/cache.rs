@@ -103,9 +103,19 @@ impl Db {
     /// Profiles by user id, reading only those not cached. Users that no
     /// longer exist are absent.
     pub async fn cached_profiles_by_ids(&self, ids: &[&str]) -> Result<Vec<Profile>, ApiError> {
+        let (mut found, missing) = self.cached_profiles(ids);
+        if !missing.is_empty() {
+            for user in self.users_by_ids(&missing).await? {
+                found.push(self.remember_profile(&user));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Of the users `ids`, the profiles cached, and the ids left to read.
+    pub(crate) fn cached_profiles<'i>(&self, ids: &[&'i str]) -> (Vec<Profile>, Vec<&'i str>) {
         let Some(cache) = &self.cache else {
-            let users = self.users_by_ids(ids).await?;
-            return Ok(users.iter().map(Profile::from).collect());
+            return (vec![], ids.to_vec());
         };
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
@@ -115,16 +125,18 @@ impl Db {
                 None => missing.push(*id),
             }
         }
-        if !missing.is_empty() {
-            for user in self.users_by_ids(&missing).await? {
-                let profile = Profile::from(&user);
-                cache
-                    .profiles
-                    .insert(profile.id.clone(), Arc::new(profile.clone()));
-                found.push(profile);
-            }
+        (found, missing)
+    }
+
+    /// The profile of a user just read, kept for the next reader.
+    pub(crate) fn remember_profile(&self, user: &User) -> Profile {
+        let profile = Profile::from(user);
+        if let Some(cache) = &self.cache {
+            cache
+                .profiles
+                .insert(profile.id.clone(), Arc::new(profile.clone()));
         }
-        Ok(found)
+        profile
     }
 
     /// A profile by username, for reading only: a write must resolve the
