@@ -2,7 +2,7 @@
 //! few calls as DynamoDB's limits allow (`BatchGetItem`, 100 keys a call;
 //! `BatchWriteItem`, 25), retrying whatever it leaves unprocessed; and
 //! bulk puts, for seeding. And the one read of many kinds of item that
-//! decorating a whole GraphQL response takes.
+//! decorating a whole response takes.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -78,22 +78,10 @@ impl Db {
         Ok(found)
     }
 
-    /// Which of `keys` exist, in one batch read: for each item found, the
-    /// part of its `attribute` after `prefix` (e.g. the followed user's id).
-    pub(crate) async fn which_exist(
-        &self,
-        keys: Vec<Item>,
-        attribute: &str,
-        prefix: &str,
-    ) -> Result<HashSet<String>, ApiError> {
-        Ok(ids_after(&self.batch_get(keys).await?, attribute, prefix))
-    }
-
     /// Profiles of `user_ids` (reading only those not cached), and for a
     /// viewer whom they follow among them and which of `article_ids` they
-    /// favorited: what [`Db::cached_profiles_by_ids`], [`Db::followed_among`]
-    /// and [`Db::favorited_among`] read, in one `BatchGetItem` (100 keys a
-    /// call) instead of one each.
+    /// favorited: every decoration of a response, REST's or GraphQL's, in
+    /// one `BatchGetItem` (100 keys a call, sent at once), not one a kind.
     pub async fn read_decorations(
         &self,
         user_ids: &[&str],

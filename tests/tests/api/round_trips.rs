@@ -55,21 +55,27 @@ impl Cost {
 /// The documented cost of `pattern` (the first column of its row in the
 /// access-pattern table, e.g. "`GET /api/tags`").
 fn documented(pattern: &str) -> Documented {
+    let (calls, sequential) = documented_cell(pattern);
+    Documented {
+        calls: counts(&calls),
+        sequential: counts(&sequential),
+    }
+}
+
+/// The round trips and in sequence cells of `pattern`'s row, as written.
+fn documented_cell(pattern: &str) -> (String, String) {
     let doc = repo_file("docs/data-model.md");
     let row = doc
         .lines()
         .find(|line| line.starts_with(&format!("| `{pattern}` |")))
         .unwrap_or_else(|| panic!("no row for {pattern} in docs/data-model.md"));
     let cells: Vec<&str> = row.trim_end_matches('|').rsplit('|').collect();
-    Documented {
-        calls: counts(cells[1].trim()),
-        sequential: counts(cells[0].trim()),
-    }
+    (cells[1].trim().to_owned(), cells[0].trim().to_owned())
 }
 
 /// "anonymous / signed in" counts from a cell.
 fn counts(cell: &str) -> (u32, u32) {
-    // "3 / 6 (+1 per extra month ...)", "4 + F (...)" or "2".
+    // "3 / 4 (+1 per extra month ...)", "4 + F (...)" or "2".
     let head = cell.split(" (").next().unwrap();
     let leading = |text: &str| -> u32 {
         let digits: String = text
@@ -170,6 +176,28 @@ async fn reads_cost_the_documented_round_trips() {
             "{pattern}, signed in"
         );
     }
+}
+
+/// Your own profile is the auth read's: once the username's guard, read
+/// alongside, names you, nothing more is read.
+#[tokio::test]
+async fn your_own_profile_costs_what_its_row_says_in_brackets() {
+    let (app, _, reader, _) = measured_app().await;
+    let row = documented_cell("GET /api/profiles/{username}");
+    let own = |cell: &str| counts(cell.split_once(" (").unwrap().1);
+    let documented = Cost {
+        calls: own(&row.0).0,
+        sequential: own(&row.1).0,
+    };
+    let spent = cost(
+        &app,
+        Method::GET,
+        "/api/profiles/reader",
+        None,
+        Some(&reader),
+    )
+    .await;
+    assert_eq!(spent, documented);
 }
 
 /// The feed is materialised: a page costs the same whether the reader
@@ -309,8 +337,9 @@ async fn sessions_cost_the_documented_round_trips() {
     assert_eq!(spent, documented("POST /api/user/logout").signed_in());
 }
 
-/// GraphQL's page waits for what REST's waits for, in fewer calls: the
-/// decoration of its authors, follows and favorites is one batch read.
+/// GraphQL's page waits for what REST's waits for, in no more calls: the
+/// decoration of its authors, follows and favorites is one batch read in
+/// both.
 #[tokio::test]
 async fn a_graphql_page_costs_no_more_than_the_rest_page() {
     let (app, _, reader, _) = measured_app().await;
@@ -325,7 +354,7 @@ async fn a_graphql_page_costs_no_more_than_the_rest_page() {
     )
     .await;
     let rest = documented("GET /api/articles").signed_in();
-    assert!(spent.calls < rest.calls, "{spent:?} against {rest:?}");
+    assert!(spent.calls <= rest.calls, "{spent:?} against {rest:?}");
     assert_eq!(spent.sequential, rest.sequential);
     assert_eq!(
         spent,
