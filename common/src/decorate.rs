@@ -1,7 +1,8 @@
 //! Reading what a viewer's views need, for many items at once: who wrote
 //! what, whether the viewer follows them, and what the viewer favorited.
-//! Each function here costs one batch read whatever the number of items;
-//! the shaping itself is in [`crate::views`].
+//! Each function here costs one batch read whatever the number of items
+//! (every kind of key in the same `BatchGetItem`, 100 keys a call, sent at
+//! once); the shaping itself is in [`crate::views`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,16 +25,57 @@ pub struct Known<'a> {
     pub favorited: Option<bool>,
 }
 
-/// Profiles of `author_ids` as seen by `viewer`, keyed by user id.
-/// Authors that no longer exist are absent. The viewer's own profile comes
-/// from the user authentication has just read, so their own edits show at
-/// once whatever the read cache holds.
+/// Profiles of `author_ids` as seen by `viewer`, keyed by user id, in one
+/// batch read (100 keys a call, sent at once): the profiles not cached and
+/// whom the viewer follows among them. Authors that no longer exist are
+/// absent. The viewer's own profile comes from the user authentication has
+/// just read, so their own edits show at once whatever the read cache holds.
 pub async fn profiles(
     db: &Db,
     author_ids: &[&str],
     viewer: Option<&User>,
     known: Known<'_>,
 ) -> Result<HashMap<String, ProfileView>, ApiError> {
+    Ok(read_together(db, author_ids, &[], viewer, known).await?.0)
+}
+
+/// Profiles of `author_ids` as `viewer` sees them, and which of
+/// `article_ids` the viewer favorited, all in one batch read (100 keys a
+/// call, sent at once): for GraphQL, whose loader gathers what a whole
+/// response shows.
+pub async fn profiles_and_favorites(
+    db: &Db,
+    author_ids: &[&str],
+    article_ids: &[&str],
+    viewer: Option<&User>,
+) -> Result<(HashMap<String, ProfileView>, HashSet<String>), ApiError> {
+    read_together(db, author_ids, article_ids, viewer, Known::default()).await
+}
+
+/// Every decoration of a response in one [`Db::read_decorations`]: the
+/// profiles neither `known`, the viewer's own nor cached, whom the viewer
+/// follows among the rest, and which of `article_ids` they favorited.
+async fn read_together(
+    db: &Db,
+    author_ids: &[&str],
+    article_ids: &[&str],
+    viewer: Option<&User>,
+    known: Known<'_>,
+) -> Result<(HashMap<String, ProfileView>, HashSet<String>), ApiError> {
+    let (mut views, others) = known_profiles(author_ids, viewer, known);
+    let viewer_id = viewer.map(|v| v.id.as_str());
+    let found = db.read_decorations(&others, viewer_id, article_ids).await?;
+    add_profiles(&mut views, &found.profiles, &found.followed);
+    Ok((views, found.favorited))
+}
+
+/// Of `author_ids` (deduplicated), the profiles `known` and the viewer's
+/// own user already give, and the ids left to read.
+fn known_profiles<'i>(
+    author_ids: &[&'i str],
+    viewer: Option<&User>,
+    known: Known<'_>,
+) -> (HashMap<String, ProfileView>, Vec<&'i str>) {
     let mut ids = author_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -52,31 +94,29 @@ pub async fn profiles(
     if let Some(me) = viewer.filter(|v| ids.contains(&v.id.as_str())) {
         add(me, false);
     }
-    let others: Vec<&str> = ids
+    let others = ids
         .into_iter()
         .filter(|id| !views.contains_key(*id))
         .collect();
-    let (authors, followed) = match viewer {
-        Some(viewer) => futures::try_join!(
-            db.cached_profiles_by_ids(&others),
-            db.followed_among(&viewer.id, &others)
-        )?,
-        None => (
-            db.cached_profiles_by_ids(&others).await?,
-            Default::default(),
-        ),
-    };
-    for author in &authors {
+    (views, others)
+}
+
+fn add_profiles(
+    views: &mut HashMap<String, ProfileView>,
+    authors: &[Profile],
+    followed: &HashSet<String>,
+) {
+    for author in authors {
         let view = profile_view(author, followed.contains(&author.id));
         views.insert(author.id.clone(), view);
     }
-    Ok(views)
 }
 
 /// What showing some articles to a viewer takes besides the articles
 /// themselves: their authors' profiles as the viewer sees them, and which
-/// of them the viewer favorited. Read from the ids alone, so a caller who
-/// knows them early can read this alongside the articles.
+/// of them the viewer favorited, in one batch read. Read from the ids
+/// alone, so a caller who knows them early can read this alongside the
+/// articles.
 pub struct ArticleDecorations {
     profiles: HashMap<String, ProfileView>,
     favorited: HashSet<String>,
@@ -90,19 +130,16 @@ impl ArticleDecorations {
         viewer: Option<&User>,
         known: Known<'_>,
     ) -> Result<Self, ApiError> {
-        let (profiles, favorited) = match (viewer, known.favorited) {
-            (Some(viewer), None) => futures::try_join!(
-                profiles(db, author_ids, Some(viewer), known),
-                db.favorited_among(&viewer.id, article_ids)
-            )?,
-            (viewer, known_favorited) => {
-                let favorited = match known_favorited {
-                    Some(true) => article_ids.iter().map(|id| id.to_string()).collect(),
-                    _ => Default::default(),
-                };
-                (profiles(db, author_ids, viewer, known).await?, favorited)
-            }
+        // What the caller knows of the favorites is not read again.
+        let unknown = match known.favorited {
+            Some(_) => &[][..],
+            None => article_ids,
         };
+        let (profiles, mut favorited) =
+            read_together(db, author_ids, unknown, viewer, known).await?;
+        if known.favorited == Some(true) {
+            favorited = article_ids.iter().map(|id| id.to_string()).collect();
+        }
         Ok(Self {
             profiles,
             favorited,

@@ -1,7 +1,8 @@
 //! Reading and deleting items by key: one item (`GetItem`), or many in as
 //! few calls as DynamoDB's limits allow (`BatchGetItem`, 100 keys a call;
 //! `BatchWriteItem`, 25), retrying whatever it leaves unprocessed; and
-//! bulk puts, for seeding.
+//! bulk puts, for seeding. And the one read of many kinds of item that
+//! decorating a whole response takes.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -9,7 +10,9 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 
 use super::item::key_fits;
-use super::{Db, Item, get_s, sdk_error};
+use super::profiles::Profile;
+use super::users::User;
+use super::{Db, Item, from_item, get_s, key_of, keys, sdk_error};
 use crate::error::ApiError;
 
 impl Db {
@@ -30,17 +33,25 @@ impl Db {
         Ok(out.item)
     }
 
-    /// Reads many items by key in as few round trips as DynamoDB allows
-    /// (100 keys a call), retrying whatever it leaves unprocessed.
+    /// Reads many items by key in as few calls as DynamoDB allows (100 keys
+    /// a call), sent at once: more than 100 keys still wait one round trip.
+    /// Retries whatever DynamoDB leaves unprocessed.
     pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, ApiError> {
-        let mut keys = dedup_keys(keys.into_iter().filter(key_fits).collect());
+        let keys = dedup_keys(keys.into_iter().filter(key_fits).collect());
+        let calls = keys
+            .chunks(100)
+            .map(|chunk| self.batch_get_call(chunk.to_vec()));
+        let found = futures::future::try_join_all(calls).await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// One `BatchGetItem` of at most 100 keys, and its retries.
+    async fn batch_get_call(&self, mut keys: Vec<Item>) -> Result<Vec<Item>, ApiError> {
         let mut found = Vec::with_capacity(keys.len());
         let mut backoff = Duration::from_millis(20);
         while !keys.is_empty() {
-            let rest = keys.split_off(keys.len().min(100));
-            let chunk = std::mem::replace(&mut keys, rest);
             let request = KeysAndAttributes::builder()
-                .set_keys(Some(chunk))
+                .set_keys(Some(std::mem::take(&mut keys)))
                 .consistent_read(true)
                 .build()
                 .map_err(ApiError::internal)?;
@@ -59,7 +70,7 @@ impl Db {
                 .and_then(|mut u| u.remove(&self.table))
                 .filter(|u| !u.keys.is_empty())
             {
-                keys.extend(unprocessed.keys);
+                keys = unprocessed.keys;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_millis(500));
             }
@@ -67,24 +78,40 @@ impl Db {
         Ok(found)
     }
 
-    /// Which of `keys` exist, in one batch read: for each item found, the
-    /// part of its `attribute` after `prefix` (e.g. the followed user's id).
-    pub(crate) async fn which_exist(
+    /// Profiles of `user_ids` (reading only those not cached), and for a
+    /// viewer whom they follow among them and which of `article_ids` they
+    /// favorited: every decoration of a response, REST's or GraphQL's, in
+    /// one `BatchGetItem` (100 keys a call, sent at once), not one a kind.
+    pub async fn read_decorations(
         &self,
-        keys: Vec<Item>,
-        attribute: &str,
-        prefix: &str,
-    ) -> Result<HashSet<String>, ApiError> {
-        Ok(self
+        user_ids: &[&str],
+        viewer: Option<&str>,
+        article_ids: &[&str],
+    ) -> Result<Decorations, ApiError> {
+        let (mut profiles, missing) = self.cached_profiles(user_ids);
+        let mut keys: Vec<Item> = missing.iter().map(|id| key_of(keys::user(id))).collect();
+        if let Some(viewer) = viewer {
+            keys.extend(user_ids.iter().map(|id| key_of(keys::follow(viewer, id))));
+            keys.extend(
+                article_ids
+                    .iter()
+                    .map(|id| key_of(keys::favorite(id, viewer))),
+            );
+        }
+        let (users, others): (Vec<Item>, Vec<Item>) = self
             .batch_get(keys)
             .await?
-            .iter()
-            .filter_map(|item| {
-                get_s(item, attribute)?
-                    .strip_prefix(prefix)
-                    .map(str::to_owned)
-            })
-            .collect())
+            .into_iter()
+            .partition(|item| get_s(item, "SK") == Some(keys::USER));
+        for user in users {
+            profiles.push(self.remember_profile(&from_item::<User>(user)?));
+        }
+        let (article_prefix, _) = keys::article("");
+        Ok(Decorations {
+            profiles,
+            followed: ids_after(&others, "SK", keys::FOLLOWS_PREFIX),
+            favorited: ids_after(&others, "PK", &article_prefix),
+        })
     }
 
     /// Deletes items by key, 25 a call (BatchWriteItem's limit), retrying
@@ -144,6 +171,28 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// What [`Db::read_decorations`] found.
+#[derive(Debug, Default)]
+pub struct Decorations {
+    pub profiles: Vec<Profile>,
+    /// Of the users asked about, those the viewer follows.
+    pub followed: HashSet<String>,
+    /// Of the articles asked about, those the viewer favorited.
+    pub favorited: HashSet<String>,
+}
+
+/// Of `items`, the part of each one's `attribute` after `prefix`.
+fn ids_after(items: &[Item], attribute: &str, prefix: &str) -> HashSet<String> {
+    items
+        .iter()
+        .filter_map(|item| {
+            get_s(item, attribute)?
+                .strip_prefix(prefix)
+                .map(str::to_owned)
+        })
+        .collect()
 }
 
 fn dedup_keys(keys: Vec<Item>) -> Vec<Item> {

@@ -32,6 +32,15 @@ use crate::meter;
 /// long bio and image URL), most are far smaller.
 const PROFILE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// What a username names, as the read cache or its guard tells.
+#[derive(Debug)]
+pub enum Named {
+    /// Its user's profile, cached.
+    Profile(Profile),
+    /// Its user's id, from the guard: the profile is still to read.
+    Id(String),
+}
+
 #[derive(Clone)]
 pub struct ReadCache {
     tags: Cache<(), Arc<Vec<String>>>,
@@ -100,12 +109,10 @@ impl Db {
         Ok(tags)
     }
 
-    /// Profiles by user id, reading only those not cached. Users that no
-    /// longer exist are absent.
-    pub async fn cached_profiles_by_ids(&self, ids: &[&str]) -> Result<Vec<Profile>, ApiError> {
+    /// Of the users `ids`, the profiles cached, and the ids left to read.
+    pub(crate) fn cached_profiles<'i>(&self, ids: &[&'i str]) -> (Vec<Profile>, Vec<&'i str>) {
         let Some(cache) = &self.cache else {
-            let users = self.users_by_ids(ids).await?;
-            return Ok(users.iter().map(Profile::from).collect());
+            return (vec![], ids.to_vec());
         };
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
@@ -115,42 +122,67 @@ impl Db {
                 None => missing.push(*id),
             }
         }
-        if !missing.is_empty() {
-            for user in self.users_by_ids(&missing).await? {
-                let profile = Profile::from(&user);
-                cache
-                    .profiles
-                    .insert(profile.id.clone(), Arc::new(profile.clone()));
-                found.push(profile);
-            }
-        }
-        Ok(found)
+        (found, missing)
     }
 
-    /// A profile by username, for reading only: a write must resolve the
-    /// username afresh ([`Db::user_by_username`]), since a cached name may
-    /// since have passed to someone else.
-    pub async fn cached_profile_by_username(
+    /// The profile of a user just read, kept for the next reader.
+    pub(crate) fn remember_profile(&self, user: &User) -> Profile {
+        let profile = Profile::from(user);
+        if let Some(cache) = &self.cache {
+            cache
+                .profiles
+                .insert(profile.id.clone(), Arc::new(profile.clone()));
+        }
+        profile
+    }
+
+    /// What `username` names, for reading only: its profile when cached,
+    /// else its user's id from the guard (`None`: nobody). A write must
+    /// resolve the username afresh ([`Db::user_by_username`]), since a
+    /// cached name may since have passed to someone else.
+    pub async fn cached_profile_or_id_by_username(
         &self,
         username: &str,
-    ) -> Result<Option<Profile>, ApiError> {
-        let Some(cache) = &self.cache else {
-            let user = self.user_by_username(username).await?;
-            return Ok(user.as_ref().map(Profile::from));
-        };
-        let key = keys::username(username).0;
-        if let Some(profile) = hit(cache.usernames.get(&key)) {
-            return Ok(Some(Profile::clone(&profile)));
+    ) -> Result<Option<Named>, ApiError> {
+        let cached = self.cache.as_ref().and_then(|cache| {
+            let key = keys::username(username).0;
+            hit(cache.usernames.get(&key))
+        });
+        if let Some(profile) = cached {
+            return Ok(Some(Named::Profile(Profile::clone(&profile))));
         }
-        let profile = self
-            .user_by_username(username)
-            .await?
-            .as_ref()
-            .map(Profile::from);
-        if let Some(profile) = &profile {
+        Ok(self.user_id_by_username(username).await?.map(Named::Id))
+    }
+
+    /// The profile `username` names (`named`, as
+    /// [`Db::cached_profile_or_id_by_username`] found it) and whether
+    /// `viewer` follows its user, in one read: the follow, with the profile
+    /// when it is not cached (one `BatchGetItem`). `None`: the user is gone.
+    pub async fn profile_as(
+        &self,
+        username: &str,
+        named: Named,
+        viewer: Option<&str>,
+    ) -> Result<Option<(Profile, bool)>, ApiError> {
+        let id = match named {
+            Named::Profile(profile) => {
+                let following = match viewer {
+                    Some(viewer) => self.is_following(viewer, &profile.id).await?,
+                    None => false,
+                };
+                return Ok(Some((profile, following)));
+            }
+            Named::Id(id) => id,
+        };
+        let found = self.read_decorations(&[&id], viewer, &[]).await?;
+        let Some(profile) = found.profiles.into_iter().next() else {
+            return Ok(None);
+        };
+        if let Some(cache) = &self.cache {
+            let key = keys::username(username).0;
             cache.usernames.insert(key, Arc::new(profile.clone()));
         }
-        Ok(profile)
+        Ok(Some((profile, found.followed.contains(&id))))
     }
 
     /// After a write that changes what tags are in use.

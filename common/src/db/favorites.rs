@@ -2,8 +2,6 @@
 //! `GSI2`), and the two counters that move with each: the article's
 //! `favorites_count` and the user's.
 
-use std::collections::HashSet;
-
 use super::{Db, Tx, key_of, keys, n, s};
 use crate::error::ApiError;
 
@@ -87,19 +85,5 @@ impl Db {
             Err(err) if err.failed(Favorite::ArticleCount) => Err(ApiError::NotFound("article")),
             Err(err) => Err(err.into()),
         }
-    }
-
-    /// Which of `article_ids` `user_id` has favorited, in one batch read.
-    pub async fn favorited_among(
-        &self,
-        user_id: &str,
-        article_ids: &[&str],
-    ) -> Result<HashSet<String>, ApiError> {
-        let keys = article_ids
-            .iter()
-            .map(|id| key_of(keys::favorite(id, user_id)))
-            .collect();
-        let (article_prefix, _) = keys::article("");
-        self.which_exist(keys, "PK", &article_prefix).await
     }
 }

@@ -4,8 +4,6 @@
 //! What a follow does to the follower's feed happens later, from the
 //! table's stream (`db::feeds`).
 
-use std::collections::HashSet;
-
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::feeds::{MAX_PULLED, PULL_MIN_FOLLOWERS};
@@ -156,19 +154,6 @@ impl Db {
             Err(err) if err.failed(Follow::Item) => Ok(()),
             Err(err) => Err(err.into()),
         }
-    }
-
-    /// Of `followee_ids`, those that `follower` follows, in one batch read.
-    pub async fn followed_among(
-        &self,
-        follower: &str,
-        followee_ids: &[&str],
-    ) -> Result<HashSet<String>, ApiError> {
-        let keys = followee_ids
-            .iter()
-            .map(|id| key_of(keys::follow(follower, id)))
-            .collect();
-        self.which_exist(keys, "SK", keys::FOLLOWS_PREFIX).await
     }
 
     fn count_followers(&self, followee: &str, delta: i64) -> TransactWriteItem {

@@ -32,6 +32,13 @@ pub struct Ctx {
 /// The reader of a personalised answer ([`Ctx::viewer`]).
 pub struct Viewer(Option<Arc<AuthUser>>);
 
+/// A reader already authenticated (GraphQL's loaders).
+impl From<Option<Arc<AuthUser>>> for Viewer {
+    fn from(caller: Option<Arc<AuthUser>>) -> Self {
+        Self(caller)
+    }
+}
+
 impl Viewer {
     /// Their user record; `None` for an anonymous reader.
     pub fn user(&self) -> Option<&User> {

@@ -7,7 +7,9 @@ mod response;
 mod route;
 mod router;
 
-pub use ctx::{ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_LIMIT, MAX_OFFSET, next_cursor};
+pub use ctx::{
+    ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_LIMIT, MAX_OFFSET, Viewer, next_cursor,
+};
 pub use pipeline::{MAX_BODY_BYTES, NeverStore, REQUEST_ID_HEADER, RequestIds, handle};
 pub use response::{created, json, no_content};
 pub use route::{

@@ -276,8 +276,10 @@ async fn run(
     // A read runs alongside the read of its caller (what it reads first
     // seldom depends on who asks; what it shows them waits for them), and
     // answers only if the caller checks out. A write, or an admin's view,
-    // starts once the caller is known and allowed.
-    let alongside = route.method == Method::GET && !matches!(route.access, Access::Role(_));
+    // starts once the caller is known and allowed. GraphQL's POST carries
+    // queries too: its handler waits for the caller before a mutation.
+    let reads = route.method == Method::GET || route.api.graphql;
+    let alongside = reads && !matches!(route.access, Access::Role(_));
     let served = async {
         if alongside {
             let (handled, caller) = futures::join!(handled, auth.caller());

@@ -129,7 +129,9 @@ pub struct Api {
     pub query: &'static [Query],
     /// Error statuses it answers beyond the derived ones.
     pub errors: &'static [u16],
-    /// Whether its errors take GraphQL's shape instead of the REST one.
+    /// Whether its errors take GraphQL's shape instead of the REST one;
+    /// and its POST, whose handler waits for the caller before a mutation,
+    /// reads alongside the caller's read as a GET does.
     pub graphql: bool,
 }
 

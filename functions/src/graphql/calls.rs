@@ -10,8 +10,7 @@ use async_graphql::Context;
 use conduit_common::ApiError;
 use conduit_common::auth::{Access, AuthUser, Authentication, authorize};
 use conduit_common::db::Db;
-use conduit_common::db::users::User;
-use conduit_common::http::{Ctx, Route};
+use conduit_common::http::{Ctx, Route, Viewer};
 use conduit_common::lambda_http::http::header::CONTENT_TYPE;
 use conduit_common::lambda_http::http::{self, Extensions, HeaderMap, HeaderValue};
 use conduit_common::lambda_http::{Body, RequestExt};
@@ -29,7 +28,9 @@ pub const MAX_ROUTE_CALLS: u32 = 50;
 /// Who is asking, for every field of one GraphQL request.
 pub struct Caller {
     state: Arc<AppState>,
-    auth: Option<Arc<AuthUser>>,
+    /// Read once, when a field first needs it: a query's reads run
+    /// alongside (`execute` still waits for it, whatever the fields ask).
+    auth: Authentication,
     /// The GraphQL request's headers and extensions (the client's address,
     /// API Gateway's request context), which every route call carries, so
     /// that login limits and sessions see the real client.
@@ -77,24 +78,30 @@ impl Args {
 }
 
 impl Caller {
-    /// The caller of `ctx`, once its authentication has run.
-    pub async fn new(ctx: &Ctx) -> Result<Self, ApiError> {
-        Ok(Self {
+    /// The caller of `ctx`, whose user is read when first asked for.
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
             state: ctx.state.clone(),
-            auth: ctx.auth.caller().await?,
+            auth: ctx.auth.clone(),
             headers: ctx.req.headers().clone(),
             extensions: ctx.req.extensions().clone(),
             calls_left: AtomicU32::new(MAX_ROUTE_CALLS),
             signed_out: AtomicBool::new(false),
             hashes_left: AtomicU32::new(MAX_HASHES),
-        })
+        }
+    }
+
+    /// Who the request's token names (the user read, once), or why the
+    /// whole request is refused.
+    pub async fn authenticated(&self) -> Result<Option<Arc<AuthUser>>, ApiError> {
+        self.auth.caller().await
     }
 
     /// The caller, unless a field of this request ended their session.
-    fn auth(&self) -> Option<&Arc<AuthUser>> {
+    async fn auth(&self) -> Result<Option<Arc<AuthUser>>, ApiError> {
         match self.signed_out.load(Ordering::Relaxed) {
-            true => None,
-            false => self.auth.as_ref(),
+            true => Ok(None),
+            false => self.authenticated().await,
         }
     }
 
@@ -104,8 +111,9 @@ impl Caller {
     }
 
     /// The session the caller's token belongs to, if any.
-    pub fn session(&self) -> Option<&str> {
-        self.auth().map(|auth| auth.session.as_str())
+    pub async fn session(&self) -> async_graphql::Result<Option<String>> {
+        let auth = self.auth().await.map_err(|err| graphql_error(&err))?;
+        Ok(auth.map(|auth| auth.session.clone()))
     }
 
     /// Takes one of the password hashes this request may cost.
@@ -132,8 +140,9 @@ impl Caller {
         &self.state.db
     }
 
-    pub fn viewer(&self) -> Option<&User> {
-        self.auth().map(|auth| &auth.user)
+    /// Who is reading, for personalising answers ([`Viewer::user`]).
+    pub async fn viewer(&self) -> Result<Viewer, ApiError> {
+        Ok(Viewer::from(self.auth().await?))
     }
 
     /// Serves `route` with `args` as its REST endpoint would for this
@@ -148,13 +157,59 @@ impl Caller {
             .map_err(|err| graphql_error(&err))
     }
 
+    /// Runs `find` (a part of `route`'s handler) as `route` would run for
+    /// this caller: the same access rule, arguments and checks, with what
+    /// it returns before the handler makes it a response.
+    pub async fn serve<T, F, Fut>(
+        &self,
+        route: &'static Route,
+        args: Args,
+        find: F,
+    ) -> async_graphql::Result<T>
+    where
+        F: FnOnce(Ctx) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let served = match self.ctx(route, args).await {
+            Ok(ctx) => find(ctx).await,
+            Err(err) => Err(err),
+        };
+        served.map_err(|err| graphql_error(&err))
+    }
+
     async fn try_call<T: DeserializeOwned>(
         &self,
         route: &'static Route,
         args: Args,
     ) -> Result<T, ApiError> {
+        let ctx = self.ctx(route, args).await?;
+        let response = (route.handler)(ctx).await?;
+        let body: &[u8] = response.body().as_ref();
+        match body.is_empty() {
+            true => serde_json::from_value(Value::Null),
+            false => serde_json::from_slice(body),
+        }
+        .map_err(ApiError::internal)
+    }
+
+    /// The request `route`'s handler would get for `args` from this caller.
+    async fn ctx(&self, route: &'static Route, args: Args) -> Result<Ctx, ApiError> {
         self.spend(1)?;
-        authorize(route.access, self.auth().map(Arc::as_ref))?;
+        // As on REST, a route open to anyone ignores who is asking, and one
+        // that only personalises its answer reads the caller alongside its
+        // own reads; the others need the caller known first.
+        let auth = match route.access {
+            Access::Anonymous => Authentication::known(None),
+            Access::Optional if self.signed_out.load(Ordering::Relaxed) => {
+                Authentication::known(None)
+            }
+            Access::Optional => self.auth.clone(),
+            Access::User | Access::Role(_) => {
+                let auth = self.auth().await?;
+                authorize(route.access, auth.as_deref())?;
+                Authentication::known(auth)
+            }
+        };
         let body = match args.body {
             Some(body) => Body::Text(body.to_string()),
             None => Body::Empty,
@@ -178,24 +233,12 @@ impl Caller {
         let req = req
             .with_path_parameters(path)
             .with_query_string_parameters(query);
-        // As on REST, a route open to anyone ignores who is asking.
-        let auth = match route.access {
-            Access::Anonymous => None,
-            _ => self.auth().cloned(),
-        };
-        let ctx = Ctx {
+        Ok(Ctx {
             route,
             state: self.state.clone(),
             req,
-            auth: Authentication::known(auth),
-        };
-        let response = (route.handler)(ctx).await?;
-        let body: &[u8] = response.body().as_ref();
-        match body.is_empty() {
-            true => serde_json::from_value(Value::Null),
-            false => serde_json::from_slice(body),
-        }
-        .map_err(ApiError::internal)
+            auth,
+        })
     }
 
     /// Takes `calls` from what this request may still spend.

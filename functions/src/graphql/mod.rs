@@ -5,7 +5,9 @@
 //! once ([`calls`]): the same authorization (the route's access rule), the
 //! same validation, data layer and round trips, and no second copy of any
 //! rule. What GraphQL adds beyond REST, the comments of every article of a
-//! page, loads through a data loader that batches ([`loaders`]). Limits
+//! page, loads through a data loader that batches ([`loaders`]); a list's
+//! articles are decorated by another (their authors, follows and favorites
+//! with the comments' authors). Limits
 //! (below) keep any query within the cost of a few REST pages.
 //!
 //! Errors of the HTTP exchange itself (a body that is not a GraphQL
@@ -27,13 +29,12 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Context, EmptySubscription, Schema, Variables};
 use conduit_common::ApiError;
-use conduit_common::api_types::CommentView;
 use conduit_common::http::{ApiResult, Ctx, NeverStore, json};
 use conduit_common::lambda_http::http::{Method, StatusCode, header};
 use conduit_common::meter;
 
 use calls::Caller;
-use loaders::{CommentsKey, CommentsLoader};
+use loaders::{Loaded, ResponseLoader, Shown};
 pub use schema::{Mutation, Query};
 
 pub type ConduitSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -74,15 +75,11 @@ pub fn sdl() -> String {
     schema().sdl()
 }
 
-/// The comments of the article `key` names, through the request's loader.
-async fn comments_of(
-    ctx: &Context<'_>,
-    key: CommentsKey,
-) -> async_graphql::Result<Vec<CommentView>> {
-    ctx.data_unchecked::<Arc<DataLoader<CommentsLoader>>>()
+/// What `key` names, through the request's loader.
+async fn load_one(ctx: &Context<'_>, key: Shown) -> async_graphql::Result<Option<Loaded>> {
+    ctx.data_unchecked::<Arc<DataLoader<ResponseLoader>>>()
         .load_one(key)
         .await
-        .map(Option::unwrap_or_default)
         .map_err(|err| errors::graphql_error(&err))
 }
 
@@ -97,17 +94,24 @@ pub async fn execute(ctx: Ctx) -> ApiResult {
     }
     let batch = request(&ctx)?;
     let mutates = batch.iter().any(runs_mutation);
-    let caller = Arc::new(Caller::new(&ctx).await?);
+    let caller = Arc::new(Caller::new(&ctx));
+    // A mutation runs only for a caller known to be who their token says;
+    // a query's reads run while the caller is read (it answers nothing
+    // unless they are).
+    if mutates {
+        caller.authenticated().await?;
+    }
     // The loader's batches run on tasks of their own: they count in this
     // request's meter all the same.
     let meter = meter::current().unwrap_or_default();
-    let loader = DataLoader::new(CommentsLoader(caller.clone()), move |load| {
+    let loader = DataLoader::new(ResponseLoader(caller.clone()), move |load| {
         tokio::spawn(meter::within(meter.clone(), load))
     })
     .max_batch_size(100);
-    let response = schema()
-        .execute_batch(batch.data(caller).data(Arc::new(loader)))
-        .await;
+    let loader = Arc::new(loader);
+    let batch = batch.data(caller.clone()).data(loader);
+    let (auth, response) = futures::join!(caller.authenticated(), schema().execute_batch(batch));
+    auth?;
     respond(&response, mutates)
 }
 

@@ -1,22 +1,26 @@
 //! The schema's roots: a query or mutation per REST capability, each
 //! answered by its route's handler (`Caller::call`), so authorization,
-//! validation and round trips are exactly the REST API's.
+//! validation and round trips are exactly the REST API's. Lists of articles
+//! are the handler's but for the decoration (`Caller::serve`): the
+//! request's loaders decorate them with the rest of the response.
 
 use async_graphql::{Context, ID, Object, Result};
 use conduit_common::api_types::{
-    AdminUserBody, AdminUserView, AdminUsersBody, ArticleBody, ArticlesBody, AuditBody,
-    CommentBody, CommentView, CommentsBody, ProfileBody, ProfileView, SessionView, SessionsBody,
-    TagsBody, UserBody, UserView,
+    AdminUserBody, AdminUserView, AdminUsersBody, ArticleBody, AuditBody, CommentBody, CommentView,
+    CommentsBody, ProfileBody, ProfileView, SessionView, SessionsBody, TagsBody, UserBody,
+    UserView,
 };
 use conduit_common::auth::Role;
 use conduit_common::http::MAX_LIMIT;
 use serde_json::json;
 
 use super::calls::{Args, Caller};
+use super::errors::graphql_error;
 use super::types::{
     Article, ArticlePage, LoginInput, NewArticleInput, NewCommentInput, NewUserInput,
     UpdateArticleInput, UpdateUserInput,
 };
+use crate::handlers::articles::{find_articles, find_feed};
 use crate::routes::*;
 
 /// A page's arguments, as the REST list takes them (and checks them).
@@ -71,8 +75,12 @@ impl Query {
             .query("tag", tag)
             .query("author", author)
             .query("favorited", favorited);
-        let body: ArticlesBody = Caller::of(ctx).call(&LIST_ARTICLES, args).await?;
-        Ok(body.into())
+        let listing = Caller::of(ctx)
+            .serve(&LIST_ARTICLES, args, |ctx| async move {
+                find_articles(&ctx).await
+            })
+            .await?;
+        Ok(listing.into())
     }
 
     /// Articles by the users the caller follows (`GET /api/articles/feed`).
@@ -85,15 +93,21 @@ impl Query {
         cursor: Option<String>,
     ) -> Result<ArticlePage> {
         let args = paged(limit, offset, cursor);
-        let body: ArticlesBody = Caller::of(ctx).call(&FEED_ARTICLES, args).await?;
-        Ok(body.into())
+        let listing = Caller::of(ctx)
+            .serve(
+                &FEED_ARTICLES,
+                args,
+                |ctx| async move { find_feed(&ctx).await },
+            )
+            .await?;
+        Ok(listing.into())
     }
 
     /// One article (`GET /api/articles/{slug}`).
     async fn article(&self, ctx: &Context<'_>, slug: String) -> Result<Article> {
         let args = Args::default().path("slug", slug);
         let body: ArticleBody = Caller::of(ctx).call(&GET_ARTICLE, args).await?;
-        Ok(Article(body.article))
+        Ok(Article::shown(body.article))
     }
 
     /// An article's comments, oldest first (`GET /api/articles/{slug}/comments`).
@@ -197,7 +211,7 @@ impl Mutation {
     async fn create_article(&self, ctx: &Context<'_>, article: NewArticleInput) -> Result<Article> {
         let args = Args::default().body(json!({ "article": article }));
         let body: ArticleBody = Caller::of(ctx).call(&CREATE_ARTICLE, args).await?;
-        Ok(Article(body.article))
+        Ok(Article::shown(body.article))
     }
 
     /// `PUT /api/articles/{slug}`.
@@ -211,7 +225,7 @@ impl Mutation {
             .path("slug", slug)
             .body(json!({ "article": article }));
         let body: ArticleBody = Caller::of(ctx).call(&UPDATE_ARTICLE, args).await?;
-        Ok(Article(body.article))
+        Ok(Article::shown(body.article))
     }
 
     /// `DELETE /api/articles/{slug}`; true once deleted.
@@ -225,14 +239,14 @@ impl Mutation {
     async fn favorite(&self, ctx: &Context<'_>, slug: String) -> Result<Article> {
         let args = Args::default().path("slug", slug);
         let body: ArticleBody = Caller::of(ctx).call(&FAVORITE_ARTICLE, args).await?;
-        Ok(Article(body.article))
+        Ok(Article::shown(body.article))
     }
 
     /// `DELETE /api/articles/{slug}/favorite`.
     async fn unfavorite(&self, ctx: &Context<'_>, slug: String) -> Result<Article> {
         let args = Args::default().path("slug", slug);
         let body: ArticleBody = Caller::of(ctx).call(&UNFAVORITE_ARTICLE, args).await?;
-        Ok(Article(body.article))
+        Ok(Article::shown(body.article))
     }
 
     /// `POST /api/articles/{slug}/comments`.
@@ -259,7 +273,7 @@ impl Mutation {
     /// Ends one of the caller's sessions (`DELETE /api/user/sessions/{id}`).
     async fn end_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let caller = Caller::of(ctx);
-        let own = caller.session() == Some(id.as_str());
+        let own = caller.session().await?.as_deref() == Some(id.as_str());
         let args = Args::default().path("id", id.as_str());
         caller.call::<()>(&END_SESSION, args).await?;
         if own {
@@ -307,8 +321,9 @@ impl Mutation {
     /// Admins: `DELETE /api/admin/users/{username}/sessions`; true once done.
     async fn end_user_sessions(&self, ctx: &Context<'_>, username: String) -> Result<bool> {
         let caller = Caller::of(ctx);
-        let own = caller
-            .viewer()
+        let viewer = caller.viewer().await.map_err(|err| graphql_error(&err))?;
+        let own = viewer
+            .user()
             .is_some_and(|me| me.username.eq_ignore_ascii_case(&username));
         let args = Args::default().path("username", username);
         caller.call::<()>(&END_USER_SESSIONS, args).await?;

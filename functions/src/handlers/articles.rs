@@ -90,29 +90,53 @@ fn page(ctx: &Ctx) -> Result<Page, ApiError> {
     })
 }
 
-async fn respond_with_list(
-    ctx: &Ctx,
-    page: &Page,
-    found: ArticlePage,
-    known: Known<'_>,
-) -> ApiResult {
-    let next_cursor = next_cursor(&found.articles, page.limit, |a| a.id.clone());
+/// A page of articles as a list found it, before it is decorated for its
+/// reader (GraphQL decorates it with the rest of its response).
+pub(crate) struct Listing {
+    pub articles: Vec<Article>,
+    pub total: u64,
+    pub next_cursor: Option<String>,
+}
+
+impl Listing {
+    fn of(page: &Page, found: ArticlePage) -> Self {
+        Self {
+            next_cursor: next_cursor(&found.articles, page.limit, |a| a.id.clone()),
+            articles: found.articles,
+            total: found.total,
+        }
+    }
+}
+
+async fn respond_with_list(ctx: &Ctx, listing: Listing) -> ApiResult {
     let viewer = ctx.viewer().await?;
-    let articles =
-        decorate::articles(ctx.db(), found.articles, viewer.user(), Body::Omit, known).await?;
+    let articles = decorate::articles(
+        ctx.db(),
+        listing.articles,
+        viewer.user(),
+        Body::Omit,
+        Known::default(),
+    )
+    .await?;
     json(
         StatusCode::OK,
         &ArticlesBody {
             articles,
-            articles_count: found.total,
-            next_cursor,
+            articles_count: listing.total,
+            next_cursor: listing.next_cursor,
         },
     )
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn list_articles(ctx: Ctx) -> ApiResult {
-    let page = page(&ctx)?;
+    let listing = find_articles(&ctx).await?;
+    respond_with_list(&ctx, listing).await
+}
+
+/// The page `GET /api/articles` shows.
+pub(crate) async fn find_articles(ctx: &Ctx) -> Result<Listing, ApiError> {
+    let page = page(ctx)?;
     let filters = [
         ctx.query("tag"),
         ctx.query("author"),
@@ -149,17 +173,23 @@ pub async fn list_articles(ctx: Ctx) -> ApiResult {
             ));
         }
     };
-    respond_with_list(&ctx, &page, found, Known::default()).await
+    Ok(Listing::of(&page, found))
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn feed_articles(ctx: Ctx) -> ApiResult {
+    let listing = find_feed(&ctx).await?;
+    respond_with_list(&ctx, listing).await
+}
+
+/// The page of the caller's feed `GET /api/articles/feed` shows.
+pub(crate) async fn find_feed(ctx: &Ctx) -> Result<Listing, ApiError> {
     let me = &ctx.user().await?.user;
-    let page = page(&ctx)?;
+    let page = page(ctx)?;
     // Whom the reader follows is read with the page's authors: an author
     // unfollowed a moment ago shows as such until their entries are gone.
     let found = ctx.db().feed(me, &page).await?;
-    respond_with_list(&ctx, &page, found, Known::default()).await
+    Ok(Listing::of(&page, found))
 }
 
 #[tracing::instrument(skip_all)]

@@ -29,11 +29,14 @@ fn profile(profile: &Profile, following: bool) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn get_profile(ctx: Ctx) -> ApiResult {
     let username = ctx.path("username")?;
-    // The profile is read alongside the caller (they may be asking for
-    // their own; then the user authentication read is the fresher copy:
-    // their edits show at once, whatever the cache holds).
-    let (viewer, found) =
-        futures::try_join!(ctx.viewer(), ctx.db().cached_profile_by_username(&username))?;
+    // The username's guard (or cached profile) is read alongside the
+    // caller (they may be asking for their own; then the user
+    // authentication read is the fresher copy: their edits show at once,
+    // whatever the cache holds). Then the profile, unless cached, and
+    // whether the caller follows its user are read together.
+    let db = ctx.db();
+    let (viewer, named) =
+        futures::try_join!(ctx.viewer(), db.cached_profile_or_id_by_username(&username))?;
     // You never follow yourself.
     if let Some(me) = viewer
         .user()
@@ -41,11 +44,12 @@ pub async fn get_profile(ctx: Ctx) -> ApiResult {
     {
         return profile(&Profile::from(me), false);
     }
-    let found = found.ok_or(ApiError::NotFound("profile"))?;
-    let following = match viewer.user() {
-        Some(viewer) => ctx.db().is_following(&viewer.id, &found.id).await?,
-        None => false,
-    };
+    let named = named.ok_or(ApiError::NotFound("profile"))?;
+    let viewer_id = viewer.user().map(|v| v.id.as_str());
+    let (found, following) = db
+        .profile_as(&username, named, viewer_id)
+        .await?
+        .ok_or(ApiError::NotFound("profile"))?;
     profile(&found, following)
 }
 

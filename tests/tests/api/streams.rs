@@ -90,9 +90,9 @@ async fn a_very_followed_author_is_read_into_the_feed_not_delivered() {
     assert_eq!(feed.body["articlesCount"], 1);
     assert_eq!(feed.body["articles"][0]["author"]["following"], true);
     // Auth; the feed's partition, the pulled author's articles and their
-    // user item (for the total), at once; the decoration's three reads. No
-    // delivered entry to fetch.
-    assert_eq!(feed.cost().db_calls, 7);
+    // user item (for the total), at once; the decoration's one batch read
+    // (author, follow and favorite). No delivered entry to fetch.
+    assert_eq!(feed.cost().db_calls, 5);
 
     app.delete("/api/profiles/star/follow", Some(&reader)).await;
     let feed = app.get("/api/articles/feed", Some(&reader)).await;
