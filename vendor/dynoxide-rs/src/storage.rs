@@ -2100,9 +2100,12 @@ impl Storage {
         table_name: &str,
         shard_id: &str,
     ) -> Result<(Option<String>, Option<String>)> {
-        // Compared as numbers: as text, "10" sorts before "9".
+        // Compared as numbers: as text, "10" sorts before "9". MIN and MAX
+        // apart, so that each is one lookup in the sequence number index
+        // (together, they are a scan).
         let result: std::result::Result<(Option<String>, Option<String>), _> = self.conn.query_row(
-            "SELECT MIN(CAST(sequence_number AS INTEGER)), MAX(CAST(sequence_number AS INTEGER)) FROM _stream_records WHERE table_name = ?1 AND shard_id = ?2",
+            "SELECT (SELECT MIN(CAST(sequence_number AS INTEGER)) FROM _stream_records WHERE table_name = ?1 AND shard_id = ?2),
+                    (SELECT MAX(CAST(sequence_number AS INTEGER)) FROM _stream_records WHERE table_name = ?1 AND shard_id = ?2)",
             params![table_name, shard_id],
             |row| {
                 let min: Option<i64> = row.get(0)?;

@@ -210,7 +210,13 @@ pub const INIT_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS _config (
                 created_at INTEGER NOT NULL,
                 user_identity TEXT,
                 event_id TEXT
-            );";
+            );
+
+            -- Numbering a record (the newest), reading a shard from a position
+            -- and a shard's range all look records up by sequence number;
+            -- without this each scanned the whole stream.
+            CREATE INDEX IF NOT EXISTS _stream_records_sequence
+                ON _stream_records (table_name, CAST(sequence_number AS INTEGER));";
 
 /// Whether `_stream_records` has an `event_id` column, as `0` or `1`.
 pub const STREAM_RECORDS_HAVE_EVENT_ID: &str =
