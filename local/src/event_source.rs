@@ -17,7 +17,14 @@
 //!   start;
 //! - keeps a checkpoint per consumer and shard (in `stream-checkpoints.json`),
 //!   so a restart resumes after the last record done: nothing is skipped,
-//!   and at most the batch in flight is delivered again.
+//!   and at most the batch in flight is delivered again;
+//! - between polls, keeps each consumer's place in each shard (the
+//!   `NextShardIterator` of its last read), so that an idle poll is one
+//!   GetRecords per consumer and shard that reads only what is new. The
+//!   table and its stream are described again only every [`REDESCRIBE`],
+//!   when a shard has ended (to find its children), after an error (the
+//!   places are dropped, and taken again from the checkpoints), and at
+//!   each [`EventSource::drain`].
 //!
 //! The consumers run in this process, or, given a Lambda Invoke API
 //! ([`Runner::Lambda`]), as the functions of their names there: the shipped
@@ -29,7 +36,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord, UserIdentity};
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
@@ -48,6 +55,11 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Records asked of the stream per call (GetRecords allows 1,000).
 const READ_LIMIT: i32 = 1000;
+
+/// How long the poller goes on with the shards it knows before it describes
+/// the stream again. Lambda also lists a stream's shards now and then, not
+/// at every poll; a shard that ends makes it look sooner.
+pub const REDESCRIBE: Duration = Duration::from_secs(60);
 
 /// A batch that exhausted its attempts: what AWS sends to the on-failure
 /// destination (which records, not the records themselves), plus their keys.
@@ -98,8 +110,27 @@ struct Inner {
     failures: Mutex<Vec<FailedBatch>>,
     /// Wait before the first retry of a failed batch (doubled each time).
     retry_wait: Duration,
-    /// One pass at a time: [`EventSource::drain`] may run beside the poller.
-    pass: tokio::sync::Mutex<()>,
+    /// One pass at a time ([`EventSource::drain`] may run beside the
+    /// poller), and where the passes have got to.
+    pass: tokio::sync::Mutex<Places>,
+}
+
+/// What the poller keeps between passes.
+#[derive(Default)]
+struct Places {
+    /// The stream's ARN and shards (parents first), and when they were
+    /// described; `None` until then, and after an error.
+    stream: Option<(String, Vec<Shard>, Instant)>,
+    /// (consumer, shard) -> the iterator to read next; `None` once the
+    /// shard has ended and everything in it is done.
+    next: HashMap<(&'static str, String), Option<String>>,
+}
+
+impl Places {
+    /// How many (consumer, shard) places are at the end of a closed shard.
+    fn ended(&self) -> usize {
+        self.next.values().filter(|place| place.is_none()).count()
+    }
 }
 
 impl EventSource {
@@ -140,7 +171,7 @@ impl EventSource {
                 checkpoints: Mutex::new(checkpoints),
                 failures: Mutex::new(vec![]),
                 retry_wait: Duration::from_millis(20),
-                pass: tokio::sync::Mutex::new(()),
+                pass: tokio::sync::Mutex::new(Places::default()),
             }),
         })
     }
@@ -167,7 +198,7 @@ impl EventSource {
     pub async fn drain(&self) -> Result<usize, Error> {
         let mut total = 0;
         loop {
-            let read = self.pass().await?;
+            let read = self.pass(true).await?;
             if read == 0 {
                 return Ok(total);
             }
@@ -179,25 +210,67 @@ impl EventSource {
     /// about four times a second). Errors are logged and the poll goes on.
     pub async fn run(self, interval: Duration) {
         loop {
-            if let Err(err) = self.pass().await {
+            if let Err(err) = self.pass(false).await {
                 tracing::warn!(error = %err, "reading the table's stream failed; retrying");
             }
             tokio::time::sleep(interval).await;
         }
     }
 
-    /// One pass of every consumer over every shard; returns the records read.
-    async fn pass(&self) -> Result<usize, Error> {
-        let _one_at_a_time = self.inner.pass.lock().await;
-        let Some(arn) = self.stream_arn().await? else {
+    /// One pass of every consumer over every shard; returns the records
+    /// read. The stream is described first if `describe`, or if what is
+    /// known of it is missing or older than [`REDESCRIBE`].
+    async fn pass(&self, describe: bool) -> Result<usize, Error> {
+        let mut places = self.inner.pass.lock().await;
+        let read = self.read_all(&mut places, describe).await;
+        if read.is_err() {
+            // Described and placed afresh next time (the table may be new,
+            // an iterator expired): the checkpoints say where to resume.
+            *places = Places::default();
+        }
+        read
+    }
+
+    /// [`Self::pass`]'s work, from and to `places`.
+    async fn read_all(&self, places: &mut Places, describe: bool) -> Result<usize, Error> {
+        let stale = match &places.stream {
+            Some((_, _, described)) => describe || described.elapsed() >= REDESCRIBE,
+            None => true,
+        };
+        if stale {
+            let Some(arn) = self.stream_arn().await? else {
+                *places = Places::default();
+                return Ok(0);
+            };
+            let shards = self.shards(&arn).await?;
+            if places
+                .stream
+                .as_ref()
+                .is_some_and(|(known, ..)| *known != arn)
+            {
+                places.next.clear();
+            }
+            // Shards trimmed away are forgotten.
+            places
+                .next
+                .retain(|(_, id), _| shards.iter().any(|s| s.shard_id() == Some(id.as_str())));
+            places.stream = Some((arn, shards, Instant::now()));
+        }
+        let Some((arn, shards, _)) = places.stream.clone() else {
             return Ok(0);
         };
-        let shards = self.shards(&arn).await?;
+        let ended = places.ended();
         let mut read = 0;
         for consumer in self.inner.consumers {
             for shard in &shards {
-                read += self.read_shard(consumer, &arn, shard).await?;
+                read += self
+                    .read_shard(consumer, &arn, shard, &mut places.next)
+                    .await?;
             }
+        }
+        if places.ended() > ended {
+            // A shard has ended: its children are found by describing again.
+            places.stream = None;
         }
         Ok(read)
     }
@@ -249,44 +322,39 @@ impl EventSource {
         Ok(shards)
     }
 
-    /// Delivers to `consumer` what it has not done yet of one shard.
+    /// Delivers to `consumer` what it has not done yet of one shard, from
+    /// its place in `next` (or else its checkpoint), and leaves its new
+    /// place there.
     async fn read_shard(
         &self,
         consumer: &'static Consumer,
         arn: &str,
         shard: &Shard,
+        next: &mut HashMap<(&'static str, String), Option<String>>,
     ) -> Result<usize, Error> {
         let shard_id = shard.shard_id().unwrap_or_default().to_owned();
-        let checkpoint = self.checkpoint(consumer, &shard_id);
-        let mut next = match self.iterator(arn, &shard_id, checkpoint.as_deref()).await {
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
-            {
-                // Stopped for longer than the stream keeps records: what
-                // was trimmed is lost, as it would be in AWS.
-                tracing::warn!(
-                    consumer = consumer.name,
-                    "the stream no longer holds the checkpoint; resuming from its oldest record"
-                );
-                self.iterator(arn, &shard_id, None).await?
-            }
-            other => other?,
+        let place = (consumer.name, shard_id.clone());
+        let mut position = match next.get(&place) {
+            // Ended, and all of it done.
+            Some(None) => return Ok(0),
+            Some(Some(iterator)) => Some(iterator.clone()),
+            None => self.first_iterator(consumer, arn, &shard_id).await?,
         };
         let mut read = 0;
-        while let Some(position) = next {
+        while let Some(iterator) = position {
             let out = self
                 .inner
                 .streams
                 .get_records()
-                .shard_iterator(position)
+                .shard_iterator(&iterator)
                 .limit(READ_LIMIT)
                 .send()
                 .await?;
             let records = out.records.unwrap_or_default();
             if records.is_empty() {
-                // Caught up with an open shard, or at the end of a closed one.
+                // Caught up with an open shard (its next iterator is where
+                // the next poll reads), or at the end of a closed one (none).
+                position = out.next_shard_iterator;
                 break;
             }
             read += records.len();
@@ -308,9 +376,37 @@ impl EventSource {
                 .last()
                 .and_then(|r| r.change.sequence_number.clone());
             self.set_checkpoint(consumer, &shard_id, last)?;
-            next = out.next_shard_iterator;
+            position = out.next_shard_iterator;
         }
+        next.insert(place, position);
         Ok(read)
+    }
+
+    /// Where `consumer` starts in a shard it has no place in yet: after its
+    /// checkpoint, or at the oldest record.
+    async fn first_iterator(
+        &self,
+        consumer: &'static Consumer,
+        arn: &str,
+        shard_id: &str,
+    ) -> Result<Option<String>, Error> {
+        let checkpoint = self.checkpoint(consumer, shard_id);
+        match self.iterator(arn, shard_id, checkpoint.as_deref()).await {
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
+            {
+                // Stopped for longer than the stream keeps records: what
+                // was trimmed is lost, as it would be in AWS.
+                tracing::warn!(
+                    consumer = consumer.name,
+                    "the stream no longer holds the checkpoint; resuming from its oldest record"
+                );
+                Ok(self.iterator(arn, shard_id, None).await?)
+            }
+            other => Ok(other?),
+        }
     }
 
     /// A shard iterator after `checkpoint`, or at the oldest record.
@@ -522,4 +618,107 @@ fn event_record(record: &Record, arn: &str) -> EventRecord {
         out.change.size_bytes = change.size_bytes.unwrap_or_default();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::Table;
+    use axum::body::{Body, to_bytes};
+    use axum::extract::{Request, State};
+    use axum::response::Response;
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+
+    type Calls = Arc<Mutex<Vec<String>>>;
+
+    #[derive(Clone)]
+    struct Proxy {
+        engine: String,
+        client: Client<HttpConnector, Full<Bytes>>,
+        calls: Calls,
+    }
+
+    /// Passes a request on to the engine, noting which call it is.
+    async fn pass_on(State(proxy): State<Proxy>, request: Request) -> Response {
+        let (parts, body) = request.into_parts();
+        if let Some(target) = parts.headers.get("x-amz-target") {
+            let call = target.to_str().unwrap_or_default();
+            let call = call.rsplit('.').next().unwrap_or_default().to_owned();
+            proxy.calls.lock().unwrap().push(call);
+        }
+        let body = to_bytes(body, usize::MAX).await.unwrap();
+        let mut onward = hyper::Request::builder()
+            .method(parts.method)
+            .uri(format!("{}{}", proxy.engine, parts.uri));
+        for (name, value) in &parts.headers {
+            onward = onward.header(name, value);
+        }
+        let answer = proxy
+            .client
+            .request(onward.body(Full::new(body)).unwrap())
+            .await
+            .unwrap();
+        let (parts, body) = answer.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        Response::from_parts(parts, Body::from(body))
+    }
+
+    /// The embedded engine, reached through a proxy that notes each call.
+    async fn engine_noting_calls() -> (String, Calls) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let engine = format!("http://{}", listener.local_addr().unwrap());
+        let database = dynoxide::Database::memory().unwrap();
+        tokio::spawn(dynoxide::server::serve_on(listener, database));
+        let calls = Calls::default();
+        let proxy = Proxy {
+            engine,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            calls: calls.clone(),
+        };
+        let app = axum::Router::new().fallback(pass_on).with_state(proxy);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (endpoint, calls)
+    }
+
+    #[tokio::test]
+    async fn a_poll_reads_on_from_where_the_last_one_stopped() {
+        let (endpoint, calls) = engine_noting_calls().await;
+        let table = Table::at(&endpoint).await;
+        table.put("1").await;
+        calls.lock().unwrap().clear();
+        let consumers = functions::CONSUMERS;
+        let source =
+            EventSource::new(&table.sdk, table.db.clone(), consumers, Storage::Memory).unwrap();
+        assert_eq!(source.pass(false).await.unwrap(), consumers.len());
+        let first = std::mem::take(&mut *calls.lock().unwrap());
+        let mut expected = vec!["DescribeTable", "DescribeStream"];
+        for _ in consumers {
+            expected.extend(["GetShardIterator", "GetRecords", "GetRecords"]);
+        }
+        assert_eq!(first, expected);
+
+        // Idle: one GetRecords a consumer, from where it stopped.
+        for _ in 0..3 {
+            assert_eq!(source.pass(false).await.unwrap(), 0);
+        }
+        let idle = std::mem::take(&mut *calls.lock().unwrap());
+        assert_eq!(idle, vec!["GetRecords"; 3 * consumers.len()]);
+
+        // What is new, and only that, is read the same way.
+        table.put("2").await;
+        calls.lock().unwrap().clear();
+        assert_eq!(source.pass(false).await.unwrap(), consumers.len());
+        let busy = std::mem::take(&mut *calls.lock().unwrap());
+        assert!(busy.iter().all(|call| call == "GetRecords"), "{busy:?}");
+
+        // A drain describes the stream again, and finds nothing left.
+        assert_eq!(source.drain().await.unwrap(), 0);
+        assert!(calls.lock().unwrap().contains(&"DescribeStream".to_owned()));
+    }
 }

@@ -7,3 +7,8 @@ pub mod event_source;
 pub mod lambda_invoke;
 pub mod server;
 pub mod stream_retention;
+
+#[cfg(test)]
+mod stream_cost;
+#[cfg(test)]
+mod testing;

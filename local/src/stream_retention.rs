@@ -50,9 +50,7 @@ pub async fn run(database: PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use conduit_common::config::Budget;
-    use conduit_common::db::{Db, key};
-    use conduit_common::state::{aws_config, dynamodb_client_from};
+    use crate::testing::Table;
 
     fn stream_records(database: &Path) -> i64 {
         let connection = rusqlite::Connection::open(database).unwrap();
@@ -71,18 +69,9 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(dynoxide::server::serve_on(listener, engine));
-        let sdk = aws_config(Some(&endpoint)).await;
-        let db = Db::new(dynamodb_client_from(&sdk, &Budget::UNHURRIED), "conduit");
-        db.ensure_table().await.unwrap();
-        let put = |sk: &'static str| {
-            db.client
-                .put_item()
-                .table_name("conduit")
-                .set_item(Some(key("X", sk)))
-                .send()
-        };
-        put("1").await.unwrap();
-        put("2").await.unwrap();
+        let table = Table::at(&endpoint).await;
+        table.put("1").await;
+        table.put("2").await;
         assert_eq!(stream_records(&file), 2);
 
         assert_eq!(trim(&file, SystemTime::now()).unwrap(), 0, "all recent");
@@ -91,7 +80,7 @@ mod tests {
         assert_eq!(stream_records(&file), 0);
 
         // The engine still streams, after what it had.
-        put("3").await.unwrap();
+        table.put("3").await;
         assert_eq!(stream_records(&file), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
