@@ -44,8 +44,8 @@ async fn app() -> TestApp {
 }
 
 /// An app whose table has no stream: for scenarios that call the consumer's
-/// work directly, so that the engine's own stream bookkeeping (it reads
-/// every record to number the next) stays out of the figures.
+/// work directly, so that the engine's own stream bookkeeping (a record per
+/// write) stays out of the figures.
 async fn app_without_stream() -> TestApp {
     spawn_app_with(SETTINGS).await
 }
