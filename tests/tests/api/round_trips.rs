@@ -296,6 +296,35 @@ async fn writes_cost_the_documented_round_trips() {
     }
 }
 
+/// An author with followers (1 to 100) also delivers a new article to their
+/// feeds in the request: the row's "+1 + ⌈followers / 49⌉ with followers"
+/// calls, one more in sequence. The follower's next feed read shows it.
+#[tokio::test]
+async fn creating_an_article_delivers_it_to_a_few_followers_in_the_request() {
+    let (app, author, reader, _) = measured_app().await;
+    app.post("/api/profiles/author/follow", json!({}), Some(&reader))
+        .await;
+    let base = documented("POST /api/articles").signed_in();
+    let spent = cost(
+        &app,
+        Method::POST,
+        "/api/articles",
+        Some(json!({"article": {"title": "Delivered", "description": "d", "body": "b"}})),
+        Some(&author),
+    )
+    .await;
+    let followers: u32 = 1;
+    assert_eq!(
+        spent,
+        Cost {
+            calls: base.calls + 1 + followers.div_ceil(49),
+            sequential: base.sequential + 1,
+        }
+    );
+    let feed = app.get("/api/articles/feed", Some(&reader)).await;
+    assert_eq!(feed.body["articles"][0]["title"], "Delivered");
+}
+
 /// Authentication is the one read of the user item, sessions included;
 /// signing in and out cost what the document says.
 #[tokio::test]
