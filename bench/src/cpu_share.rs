@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn the_share_grows_with_memory() {
         assert_eq!(super::quota_us(1769, 100_000), 100_000);
-        assert_eq!(super::quota_us(256, 100_000), 14_472);
+        assert_eq!(super::quota_us(256, 100_000), 14_471);
         assert_eq!(super::quota_us(128, 20_000), 1_447);
     }
 }
