@@ -76,9 +76,13 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Where `cargo build --release` put the binaries.
+fn release_dir() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or("target".into())).join("release")
+}
+
 async fn run(quick: bool) -> anyhow::Result<()> {
-    let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or("target".into()));
-    let release = target.join("release");
+    let release = release_dir();
     let (max_requests, cold_starts) = if quick {
         (500, 3)
     } else {
@@ -299,8 +303,7 @@ async fn cold(args: &[String]) -> anyhow::Result<()> {
         Some(Ok(runs)) => (runs, &args[1..]),
         _ => (COLD_STARTS, args),
     };
-    let release =
-        PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or("target".into())).join("release");
+    let release = release_dir();
     let stack = stack::Stack::start(&release.join("conduit-local"), true).await?;
     let seed = load::seed(&stack.api).await?;
     let measured = measure_cold_starts(&release, &stack, &seed, runs, only).await;

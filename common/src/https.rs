@@ -37,8 +37,9 @@ fn trust_store(cert_file: Option<Vec<u8>>) -> TrustStore {
 }
 
 /// The client for every SDK client a function builds. Fails only if
-/// `SSL_CERT_FILE` names a file that cannot be read or holds no
-/// certificate.
+/// `SSL_CERT_FILE` names a file that cannot be read; a file without a
+/// valid certificate fails the first connection instead (the TLS provider
+/// parses the PEM then).
 pub fn client() -> Result<SharedHttpClient, String> {
     let cert_file = match std::env::var_os("SSL_CERT_FILE") {
         Some(path) => Some(
