@@ -123,7 +123,7 @@ Requests per second, the mean of {len(rounds)} rounds; ratio above 1: the peer s
 
 ## Caveats
 
-- Not the same storage: the peer talks to PostgreSQL over a socket, a separate process on the same core; ours calls an embedded SQLite-based DynamoDB engine through the DynamoDB protocol over loopback inside one process. Neither is what ours runs on in production (Lambda and DynamoDB).
+- Not the same storage: the peer talks to PostgreSQL over a socket, a separate process on the same core; ours calls an embedded SQLite-based DynamoDB engine through the AWS SDK, whose DynamoDB requests the engine answers in the same process (no socket; `local/src/engine.rs`). Neither is what ours runs on in production (Lambda and DynamoDB).
 - Password hashing differs: ours uses argon2id at 19 MiB and 2 iterations (OWASP's first setting), the peer the argon2 0.3 crate's defaults (4 MiB, 3 iterations), so logins and registers cost them differently; the mix without them is the fairer mix.
 - Response status: the peer answers creations with 200, ours with 201; wrk counts either as success. Non-2xx responses are counted below and should be 0.
 - The machine has 2 cores, shared with other work (builds, other benchmarks) during the run, so figures are noisy: compare the rounds below. Load average before the run: {load("load-before.txt")}; after: {load("load-after.txt")}.

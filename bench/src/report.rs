@@ -104,7 +104,8 @@ impl Report {
              Written by `make bench` (bench/): do not edit by hand. Machine: {} ({} cores, \
              {} GiB, {}); commit {}; {}.\n\n\
              The local stack is the release build of `conduit-local`: every route in one \
-             process on the embedded DynamoDB-compatible engine (SQLite), over loopback. \
+             process on the embedded DynamoDB-compatible engine (SQLite), which answers the SDK's \
+             requests in-process (local/src/engine.rs). \
              Latencies are those of this machine, not of Lambda and DynamoDB. What carries \
              over to AWS: the DynamoDB round trips per request (counted by an SDK interceptor, \
              retries included) and, roughly, the capacity units (as the embedded engine \

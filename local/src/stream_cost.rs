@@ -44,6 +44,9 @@ async fn engine() -> (Storage, String) {
     storage
         .conn()
         .trace_v2(TraceEventCodes::SQLITE_TRACE_PROFILE, Some(count));
+    // A cached statement's step counter runs on across its executions: with
+    // no cache, each execution is counted from zero.
+    storage.conn().set_prepared_statement_cache_capacity(0);
     let created = create_table::execute(
         &storage,
         request(json!({

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 // by this path.
 pub use super::lists::ArticlePage;
 pub use super::paging::Page;
+use super::schema;
 use super::transaction::named;
 use super::{Db, Item, Tx, from_item, get_s, key_of, keys, n, s, to_item};
 use crate::error::ApiError;
@@ -206,10 +207,14 @@ impl Db {
         }))
     }
 
-    /// Articles by id, in the order given, skipping any that no longer exist.
+    /// Articles by id, in the order given, skipping any that no longer exist:
+    /// the fields a list shows, as an index holds them (no body).
     pub async fn articles_by_ids(&self, ids: &[String]) -> Result<Vec<Article>, ApiError> {
         let found = self
-            .batch_get(ids.iter().map(|id| key_of(keys::article(id))).collect())
+            .batch_get_only(
+                ids.iter().map(|id| key_of(keys::article(id))).collect(),
+                schema::INDEX_ATTRIBUTES,
+            )
             .await?;
         let mut by_id: HashMap<String, Article> = found
             .into_iter()

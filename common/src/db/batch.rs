@@ -37,22 +37,49 @@ impl Db {
     /// a call), sent at once: more than 100 keys still wait one round trip.
     /// Retries whatever DynamoDB leaves unprocessed.
     pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, ApiError> {
+        self.batch_get_only(keys, &[]).await
+    }
+
+    /// [`Self::batch_get`], reading only `attributes` of each item (all of
+    /// them when empty): a page of a list then does not carry every body
+    /// through the SDK's parser. DynamoDB bills the whole item either way.
+    pub async fn batch_get_only(
+        &self,
+        keys: Vec<Item>,
+        attributes: &[&str],
+    ) -> Result<Vec<Item>, ApiError> {
         let keys = dedup_keys(keys.into_iter().filter(key_fits).collect());
         let calls = keys
             .chunks(100)
-            .map(|chunk| self.batch_get_call(chunk.to_vec()));
+            .map(|chunk| self.batch_get_call(chunk.to_vec(), attributes));
         let found = futures::future::try_join_all(calls).await?;
         Ok(found.into_iter().flatten().collect())
     }
 
     /// One `BatchGetItem` of at most 100 keys, and its retries.
-    async fn batch_get_call(&self, mut keys: Vec<Item>) -> Result<Vec<Item>, ApiError> {
+    async fn batch_get_call(
+        &self,
+        mut keys: Vec<Item>,
+        attributes: &[&str],
+    ) -> Result<Vec<Item>, ApiError> {
         let mut found = Vec::with_capacity(keys.len());
         let mut backoff = Duration::from_millis(20);
+        // Every name through a placeholder: some are reserved words.
+        let projection = (!attributes.is_empty()).then(|| {
+            let names: Vec<String> = (0..attributes.len()).map(|i| format!("#a{i}")).collect();
+            let map: std::collections::HashMap<String, String> = names
+                .iter()
+                .zip(attributes)
+                .map(|(name, attribute)| (name.clone(), (*attribute).to_owned()))
+                .collect();
+            (names.join(", "), map)
+        });
         while !keys.is_empty() {
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(std::mem::take(&mut keys)))
                 .consistent_read(true)
+                .set_projection_expression(projection.as_ref().map(|(p, _)| p.clone()))
+                .set_expression_attribute_names(projection.as_ref().map(|(_, n)| n.clone()))
                 .build()
                 .map_err(ApiError::internal)?;
             let out = self

@@ -1503,11 +1503,11 @@ impl Storage {
     /// Get a single item by primary key.
     pub fn get_item(&self, table_name: &str, pk: &str, sk: &str) -> Result<Option<String>> {
         let (sql, params) = sql_builders::get_item(table_name, pk, sk);
-        let result = self
-            .conn
-            .query_row(&sql, rusqlite::params_from_iter(params.iter()), |row| {
-                row.get(0)
-            });
+        // Cached: a BatchGetItem runs this once per key, and preparing the
+        // statement cost as much as running it.
+        let result = self.conn.prepare_cached(&sql).and_then(|mut statement| {
+            statement.query_row(rusqlite::params_from_iter(params.iter()), |row| row.get(0))
+        });
 
         match result {
             Ok(json) => Ok(Some(json)),

@@ -146,7 +146,10 @@ pub async fn serve_with_shutdown(
 const MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
 
 /// Build the shared axum router used by both `start` and `serve_on`.
-fn build_router(db: Database) -> Router {
+///
+/// Public so that an application embedding the engine can answer its own
+/// DynamoDB client's requests in-process (the same handler, no socket).
+pub fn build_router(db: Database) -> Router {
     Router::new()
         .route("/", any(handle_root))
         .fallback(handle_fallback)
