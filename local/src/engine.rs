@@ -38,13 +38,6 @@ impl Engine {
         })
     }
 
-    /// A database that lives as long as this process.
-    pub fn memory() -> Result<Self, Error> {
-        Ok(Self {
-            database: dynoxide::Database::memory()?,
-        })
-    }
-
     /// An HTTP client for the AWS SDK that answers every request with the
     /// engine's own handler, in this process. The SDK still builds, signs
     /// and parses each call as it would for DynamoDB.
