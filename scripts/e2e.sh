@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the official RealWorld Hurl suite against the local server, started
-# on a free port with an empty database, and prints the counts; then
-# feed.hurl 20 times in a row (FEED_RUNS), the feed's consistency promise,
-# and what the stream consumers do (tests/hurl/stream-effects.hurl).
+# on a free port with an empty database, and prints the counts, then what
+# the stream consumers do (tests/hurl/stream-effects.hurl). Then, against a
+# second server whose consumers are paused: feed.hurl 20 times in a row
+# (FEED_RUNS), the feed's consistency promise, and a user's own changes
+# seen at once (tests/hurl/own-changes.hurl).
 #
 #   scripts/e2e.sh [DYNAMODB_ENDPOINT]
 #
@@ -21,6 +23,13 @@ start_server DYNAMODB_ENDPOINT="$endpoint" TABLE_NAME="e2e-$(date +%s)-$$"
 
 status=0
 hurl_suite "$engine" "$SERVER_URL" "$SERVER_DIR" || status=$?
+stream_effects "$engine" "$SERVER_URL" "$SERVER_DIR" || status=1
+
+# Nothing below may wait for a stream consumer.
+start_server DYNAMODB_ENDPOINT="$endpoint" TABLE_NAME="e2e-paused-$(date +%s)-$$" \
+  STREAM_CONSUMERS=paused
+grep -q "stream consumers paused" "$SERVER_DIR/server.log" ||
+  { echo "the second server's consumers are not paused" >&2; exit 1; }
 
 # The feed's promise (docs/data-model.md, "Feeds"): follow, two posts, and
 # the very next read has both. Not once by luck: FEED_RUNS times in a row.
@@ -34,8 +43,15 @@ for run in $(seq "$runs"); do
     cat "$SERVER_DIR/feed-$run.out"
   fi
 done
-echo "feed.hurl on $engine: $passed of $runs runs in a row passed"
+echo "feed.hurl on $engine, stream consumers paused: $passed of $runs runs in a row passed"
 [ "$passed" -eq "$runs" ] || status=1
 
-stream_effects "$engine" "$SERVER_URL" "$SERVER_DIR" || status=1
+if hurl --test --variable host="$SERVER_URL" --variable uid="own$(date +%s%N)" \
+    tests/hurl/own-changes.hurl >"$SERVER_DIR/own-changes.out" 2>&1; then
+  echo "own-changes.hurl on $engine, stream consumers paused: $(grep -c '^\(GET\|POST\|PUT\|DELETE\) ' tests/hurl/own-changes.hurl) requests passed"
+else
+  cat "$SERVER_DIR/own-changes.out"
+  echo "own-changes.hurl on $engine, stream consumers paused: FAIL"
+  status=1
+fi
 exit "$status"

@@ -76,12 +76,13 @@ _show_log_if_failed() {
 # target/debug/conduit-local) on a free port with a fresh temporary DATA_DIR,
 # DYNAMODB_PORT=0 and RUST_LOG=warn unless given, and the given environment.
 # Sets SERVER_URL and SERVER_DIR (its DATA_DIR, which also holds its log,
-# server.log, and the script's own temporary files, if it likes).
+# server.log, and the script's own temporary files, if it likes). Each call
+# starts another server, in a directory of its own.
 start_server() {
   local bin=${SERVER_BIN:-target/debug/conduit-local} port
   [ -x "$bin" ] || { echo "$bin not found: cargo build -p conduit-local" >&2; return 1; }
   temp_dir
-  SERVER_DIR=$TEMP_DIR
+  SERVER_DIR=$(mktemp -d -p "$TEMP_DIR" server.XXXX)
   port=$(free_port)
   SERVER_URL=http://127.0.0.1:$port
   start_service conduit-local "$SERVER_URL/api/tags" "$SERVER_DIR/server.log" \
@@ -126,5 +127,5 @@ stream_effects() {
     cat "$dir/server.log" "$dir/stream-failures.jsonl" 2>/dev/null | tail -20
     return 1
   fi
-  echo "stream consumers on $name: backfill, clean-up and unfollow seen in the feed; no failed batch"
+  echo "stream consumers on $name: a deleted article's clean-up seen in the feed and the favorites; no failed batch"
 }

@@ -9,7 +9,8 @@
 //! The stream consumers run here too, fed from the table's stream by an
 //! emulated event source mapping (`local::event_source`); with
 //! `CONSUMERS_INVOKE_URL` set (a Lambda Invoke API such as `cargo lambda
-//! watch`'s) they are invoked there as functions instead.
+//! watch`'s) they are invoked there as functions instead; with
+//! `STREAM_CONSUMERS=paused`, not at all.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -159,7 +160,14 @@ async fn main() -> Result<(), Error> {
     {
         eprintln!("created table {table:?}");
     }
-    start_consumers(&sdk, &state, &data_dir)?;
+    // Paused, the stream's records wait for a later start (the checkpoints
+    // stay where they were). What a user sees of their own changes must
+    // not depend on the consumers: the e2e and browser tests pause them.
+    match env_or("STREAM_CONSUMERS", "on").as_str() {
+        "on" => start_consumers(&sdk, &state, &data_dir)?,
+        "paused" => eprintln!("stream consumers paused (STREAM_CONSUMERS=paused)"),
+        other => return Err(format!("STREAM_CONSUMERS={other:?}: use on or paused").into()),
+    }
 
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], api_port))).await?;

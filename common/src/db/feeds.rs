@@ -19,14 +19,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::articles::Article;
 use super::lists::ArticlePage;
 use super::once::{Counter, Once};
-use super::paging::{Page, all_items};
+use super::paging::{Page, all_items, first_items};
 use super::users::User;
-use super::{Db, Tx, from_item, get_s, key_of, keys, s};
+use super::{Db, Item, Tx, from_item, get_s, key_of, keys, s};
 use crate::error::ApiError;
 
 /// Authors with at most this many followers have a new article delivered
@@ -46,6 +47,14 @@ pub const PULL_MIN_FOLLOWERS: u64 = 10_000;
 /// authors are delivered to that reader like anyone else.
 pub const MAX_PULLED: usize = 8;
 
+/// A followee with at most this many articles moves into a new follower's
+/// feed, or out of a former follower's, inside the follow or unfollow
+/// request: the entries are written in the follow's own transaction (this
+/// many, the follow's three actions and nothing else fit DynamoDB's 100),
+/// so the very next feed read shows the change. Beyond, the stream consumer
+/// does it alone, within about a second.
+pub const INLINE_REFILL_MAX_ARTICLES: usize = 97;
+
 /// Times the create request reads the followers again when GSI2 (eventually
 /// consistent in AWS) still lists fewer than the author's strongly
 /// consistent `followers_count`: a follow made just before the article.
@@ -56,7 +65,7 @@ impl Db {
     /// A page of `reader`'s feed, newest first: their delivered entries,
     /// merged with the newest articles of the authors they pull. Entries
     /// whose article is already deleted (its cleanup still under way) are
-    /// skipped.
+    /// skipped, and the total agrees ([`ArticlePage::read`]).
     pub async fn feed(&self, reader: &User, page: &Page) -> Result<ArticlePage, ApiError> {
         let before = page.before.as_deref();
         let wanted = page.wanted();
@@ -93,6 +102,7 @@ impl Db {
             let article: Article = from_item(item)?;
             merged.insert(article.id.clone(), Some(article));
         }
+        let read = merged.len();
         let page_ids: Vec<(String, Option<Article>)> = page.cut(merged.into_iter().rev().collect());
         let delivered: Vec<String> = page_ids
             .iter()
@@ -110,10 +120,8 @@ impl Db {
             .filter_map(|(id, article)| article.or_else(|| fetched.remove(&id)))
             .collect();
         let pulled_total: u64 = pulled_authors.iter().map(|a| a.articles_count).sum();
-        Ok(ArticlePage {
-            articles,
-            total: reader.feed_count + pulled_total,
-        })
+        let counted = reader.feed_count + pulled_total;
+        Ok(ArticlePage::read(page, read, articles, counted))
     }
 
     /// Whom a new article by `author` is delivered to inside the create
@@ -232,6 +240,18 @@ impl Db {
         self.index_sort_keys(&keys::followers_of(user_id)).await
     }
 
+    /// Ids of every article by `author_id` when there are at most
+    /// [`INLINE_REFILL_MAX_ARTICLES`] (`None`: more), from GSI2: what a
+    /// follow or an unfollow of them moves in its own transaction.
+    pub async fn few_article_ids_of(
+        &self,
+        author_id: &str,
+    ) -> Result<Option<Vec<String>>, ApiError> {
+        let query = self.index_query(&keys::authored_by(author_id));
+        let items = first_items(query, INLINE_REFILL_MAX_ARTICLES + 1).await?;
+        Ok((items.len() <= INLINE_REFILL_MAX_ARTICLES).then(|| sort_keys(&items)))
+    }
+
     /// Ids of every article by `author_id`, from GSI2.
     async fn article_ids_of(&self, author_id: &str) -> Result<Vec<String>, ApiError> {
         self.index_sort_keys(&keys::authored_by(author_id)).await
@@ -239,44 +259,66 @@ impl Db {
 
     /// The sort keys of a whole GSI2 partition, page after page.
     async fn index_sort_keys(&self, partition: &str) -> Result<Vec<String>, ApiError> {
-        let query = self
-            .client
+        let items = all_items(self.index_query(partition)).await?;
+        Ok(sort_keys(&items))
+    }
+
+    /// A query of one GSI2 partition's sort keys.
+    fn index_query(&self, partition: &str) -> QueryFluentBuilder {
+        self.client
             .query()
             .table_name(&self.table)
             .index_name(keys::GSI2)
             .key_condition_expression("GSI2PK = :pk")
             .expression_attribute_values(":pk", s(partition))
-            .projection_expression("GSI2SK");
-        let items = all_items(query).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
-            .collect())
+            .projection_expression("GSI2SK")
     }
 
-    fn add_entry(&self, reader: &str, article_id: &str, author_id: &str) -> Once {
+    /// Puts `article_id` into `reader`'s feed, where it is not yet; the
+    /// reader's `feed_count` is the caller's to move.
+    pub(super) fn put_entry(
+        &self,
+        reader: &str,
+        article_id: &str,
+        author_id: &str,
+    ) -> TransactWriteItem {
         let mut item = key_of(keys::feed_entry(reader, article_id));
         item.insert("author_id".into(), s(author_id));
         item.insert("GSI2PK".into(), s(keys::delivered(article_id)));
         item.insert("GSI2SK".into(), s(reader));
+        self.put(item)
+            .condition_expression("attribute_not_exists(PK)")
+            .tx()
+    }
+
+    /// Takes `article_id` out of `reader`'s feed, where it is; the
+    /// reader's `feed_count` is the caller's to move.
+    pub(super) fn delete_entry(&self, reader: &str, article_id: &str) -> TransactWriteItem {
+        self.delete(key_of(keys::feed_entry(reader, article_id)))
+            .condition_expression("attribute_exists(PK)")
+            .tx()
+    }
+
+    fn add_entry(&self, reader: &str, article_id: &str, author_id: &str) -> Once {
         Once {
-            action: self
-                .put(item)
-                .condition_expression("attribute_not_exists(PK)")
-                .tx(),
+            action: self.put_entry(reader, article_id, author_id),
             counter: Some(feed_counter(reader, 1)),
         }
     }
 
     fn remove_entry(&self, reader: &str, article_id: &str) -> Once {
         Once {
-            action: self
-                .delete(key_of(keys::feed_entry(reader, article_id)))
-                .condition_expression("attribute_exists(PK)")
-                .tx(),
+            action: self.delete_entry(reader, article_id),
             counter: Some(feed_counter(reader, -1)),
         }
     }
+}
+
+fn sort_keys(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
+        .collect()
 }
 
 fn feed_counter(reader: &str, delta: i64) -> Counter {

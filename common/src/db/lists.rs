@@ -1,7 +1,8 @@
 //! Article lists: the global list (by month, newest first), by tag, by
 //! author and by favoriter (the feed is in [`feeds`](super::feeds)); each
-//! a [`Page`] of its list with the list's true total, read from a counter
-//! rather than counted.
+//! a [`Page`] of its list with the list's total, read from a counter
+//! rather than counted, and kept in agreement with what the page shows
+//! ([`ArticlePage::read`]).
 
 use super::articles::{Article, bucket_of};
 use super::paging::Page;
@@ -13,6 +14,29 @@ use crate::error::ApiError;
 pub struct ArticlePage {
     pub articles: Vec<Article>,
     pub total: u64,
+}
+
+impl ArticlePage {
+    /// The page of a list that `read` entries of (as many as `page` wanted,
+    /// or all there were), whose `articles` are those still there, and
+    /// whose counter says `counted`.
+    ///
+    /// A counter can count what the list cannot show: an article deleted
+    /// a moment ago (its clean-up by the stream still under way) or, in
+    /// AWS, an index a moment behind. A page's count and list never
+    /// disagree: where the page reaches the end of the list, the total is
+    /// what the list holds; elsewhere, the counter less the entries this
+    /// page had to skip.
+    pub(super) fn read(page: &Page, read: usize, articles: Vec<Article>, counted: u64) -> Self {
+        let listed = read.saturating_sub(page.offset).min(page.limit);
+        let skipped = listed.saturating_sub(articles.len());
+        let shown = (page.offset + articles.len()) as u64;
+        let total = match page.before.is_none() && read < page.wanted() {
+            true => (read - skipped) as u64,
+            false => counted.saturating_sub(skipped as u64).max(shown),
+        };
+        Self { articles, total }
+    }
 }
 
 impl Db {
@@ -65,32 +89,29 @@ impl Db {
         page: &Page,
     ) -> Result<Option<ArticlePage>, ApiError> {
         let articles = async {
-            self.query_page(Some(keys::GSI2), &keys::authored_by(author_id), page)
-                .await?
-                .into_iter()
-                .map(from_item)
-                .collect::<Result<Vec<Article>, _>>()
+            let partition = keys::authored_by(author_id);
+            let (read, items) = self.query_read(Some(keys::GSI2), &partition, page).await?;
+            let articles: Result<Vec<Article>, _> = items.into_iter().map(from_item).collect();
+            Ok::<_, ApiError>((read, articles?))
         };
-        let (author, articles) = futures::try_join!(self.user_by_id(author_id), articles)?;
-        Ok(author.map(|author| ArticlePage {
-            articles,
-            total: author.articles_count,
-        }))
+        let (author, (read, articles)) = futures::try_join!(self.user_by_id(author_id), articles)?;
+        Ok(author.map(|author| ArticlePage::read(page, read, articles, author.articles_count)))
     }
 
     pub async fn articles_by_tag(&self, tag: &str, page: &Page) -> Result<ArticlePage, ApiError> {
         let articles = async {
-            let ids: Vec<String> = self
-                .query_page(None, &keys::tag_partition(tag), page)
-                .await?
+            let (read, items) = self
+                .query_read(None, &keys::tag_partition(tag), page)
+                .await?;
+            let ids: Vec<String> = items
                 .iter()
                 .filter_map(|item| get_s(item, "SK").map(str::to_owned))
                 .collect();
-            self.articles_by_ids(&ids).await
+            Ok::<_, ApiError>((read, self.articles_by_ids(&ids).await?))
         };
         // The count is read while the page is.
-        let (articles, total) = futures::try_join!(articles, self.tag_count(tag))?;
-        Ok(ArticlePage { articles, total })
+        let ((read, articles), total) = futures::try_join!(articles, self.tag_count(tag))?;
+        Ok(ArticlePage::read(page, read, articles, total))
     }
 
     /// The page of what `user_id` favorited, read with the user (whose
@@ -101,18 +122,77 @@ impl Db {
         page: &Page,
     ) -> Result<Option<ArticlePage>, ApiError> {
         let articles = async {
-            let ids: Vec<String> = self
-                .query_page(Some(keys::GSI2), &keys::favorited_by(user_id), page)
-                .await?
+            let partition = keys::favorited_by(user_id);
+            let (read, items) = self.query_read(Some(keys::GSI2), &partition, page).await?;
+            let ids: Vec<String> = items
                 .iter()
                 .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
                 .collect();
-            self.articles_by_ids(&ids).await
+            Ok::<_, ApiError>((read, self.articles_by_ids(&ids).await?))
         };
-        let (user, articles) = futures::try_join!(self.user_by_id(user_id), articles)?;
-        Ok(user.map(|user| ArticlePage {
-            articles,
-            total: user.favorites_count,
-        }))
+        let (user, (read, articles)) = futures::try_join!(self.user_by_id(user_id), articles)?;
+        Ok(user.map(|user| ArticlePage::read(page, read, articles, user.favorites_count)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn articles(count: usize) -> Vec<Article> {
+        let article = Article {
+            id: String::new(),
+            slug: String::new(),
+            title: String::new(),
+            description: String::new(),
+            body: String::new(),
+            tag_list: vec![],
+            author_id: String::new(),
+            favorites_count: 0,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        vec![article; count]
+    }
+
+    fn total(page: &Page, read: usize, shown: usize, counted: u64) -> u64 {
+        ArticlePage::read(page, read, articles(shown), counted).total
+    }
+
+    #[test]
+    fn a_page_that_reaches_the_end_of_its_list_counts_what_it_holds() {
+        let first = Page {
+            limit: 20,
+            ..Page::default()
+        };
+        // Two entries, one of them a deleted article the counter still has.
+        assert_eq!(total(&first, 2, 1, 2), 1);
+        // An index behind its counter.
+        assert_eq!(total(&first, 1, 1, 2), 1);
+        let second = Page {
+            limit: 1,
+            offset: 1,
+            ..Page::default()
+        };
+        assert_eq!(total(&second, 1, 0, 2), 1, "the end is before the page");
+    }
+
+    #[test]
+    fn any_other_page_counts_the_counter_less_what_it_skipped() {
+        let page = Page {
+            limit: 2,
+            ..Page::default()
+        };
+        assert_eq!(total(&page, 2, 2, 10), 10);
+        assert_eq!(total(&page, 2, 1, 10), 9);
+        // Never less than the page shows.
+        assert_eq!(total(&page, 2, 2, 0), 2);
+        // After a cursor the list's start is unknown: the counter, as above.
+        let after = Page {
+            limit: 2,
+            before: Some("01J".into()),
+            ..Page::default()
+        };
+        assert_eq!(total(&after, 1, 1, 10), 10);
     }
 }

@@ -118,17 +118,18 @@ impl Db {
     }
 
     /// `page` of a newest-first partition of the table or an index: its
-    /// `offset` first items skipped, `limit` kept.
-    pub(super) async fn query_page(
+    /// `offset` first items skipped, `limit` kept; and how many were read
+    /// (fewer than the page wanted: the partition ends on this page).
+    pub(super) async fn query_read(
         &self,
         index: Option<&str>,
         partition: &str,
         page: &Page,
-    ) -> Result<Vec<Item>, ApiError> {
+    ) -> Result<(usize, Vec<Item>), ApiError> {
         let items = self
             .query_newest(index, partition, page.before.as_deref(), page.wanted())
             .await?;
-        Ok(page.cut(items))
+        Ok((items.len(), page.cut(items)))
     }
 
     /// Counters of one counter partition (`TAGS` or `BUCKETS`), their

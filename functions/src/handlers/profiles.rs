@@ -2,17 +2,17 @@
 
 use conduit_common::api_types::ProfileBody;
 use conduit_common::db::keys;
-use conduit_common::db::users::{Profile, User};
+use conduit_common::db::users::Profile;
 use conduit_common::http::{ApiResult, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::{ApiError, views};
 
-/// The user a follow or unfollow is about, read afresh (never from the
-/// cache: a cached username may since have passed to someone else).
-async fn profile_user(ctx: &Ctx) -> Result<User, ApiError> {
+/// The id of the user a follow or unfollow is about, read afresh (never
+/// from the cache: a cached username may since have passed to someone else).
+async fn profile_id(ctx: &Ctx) -> Result<String, ApiError> {
     let username = ctx.path("username")?;
     ctx.db()
-        .user_by_username(&username)
+        .user_id_by_username(&username)
         .await?
         .ok_or(ApiError::NotFound("profile"))
 }
@@ -56,31 +56,32 @@ pub async fn get_profile(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn follow_user(ctx: Ctx) -> ApiResult {
     let me = &ctx.user().await?.user;
-    let user = profile_user(&ctx).await?;
+    let id = profile_id(&ctx).await?;
     // Not a malformed request (422) but one this caller may not make of
     // this profile.
-    if user.id == me.id {
+    if id == me.id {
         return Err(ApiError::Refused {
             resource: "profile",
             reason: "can't follow yourself",
         });
     }
-    ctx.db().follow(me, &user).await?;
+    // Their articles, if few, join the feed in the follow's transaction:
+    // read alongside the user (whose follower count decides how).
+    let db = ctx.db();
+    let (user, articles) = futures::try_join!(db.user_by_id(&id), db.few_article_ids_of(&id))?;
+    let user = user.ok_or(ApiError::NotFound("profile"))?;
+    db.follow(me, &user, articles.as_deref()).await?;
     profile(&Profile::from(&user), true)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn unfollow_user(ctx: Ctx) -> ApiResult {
     let me = &ctx.user().await?.user;
-    let username = ctx.path("username")?;
-    let db = ctx.db();
-    let id = db
-        .user_id_by_username(&username)
-        .await?
-        .ok_or(ApiError::NotFound("profile"))?;
+    let id = profile_id(&ctx).await?;
     // The unfollow needs only the id the guard gave; the profile to answer
     // with is read meanwhile.
-    let (user, ()) = futures::try_join!(db.user_by_id(&id), db.unfollow(&me.id, &id))?;
+    let db = ctx.db();
+    let (user, ()) = futures::try_join!(db.user_by_id(&id), db.unfollow(me, &id))?;
     let user = user.ok_or(ApiError::NotFound("profile"))?;
     profile(&Profile::from(&user), false)
 }

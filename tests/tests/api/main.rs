@@ -10,6 +10,7 @@ mod concurrency;
 mod graphql;
 mod login_limits;
 mod outages;
+mod own_changes;
 mod rbac;
 mod round_trips;
 mod routes;
