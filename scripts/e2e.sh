@@ -3,8 +3,9 @@
 # on a free port with an empty database, and prints the counts, then what
 # the stream consumers do (tests/hurl/stream-effects.hurl). Then, against a
 # second server whose consumers are paused: feed.hurl 20 times in a row
-# (FEED_RUNS), the feed's consistency promise, and a user's own changes
-# seen at once (tests/hurl/own-changes.hurl).
+# (FEED_RUNS), the feed's consistency promise, and a user's own changes and
+# an account's deletion seen at once (tests/hurl/own-changes.hurl,
+# account-deletion.hurl).
 #
 #   scripts/e2e.sh [DYNAMODB_ENDPOINT]
 #
@@ -46,12 +47,16 @@ done
 echo "feed.hurl on $engine, stream consumers paused: $passed of $runs runs in a row passed"
 [ "$passed" -eq "$runs" ] || status=1
 
-if hurl --test --variable host="$SERVER_URL" --variable uid="own$(date +%s%N)" \
-    tests/hurl/own-changes.hurl >"$SERVER_DIR/own-changes.out" 2>&1; then
-  echo "own-changes.hurl on $engine, stream consumers paused: $(grep -c '^\(GET\|POST\|PUT\|DELETE\) ' tests/hurl/own-changes.hurl) requests passed"
-else
-  cat "$SERVER_DIR/own-changes.out"
-  echo "own-changes.hurl on $engine, stream consumers paused: FAIL"
-  status=1
-fi
+# A user's own changes, and an account's deletion, each seen at once.
+for file in own-changes account-deletion; do
+  if hurl --test --variable host="$SERVER_URL" --variable uid="u$(date +%s%N)" \
+      "tests/hurl/$file.hurl" >"$SERVER_DIR/$file.out" 2>&1; then
+    requests=$(grep -c '^\(GET\|POST\|PUT\|DELETE\) ' "tests/hurl/$file.hurl")
+    echo "$file.hurl on $engine, stream consumers paused: $requests requests passed"
+  else
+    cat "$SERVER_DIR/$file.out"
+    echo "$file.hurl on $engine, stream consumers paused: FAIL"
+    status=1
+  fi
+done
 exit "$status"

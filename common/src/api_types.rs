@@ -33,6 +33,7 @@ macro_rules! envelope {
 envelope!(NewUserRequest { user: NewUser });
 envelope!(LoginUserRequest { user: LoginUser });
 envelope!(UpdateUserRequest { user: UpdateUser });
+envelope!(DeleteUserRequest { user: DeleteUser });
 envelope!(NewArticleRequest {
     article: NewArticle
 });
@@ -59,6 +60,7 @@ macro_rules! redacted_debug {
 redacted_debug!(
     NewUser { username, email },
     LoginUser { email },
+    DeleteUser {},
     UpdateUser {
         username,
         email,
@@ -102,6 +104,16 @@ pub struct LoginUser {
     #[schema(schema_with = field_schema::email, required = true)]
     #[validate(custom(function = "validate::email"))]
     pub email: String,
+    #[serde(default)]
+    #[schema(schema_with = field_schema::password_present, required = true)]
+    #[validate(custom(function = "validate::password_present"))]
+    pub password: String,
+}
+
+/// Deleting one's own account takes the password again: a token alone
+/// (say, one left signed in on a shared computer) cannot.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct DeleteUser {
     #[serde(default)]
     #[schema(schema_with = field_schema::password_present, required = true)]
     #[validate(custom(function = "validate::password_present"))]

@@ -7,13 +7,14 @@
 use conduit_common::ApiError;
 use conduit_common::db::Db;
 use conduit_common::db::articles::Article;
-use conduit_common::db::keys::{self, ARTICLE, FOLLOWS_PREFIX};
+use conduit_common::db::keys::{self, ARTICLE, FOLLOWS_PREFIX, USER};
+use conduit_common::db::users::User;
 use conduit_common::events::ChangeKind::{Insert, Remove};
 use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{Change, ChangeKind, Consumer, KeyMatch, RecordFilter};
 
 /// Every consumer, for the local server and the generators.
-pub static CONSUMERS: &Consumers = &[&FAN_OUT_FEEDS, &CLEAN_UP_ARTICLES];
+pub static CONSUMERS: &Consumers = &[&FAN_OUT_FEEDS, &CLEAN_UP_ARTICLES, &CLEAN_UP_USERS];
 
 /// New articles into their author's followers' feeds; follows backfill the
 /// follower's feed, unfollows empty it of the followee.
@@ -49,6 +50,21 @@ pub static CLEAN_UP_ARTICLES: Consumer = Consumer {
     handle: |db, change| Box::pin(clean_up_articles(db, change)),
 };
 
+/// What a deleted account leaves: articles, comments, favorites, follows
+/// both ways, feed and sessions, with every count that counted them.
+pub static CLEAN_UP_USERS: Consumer = Consumer {
+    name: "clean_up_users",
+    summary: "A deleted account's articles, comments, favorites, follows, feed and sessions",
+    filters: &[RecordFilter {
+        kinds: &[Remove],
+        sort_key: KeyMatch::Equals(USER),
+    }],
+    // One account can be a lot of work: one at a time.
+    batch_size: 1,
+    max_attempts: 6,
+    handle: |db, change| Box::pin(clean_up_users(db, change)),
+};
+
 async fn fan_out_feeds(db: &Db, change: &Change) -> Result<(), ApiError> {
     match (change.kind, change.sort_key()) {
         (Insert, ARTICLE) => {
@@ -59,6 +75,10 @@ async fn fan_out_feeds(db: &Db, change: &Change) -> Result<(), ApiError> {
         (kind, sort_key) if sort_key.starts_with(FOLLOWS_PREFIX) => {
             let (follower, followee) = follow_of(change)?;
             let entries = match kind {
+                // A follow removed with a deleted account: the follower's
+                // feed goes with them, the followee's articles take their
+                // entries with them (clean_up_users).
+                ChangeKind::Remove if !db.users_exist(&[follower, followee]).await? => 0,
                 ChangeKind::Remove => db.unfill(follower, followee).await?,
                 _ => db.backfill(follower, followee).await?,
             };
@@ -73,6 +93,13 @@ async fn clean_up_articles(db: &Db, change: &Change) -> Result<(), ApiError> {
     let article: Article = change.decode()?;
     let cleanup = db.clean_up_article(&article.id).await?;
     tracing::info!(article = %article.id, ?cleanup, "cleaned up");
+    Ok(())
+}
+
+async fn clean_up_users(db: &Db, change: &Change) -> Result<(), ApiError> {
+    let user: User = change.decode()?;
+    let departure = db.clean_up_user(&user).await?;
+    tracing::info!(user = %user.id, ?departure, "account cleaned up");
     Ok(())
 }
 

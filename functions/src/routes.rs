@@ -71,6 +71,11 @@ routes! {
         "Update the current user",
         Api::ok::<UserBody>().request::<UpdateUserRequest>().errors(&[409]),
         Deploy::HASHES_PASSWORDS;
+    DELETE_CURRENT_USER = "delete_current_user", DELETE "/api/user", User,
+        users::delete_current_user,
+        "Delete the current user's account (with its password); what it had goes after",
+        Api::no_content().request::<DeleteUserRequest>().errors(&[403, 429]),
+        Deploy::HASHES_PASSWORDS;
     LIST_SESSIONS = "list_sessions", GET "/api/user/sessions", User, sessions::list_sessions,
         "List the current user's sessions",
         Api::ok::<SessionsBody>(), Deploy::READS;
@@ -138,6 +143,9 @@ routes! {
     REINSTATE_USER = "reinstate_user", POST "/api/admin/users/{username}/reinstate", Role(Admin),
         admin::reinstate_user, "Reinstate a user (admin)",
         Api::ok::<AdminUserBody>().errors(&[422]), Deploy::WRITES;
+    DELETE_USER = "delete_user", DELETE "/api/admin/users/{username}", Role(Admin),
+        admin::delete_user, "Delete a user's account (admin); what it had goes after",
+        Api::no_content().errors(&[403]), Deploy::WRITES;
     END_USER_SESSIONS = "end_user_sessions", DELETE "/api/admin/users/{username}/sessions",
         Role(Admin), admin::end_user_sessions, "End every session of a user (admin)",
         Api::no_content(), Deploy::WRITES;

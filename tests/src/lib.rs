@@ -255,6 +255,16 @@ impl TestApp {
         self.event_source_in(db, consumers, Storage::Memory)
     }
 
+    /// Another event source, as [`TestApp::event_source`], running every
+    /// consumer on a database that fails their `nth` transaction, once.
+    pub fn event_source_failing_at(&self, nth: i64) -> (FailingWrite, EventSource) {
+        let failing = FailingWrite::default();
+        failing.arm(nth);
+        let client = failing.client_like(&self.state.db.client);
+        let db = Db::new(client, self.state.db.table.clone());
+        (failing, self.event_source(db, functions::CONSUMERS))
+    }
+
     /// The same, keeping its checkpoints and failures in `storage`.
     pub fn event_source_in(
         &self,

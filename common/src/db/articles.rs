@@ -108,6 +108,7 @@ pub struct SlugGuard {
 
 impl Db {
     /// Actions that keep the global list's and the author's counters true.
+    /// The month's counter, then the author's `articles_count`.
     fn count_actions(
         &self,
         article: &Article,
@@ -297,6 +298,27 @@ impl Db {
         article: &Article,
         audit: Option<&super::admin::AuditEntry>,
     ) -> Result<(), ApiError> {
+        self.remove_article(article, audit, true).await
+    }
+
+    /// Deletes an article of a user already deleted (whose item, and so
+    /// its `articles_count`, is gone); one already gone is no error.
+    pub(super) async fn delete_article_of_departed(
+        &self,
+        article: &Article,
+    ) -> Result<(), ApiError> {
+        match self.remove_article(article, None, false).await {
+            Err(ApiError::NotFound(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn remove_article(
+        &self,
+        article: &Article,
+        audit: Option<&super::admin::AuditEntry>,
+        author_counted: bool,
+    ) -> Result<(), ApiError> {
         let mut article = article.clone();
         for _ in 0..SLUG_ATTEMPTS {
             // The condition pins the version whose tags are being removed: an
@@ -314,10 +336,11 @@ impl Db {
                     self.delete(key_of(keys::slug(&article.slug))).tx(),
                 ),
             ];
-            actions.extend(named(
-                ArticleAction::Counters,
-                self.count_actions(&article, -1)?,
-            ));
+            let mut counters = self.count_actions(&article, -1)?;
+            if !author_counted {
+                counters.truncate(1);
+            }
+            actions.extend(named(ArticleAction::Counters, counters));
             actions.extend(named(
                 ArticleAction::Tags,
                 self.tag_actions(&article.id, &article.tag_list, -1),

@@ -68,6 +68,8 @@ impl Db {
         };
         let mut item = to_item(&comment)?;
         item.extend(key_of(keys::comment(article_id, id)));
+        item.insert("GSI2PK".into(), s(keys::commented_by(author_id)));
+        item.insert("GSI2SK".into(), s(keys::comment_index_key(article_id, id)));
         let actions = vec![
             (
                 CommentAction::Article,

@@ -258,7 +258,7 @@ impl Db {
     }
 
     /// The sort keys of a whole GSI2 partition, page after page.
-    async fn index_sort_keys(&self, partition: &str) -> Result<Vec<String>, ApiError> {
+    pub(super) async fn index_sort_keys(&self, partition: &str) -> Result<Vec<String>, ApiError> {
         let items = all_items(self.index_query(partition)).await?;
         Ok(sort_keys(&items))
     }

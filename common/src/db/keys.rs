@@ -4,7 +4,7 @@
 //! list, partitioned by month so that the index's partitions stay bounded
 //! (the month's counter is sharded: see [`BUCKET_SHARDS`]).
 //! `GSI2` (`GSI2PK`/`GSI2SK`) lists an author's articles, a user's
-//! favorites, a user's followers and the feeds an article was delivered to. Sort keys that order articles are article ids: ULIDs, which
+//! favorites, comments and followers, and the feeds an article was delivered to. Sort keys that order articles are article ids: ULIDs, which
 //! sort by creation time.
 
 pub const USER: &str = "USER";
@@ -105,6 +105,24 @@ pub fn comment(article_id: &str, comment_id: u64) -> (String, String) {
         format!("ARTICLE#{article_id}"),
         format!("{COMMENT_PREFIX}{comment_id:020}"),
     )
+}
+
+/// GSI2 partition listing a user's comments (written since the index was
+/// added; older comments get it from a data migration), so that a leaving
+/// user's comments can be found.
+pub fn commented_by(user_id: &str) -> String {
+    format!("COMMENTBY#{user_id}")
+}
+
+/// A comment's sort key under [`commented_by`]: its article and its id.
+pub fn comment_index_key(article_id: &str, comment_id: u64) -> String {
+    format!("{article_id}#{comment_id:020}")
+}
+
+/// The comment (article id, comment id) a [`comment_index_key`] names.
+pub fn comment_of_index_key(sort_key: &str) -> Option<(&str, u64)> {
+    let (article, id) = sort_key.rsplit_once('#')?;
+    Some((article, id.parse().ok()?))
 }
 
 pub const FAVORITE_PREFIX: &str = "FAV#";
@@ -212,5 +230,12 @@ mod tests {
         assert_eq!(counted(&tag_counter("c#", 0).1), "c#");
         assert_eq!(counted("rust"), "rust");
         assert!((0..100).all(|_| shard(TAG_SHARDS) < TAG_SHARDS));
+    }
+
+    #[test]
+    fn a_comment_index_key_names_its_comment() {
+        let key = comment_index_key("01J", 42);
+        assert_eq!(comment_of_index_key(&key), Some(("01J", 42)));
+        assert_eq!(comment_of_index_key("01J"), None);
     }
 }

@@ -11,10 +11,12 @@
 //! - the domain: [`users`], [`sessions`], [`profiles`], [`follows`], [`articles`],
 //!   [`favorites`], [`tags`], [`comments`], [`lists`] (article lists),
 //!   [`feeds`] (materialised feeds), [`cleanup`] (what a deleted article
-//!   leaves), [`admin`], [`throttle`] (login limits);
+//!   leaves), [`accounts`] (deleting one, and what it leaves), [`admin`],
+//!   [`throttle`] (login limits);
 //! - around them: [`schema`] (the table definition), [`cache`] (hot public
 //!   reads in memory), [`capacity`] (the cost of every call).
 
+pub mod accounts;
 pub mod admin;
 pub mod articles;
 pub mod batch;

@@ -33,6 +33,28 @@ pub struct Once {
     pub counter: Option<Counter>,
 }
 
+impl Once {
+    /// An effect that counts nothing.
+    pub fn new(action: TransactWriteItem) -> Self {
+        Self {
+            action,
+            counter: None,
+        }
+    }
+
+    /// The same, moving `attribute` of the item `key` by `delta` with it.
+    pub fn counting(self, key: (String, String), attribute: &'static str, delta: i64) -> Self {
+        Self {
+            counter: Some(Counter {
+                key,
+                attribute,
+                delta,
+            }),
+            ..self
+        }
+    }
+}
+
 /// `ADD attribute delta` on an item, conditioned on the item existing (a
 /// counter of something deleted is not resurrected as a stub item).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

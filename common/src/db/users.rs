@@ -146,7 +146,7 @@ impl Db {
             .tx()
     }
 
-    fn guard_delete(&self, guard: (String, String), user_id: &str) -> TransactWriteItem {
+    pub(super) fn guard_delete(&self, guard: (String, String), user_id: &str) -> TransactWriteItem {
         self.delete(key_of(guard))
             .condition_expression("user_id = :me")
             .expression_attribute_values(":me", s(user_id))
@@ -187,6 +187,11 @@ impl Db {
             .into_iter()
             .map(from_item)
             .collect()
+    }
+
+    /// Whether every one of `ids` is a user (strongly consistent).
+    pub async fn users_exist(&self, ids: &[&str]) -> Result<bool, ApiError> {
+        Ok(self.users_by_ids(ids).await?.len() == ids.len())
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, ApiError> {

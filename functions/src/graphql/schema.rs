@@ -193,6 +193,17 @@ impl Mutation {
         Ok(body.user)
     }
 
+    /// Deletes the caller's account, given its password (`DELETE /api/user`);
+    /// true once done. What it had is removed after.
+    async fn delete_account(&self, ctx: &Context<'_>, password: String) -> Result<bool> {
+        let caller = Caller::of(ctx);
+        caller.hash_password()?;
+        let args = Args::default().body(json!({ "user": { "password": password } }));
+        caller.call::<()>(&DELETE_CURRENT_USER, args).await?;
+        caller.sign_out();
+        Ok(true)
+    }
+
     /// `POST /api/profiles/{username}/follow`.
     async fn follow(&self, ctx: &Context<'_>, username: String) -> Result<ProfileView> {
         let args = Args::default().path("username", username);
@@ -316,6 +327,13 @@ impl Mutation {
         let args = Args::default().path("username", username);
         let body: AdminUserBody = Caller::of(ctx).call(&REINSTATE_USER, args).await?;
         Ok(body.user)
+    }
+
+    /// Admins: `DELETE /api/admin/users/{username}`; true once done.
+    async fn delete_user(&self, ctx: &Context<'_>, username: String) -> Result<bool> {
+        let args = Args::default().path("username", username);
+        Caller::of(ctx).call::<()>(&DELETE_USER, args).await?;
+        Ok(true)
     }
 
     /// Admins: `DELETE /api/admin/users/{username}/sessions`; true once done.

@@ -18,14 +18,14 @@ async fn named_user(ctx: &Ctx) -> Result<User, ApiError> {
 }
 
 /// The user named by the `username` path parameter, for a change of role or
-/// status: admins may not make those to themselves, so that the last admin
-/// cannot lock everyone out.
+/// status or a deletion: admins may not make those to themselves, so that
+/// the last admin cannot lock everyone out.
 async fn target_user(ctx: &Ctx) -> Result<User, ApiError> {
     let user = named_user(ctx).await?;
     if user.id == ctx.user().await?.user.id {
         return Err(ApiError::Refused {
             resource: "user",
-            reason: "admins can't change their own role or status",
+            reason: "admins can't change their own role or status, or delete themselves here",
         });
     }
     Ok(user)
@@ -91,6 +91,19 @@ pub async fn suspend_user(ctx: Ctx) -> ApiResult {
 #[tracing::instrument(skip_all)]
 pub async fn reinstate_user(ctx: Ctx) -> ApiResult {
     set_status(ctx, UserStatus::Active, "user.reinstate").await
+}
+
+/// Deletes a user's account (audited): what it had is removed after, by the
+/// `clean_up_users` stream consumer. Not an admin's own: that is
+/// `DELETE /api/user`, with their password.
+#[tracing::instrument(skip_all)]
+pub async fn delete_user(ctx: Ctx) -> ApiResult {
+    let user = target_user(&ctx).await?;
+    let me = &ctx.user().await?.user;
+    let audit = AuditEntry::new(me, "user.delete", format!("user:{}", user.username), None);
+    ctx.db().delete_user(&user, &audit).await?;
+    tracing::info!(target_user = %user.id, "account deleted");
+    no_content()
 }
 
 /// Signs a user out everywhere (e.g. after their account was taken over).

@@ -1,11 +1,14 @@
 //! Registration, login and the current user.
 
-use conduit_common::api_types::{LoginUserRequest, NewUserRequest, UpdateUserRequest, UserBody};
+use conduit_common::api_types::{
+    DeleteUserRequest, LoginUserRequest, NewUserRequest, UpdateUserRequest, UserBody,
+};
 use conduit_common::auth::password;
+use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::sessions::Session;
 use conduit_common::db::throttle::Subjects;
 use conduit_common::db::users::{User, UserChanges, UserStatus};
-use conduit_common::http::{ApiResult, Ctx, NeverStore, json};
+use conduit_common::http::{ApiResult, Ctx, NeverStore, json, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::lambda_http::http::header::USER_AGENT;
 use conduit_common::validate::{normalize_email, validated};
@@ -139,4 +142,32 @@ pub async fn update_user(ctx: Ctx) -> ApiResult {
     // ended every other one.
     let token = auth.token.clone();
     with_token(StatusCode::OK, &user, token)
+}
+
+/// Deletes the caller's account once they give their password again. The
+/// check counts against the login limits, like a login: a stolen token
+/// must not become a way to guess the password. What the account had is
+/// removed after, by the `clean_up_users` stream consumer.
+#[tracing::instrument(skip_all)]
+pub async fn delete_current_user(ctx: Ctx) -> ApiResult {
+    let auth = ctx.user().await?;
+    let confirmation = validated(ctx.json::<DeleteUserRequest>()?.user)?;
+    let me = &auth.user;
+    let limits = ctx.state.config.login_limits;
+    let subjects = Subjects::new(&me.email, &ctx.client_ip());
+    let reservation = ctx.db().reserve_login_attempt(&subjects, &limits).await?;
+    let stored = Some(me.password_hash.clone());
+    if !password::verify(confirmation.password, stored).await? {
+        return Err(ApiError::Refused {
+            resource: "password",
+            reason: "is not this account's",
+        });
+    }
+    ctx.db()
+        .release_login_attempt(&subjects, reservation)
+        .await?;
+    let audit = AuditEntry::new(me, "user.delete", format!("user:{}", me.username), None);
+    ctx.db().delete_user(me, &audit).await?;
+    tracing::info!(user_id = %me.id, "account deleted");
+    no_content()
 }

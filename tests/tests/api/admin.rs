@@ -103,7 +103,7 @@ async fn admins_are_refused_changing_themselves_and_bad_roles_are_422() {
     assert_eq!(own.status, StatusCode::FORBIDDEN);
     assert_eq!(
         own.error("user"),
-        "admins can't change their own role or status"
+        "admins can't change their own role or status, or delete themselves here"
     );
     let bad = app
         .put(

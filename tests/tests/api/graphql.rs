@@ -417,6 +417,44 @@ async fn sessions_and_admin_operations_keep_their_rules() {
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
+#[tokio::test]
+async fn accounts_are_deleted_by_their_owner_or_an_admin() {
+    let app = spawn_app().await;
+    let jake = register(&app, "jake").await;
+    let wrong = app
+        .graphql(
+            "mutation { deleteAccount(password: \"guess\") }",
+            json!({}),
+            Some(&jake),
+        )
+        .await;
+    assert_eq!(codes(&wrong), ["FORBIDDEN"]);
+    assert_eq!(field_error(&wrong, "password"), "is not this account's");
+    let deleted = app
+        .graphql(
+            "mutation { deleteAccount(password: \"password123\") }",
+            json!({}),
+            Some(&jake),
+        )
+        .await;
+    assert_eq!(data(&deleted)["deleteAccount"], true);
+    let gone = app.graphql("{ tags }", json!({}), Some(&jake)).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+
+    let anna = register(&app, "anna").await;
+    let admin = app.seed_user("admin", Role::Admin).await;
+    let by_anna = "mutation { deleteUser(username: \"admin\") }";
+    assert_eq!(
+        codes(&app.graphql(by_anna, json!({}), Some(&anna)).await),
+        ["FORBIDDEN"]
+    );
+    let by_admin = "mutation { deleteUser(username: \"anna\") }";
+    let done = app.graphql(by_admin, json!({}), Some(&admin)).await;
+    assert_eq!(data(&done)["deleteUser"], true);
+    let gone = app.graphql("{ tags }", json!({}), Some(&anna)).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+}
+
 /// A GraphQL request over GET.
 async fn get(app: &TestApp, query: &str) -> TestResponse {
     let encoded: String = form_urlencoded::Serializer::new(String::new())

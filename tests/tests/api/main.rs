@@ -3,6 +3,7 @@
 //! The shared support (`spawn_app()` and friends) is the `conduit_tests`
 //! library in `tests/src/`.
 
+mod accounts;
 mod admin;
 mod articles;
 mod caching;

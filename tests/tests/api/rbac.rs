@@ -21,6 +21,7 @@ const TABLE: &[(&str, [u16; 6])] = &[
     ("login", [200, 200, 200, 200, 200, 200]),
     ("get_current_user", [401, 200, 200, 200, 200, 401]),
     ("update_user", [401, 200, 200, 200, 200, 401]),
+    ("delete_current_user", [401, 204, 204, 204, 204, 401]),
     ("list_sessions", [401, 200, 200, 200, 200, 401]),
     ("end_session", [401, 204, 204, 204, 204, 401]),
     ("logout", [401, 204, 204, 204, 204, 401]),
@@ -43,6 +44,7 @@ const TABLE: &[(&str, [u16; 6])] = &[
     ("set_user_role", [401, 403, 403, 403, 200, 401]),
     ("suspend_user", [401, 403, 403, 403, 200, 401]),
     ("reinstate_user", [401, 403, 403, 403, 200, 401]),
+    ("delete_user", [401, 403, 403, 403, 204, 401]),
     ("end_user_sessions", [401, 403, 403, 403, 204, 401]),
     ("list_audit", [401, 403, 403, 403, 200, 401]),
     // GraphQL answers everyone (each field applies its route's rule, see
@@ -142,6 +144,11 @@ fn request(
             "/api/user".into(),
             Some(json!({"user": {"bio": "hello"}})),
         ),
+        "delete_current_user" => (
+            Method::DELETE,
+            "/api/user".into(),
+            Some(json!({"user": {"password": "password123"}})),
+        ),
         "list_sessions" => (Method::GET, "/api/user/sessions".into(), None),
         "end_session" => (
             Method::DELETE,
@@ -204,6 +211,7 @@ fn request(
             format!("/api/admin/users/{target}/reinstate"),
             None,
         ),
+        "delete_user" => (Method::DELETE, format!("/api/admin/users/{target}"), None),
         "end_user_sessions" => (
             Method::DELETE,
             format!("/api/admin/users/{target}/sessions"),

@@ -538,3 +538,32 @@ async fn an_article_whose_guard_predates_its_author_costs_one_more_round_trip() 
     assert_eq!(after.calls, before.calls);
     assert_eq!(after.sequential, before.sequential + 1);
 }
+
+/// Deleting an account, by its owner (the password checked as a login
+/// checks it) or by an admin: the request's part; the rest is the stream's.
+#[tokio::test]
+async fn deleting_an_account_costs_the_documented_round_trips() {
+    let (app, author, _, _) = measured_app().await;
+    let own = cost(
+        &app,
+        Method::DELETE,
+        "/api/user",
+        Some(json!({"user": {"password": "password123"}})),
+        Some(&author),
+    )
+    .await;
+    assert_eq!(own, documented("DELETE /api/user").signed_in());
+    let admin = app.seed_user("admin", Role::Admin).await;
+    let by_admin = cost(
+        &app,
+        Method::DELETE,
+        "/api/admin/users/reader",
+        None,
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(
+        by_admin,
+        documented("DELETE /api/admin/users/{username}").signed_in()
+    );
+}

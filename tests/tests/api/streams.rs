@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use conduit_common::db::Db;
 use conduit_common::db::articles::Article;
 use conduit_common::db::feeds::{INLINE_DELIVERY_MAX_FOLLOWERS, MAX_PULLED, PULL_MIN_FOLLOWERS};
 use conduit_common::db::keys::{self, ARTICLE};
@@ -13,9 +12,7 @@ use conduit_common::db::users::User;
 use conduit_common::events::consumer::Consumers;
 use conduit_common::events::{ChangeKind, Consumer, KeyMatch, RecordFilter};
 use conduit_common::lambda_http::http::StatusCode;
-use conduit_tests::{
-    FailingWrite, TestApp, heavy_test, repo_file, slugs, spawn_app_with_consumers,
-};
+use conduit_tests::{TestApp, heavy_test, repo_file, slugs, spawn_app_with_consumers};
 use local::event_source::Storage;
 use serde_json::{Value, json};
 
@@ -221,13 +218,7 @@ async fn a_cleanup_that_fails_midway_converges_on_retry_and_a_replay_changes_not
     // The consumers' database fails their third transaction: the fan-out
     // finds the article gone (one), the cleanup has removed the first 50
     // favorites, each with its fan's count (two), when the last 10 fail.
-    let failing = FailingWrite::default();
-    failing.arm(3);
-    let db = Db::new(
-        failing.client_like(&app.state.db.client),
-        app.state.db.table.clone(),
-    );
-    let events = app.event_source(db, functions::CONSUMERS);
+    let (failing, events) = app.event_source_failing_at(3);
     events.drain().await.unwrap();
     assert!(failing.fired(), "the fault was injected");
     assert_eq!(events.failures(), vec![], "the retry succeeded");

@@ -36,7 +36,7 @@ pub const FUNCTIONS: &[&str] = &[
 
 /// The stream consumers invoked, each with its DynamoDB stream event
 /// `events/<name>.json`.
-pub const CONSUMERS: &[&str] = &["fan_out_feeds", "clean_up_articles"];
+pub const CONSUMERS: &[&str] = &["fan_out_feeds", "clean_up_articles", "clean_up_users"];
 
 /// In an edit or header, replaced by the token of the last response that
 /// carried one (the login's).
