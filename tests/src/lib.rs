@@ -315,6 +315,18 @@ impl TestApp {
         self
     }
 
+    /// Turns the table's stream on (again): what was written before is in
+    /// no stream record, so a large seed sets nothing off.
+    pub async fn with_stream(mut self) -> Self {
+        self.state
+            .db
+            .ensure_table()
+            .await
+            .expect("stream turned on");
+        self.streaming = true;
+        self
+    }
+
     /// Deletes this test's table, with its stream, on a shared engine
     /// (DynamoDB Local in `make fidelity`), which slows down for every test
     /// as its data grows; the tests that write thousands of items call it
