@@ -11,6 +11,8 @@
 //! - deleting an article with 1,000 comments and 1,000 favorites: the
 //!   request now, and the cleanup the consumer does after it (which the
 //!   request used to do itself);
+//! - deleting an account with 1,000 articles, 5,000 follows and 10,000
+//!   followers: the request, and the consumers' clean-up after it;
 //! - article creations a second at 1, 8 and 32 concurrent writers, all on
 //!   the same month and tag (the sharded counters).
 //!
@@ -71,6 +73,7 @@ pub async fn run() -> anyhow::Result<String> {
     feed(&mut out).await?;
     fan_out(&mut out).await?;
     delete(&mut out).await?;
+    account_deletion(&mut out).await?;
     creations(&mut out).await?;
     std::fs::write("docs/benchmarks-events.md", &out)?;
     Ok(out)
@@ -227,6 +230,84 @@ async fn delete(out: &mut String) -> anyhow::Result<()> {
         request.db_calls + consumer.db_calls,
         request.write_units + consumer.write_units,
         ms(time + consumer_time),
+    )?;
+    Ok(())
+}
+
+/// An account with 1,000 articles (20 of them favorited and commented on),
+/// 5,000 follows and 10,000 followers, deleted: the request, then the
+/// consumers' work, called as they would be (no stream here).
+async fn account_deletion(out: &mut String) -> anyhow::Result<()> {
+    let app = app_without_stream().await;
+    let (leaver, _) = app.seed_large_account(1_000, 5_000, 10_000).await;
+    let user = app.user("leaver").await;
+    let articles = app
+        .state
+        .db
+        .articles_by_author(
+            &user.id,
+            &conduit_common::db::paging::Page {
+                limit: 1_000,
+                ..Default::default()
+            },
+        )
+        .await?
+        .expect("the leaver")
+        .articles;
+
+    let body = json!({"user": {"password": "password123"}});
+    let deleted = app
+        .request(
+            conduit_common::lambda_http::http::Method::DELETE,
+            "/api/user",
+            Some(body),
+            Some(&leaver),
+        )
+        .await;
+    anyhow::ensure!(deleted.status.is_success(), "delete: {}", deleted.status);
+    let (time, request) =
+        Usage::from_server_timing(deleted.header("server-timing").unwrap()).expect("timing");
+    let started = Instant::now();
+    let (departure, consumer) = measure(app.state.db.clean_up_user(&user)).await;
+    let consumer_time = started.elapsed();
+    let departure = departure?;
+    let started = Instant::now();
+    let (cleaned, cascade) = measure(async {
+        for article in &articles {
+            app.state.db.clean_up_article(&article.id).await?;
+        }
+        Ok::<_, conduit_common::ApiError>(())
+    })
+    .await;
+    let cascade_time = started.elapsed();
+    cleaned?;
+    eprintln!("account deletion: {departure:?}");
+    writeln!(
+        out,
+        "## Deleting an account with 1,000 articles, 5,000 follows and 10,000 followers\n\n\
+         Twenty of its articles carry a favorite and a comment by someone else.\n\
+         The request deletes the account; `clean_up_users` removes what it had,\n\
+         and `clean_up_articles` each of its articles' comments, favorites and\n\
+         feed entries. Each of the 15,000 follows removed also reaches\n\
+         `fan_out_feeds`, which reads the two users (one `BatchGetItem`) and,\n\
+         one of them gone, does nothing more.\n\n\
+         | | DynamoDB calls | write units | time |\n|---|---:|---:|---:|\n\
+         | the request | {} | {:.0} | {} ms |\n\
+         | `clean_up_users` ({} articles, {} follows, {} followers, {} sessions) | {} | {:.0} | {} ms |\n\
+         | `clean_up_articles`, for each of its articles | {} | {:.0} | {} ms |\n",
+        request.db_calls,
+        request.write_units,
+        ms(time),
+        departure.articles,
+        departure.following,
+        departure.followers,
+        departure.sessions,
+        consumer.db_calls,
+        consumer.write_units,
+        ms(consumer_time),
+        cascade.db_calls,
+        cascade.write_units,
+        ms(cascade_time),
     )?;
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! with access to the table (locally, anyone; in AWS, IAM) can run it.
 //!
 //!     conduit-admin grant <username> <user|moderator|admin>
+//!     conduit-admin migrate     (the data migrations not yet finished; the
+//!                                deploy runs it after every deploy)
 //!
 //! Environment: `TABLE_NAME` (default `conduit`), `DYNAMODB_ENDPOINT` (for a
 //! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs; unset
@@ -12,23 +14,17 @@ use conduit_common::auth::Role;
 use conduit_common::config::Budget;
 use conduit_common::db::Db;
 use conduit_common::db::admin::AuditEntry;
+use conduit_common::db::migrations::MIGRATIONS;
 use conduit_common::state::dynamodb_client;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-const USAGE: &str = "usage: conduit-admin grant <username> <user|moderator|admin>";
+const USAGE: &str =
+    "usage: conduit-admin grant <username> <user|moderator|admin> | conduit-admin migrate";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [command, username, role] = args.as_slice() else {
-        return Err(USAGE.into());
-    };
-    if command != "grant" {
-        return Err(USAGE.into());
-    }
-    let role: Role = serde_json::from_value(serde_json::Value::String(role.clone()))
-        .map_err(|_| format!("unknown role {role:?}\n{USAGE}"))?;
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "conduit".into());
     let endpoint = std::env::var("DYNAMODB_ENDPOINT")
         .ok()
@@ -37,6 +33,36 @@ async fn main() -> Result<(), Error> {
         dynamodb_client(endpoint.as_deref(), &Budget::PRODUCTION).await,
         table,
     );
+    match args.as_slice() {
+        [command] if command == "migrate" => migrate(&db).await,
+        [command, username, role] if command == "grant" => grant(&db, username, role).await,
+        _ => Err(USAGE.into()),
+    }
+}
+
+/// Runs the data migrations not yet finished, to the end (an interrupted
+/// run is resumed by the next).
+async fn migrate(db: &Db) -> Result<(), Error> {
+    let run = db
+        .migrate(MIGRATIONS, &mut || false)
+        .await
+        .map_err(|e| format!("data migrations: {e}"))?;
+    for migration in MIGRATIONS {
+        let progress = db.progress(migration.id).await?;
+        println!(
+            "{}: {} items changed, finished {}",
+            migration.id,
+            progress.changed,
+            progress.finished_at.as_deref().unwrap_or("not yet")
+        );
+    }
+    println!("this run: {} items changed", run.changed);
+    Ok(())
+}
+
+async fn grant(db: &Db, username: &str, role: &str) -> Result<(), Error> {
+    let role: Role = serde_json::from_value(serde_json::Value::String(role.to_owned()))
+        .map_err(|_| format!("unknown role {role:?}\n{USAGE}"))?;
     let user = db
         .user_by_username(username)
         .await

@@ -160,6 +160,19 @@ async fn main() -> Result<(), Error> {
     {
         eprintln!("created table {table:?}");
     }
+    // Items written before a code change get what it needs (db::migrations).
+    let migrated = state
+        .db
+        .migrate(conduit_common::db::migrations::MIGRATIONS, &mut || false)
+        .await
+        .map_err(|e| format!("data migrations: {e}"))?;
+    if !migrated.finished.is_empty() {
+        eprintln!(
+            "data migrations finished: {} ({} items changed)",
+            migrated.finished.join(", "),
+            migrated.changed
+        );
+    }
     // Paused, the stream's records wait for a later start (the checkpoints
     // stay where they were). What a user sees of their own changes must
     // not depend on the consumers: the e2e and browser tests pause them.

@@ -518,6 +518,39 @@ impl TestApp {
         others
     }
 
+    /// A user `leaver` with `articles` articles (tagged `mine`; a user `fan`
+    /// favorites and comments on the first 20), who follows `follows` users
+    /// and is followed by `followers` (those seeded in bulk): an account
+    /// worth deleting. Returns its token and everyone it follows or who
+    /// follows it.
+    pub async fn seed_large_account(
+        &self,
+        articles: usize,
+        follows: usize,
+        followers: usize,
+    ) -> (String, Vec<User>) {
+        let leaver = self.register("leaver").await;
+        let fan = self.register("fan").await;
+        let mut slugs = vec![];
+        for n in 0..articles {
+            slugs.push(
+                self.create_article(&leaver, &format!("Mine {n}"), &["mine"])
+                    .await,
+            );
+        }
+        for slug in slugs.iter().take(20) {
+            let path = format!("/api/articles/{slug}");
+            self.post(&format!("{path}/favorite"), json!({}), Some(&fan))
+                .await;
+            let comment = json!({"comment": {"body": "nice"}});
+            self.post(&format!("{path}/comments"), comment, Some(&fan))
+                .await;
+        }
+        let mut around = self.seed_followed("leaver", follows).await;
+        around.extend(self.seed_followers("leaver", followers).await);
+        (leaver, around)
+    }
+
     /// The user named `username`, read afresh from the table.
     pub async fn user(&self, username: &str) -> User {
         self.state

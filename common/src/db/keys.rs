@@ -217,6 +217,11 @@ pub fn audit_entry(id: &str) -> (String, String) {
     (AUDIT.to_owned(), id.to_owned())
 }
 
+/// The record of one data migration's progress (`db::migrations`).
+pub fn migration(id: &str) -> (String, String) {
+    ("MIGRATIONS".to_owned(), id.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

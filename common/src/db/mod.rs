@@ -13,8 +13,9 @@
 //!   [`feeds`] (materialised feeds), [`cleanup`] (what a deleted article
 //!   leaves), [`accounts`] (deleting one, and what it leaves), [`admin`],
 //!   [`throttle`] (login limits);
-//! - around them: [`schema`] (the table definition), [`cache`] (hot public
-//!   reads in memory), [`capacity`] (the cost of every call).
+//! - around them: [`schema`] (the table definition), [`migrations`] (what
+//!   older items need), [`cache`] (hot public reads in memory), [`capacity`]
+//!   (the cost of every call).
 
 pub mod accounts;
 pub mod admin;
@@ -31,6 +32,7 @@ pub mod follows;
 pub mod item;
 pub mod keys;
 pub mod lists;
+pub mod migrations;
 pub mod once;
 pub mod paging;
 pub mod profiles;

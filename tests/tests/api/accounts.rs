@@ -217,25 +217,9 @@ async fn a_large_account_is_deleted_exactly_despite_a_crash_midway() {
         _ => 1,
     };
     let app = conduit_tests::spawn_app_with(&[]).await;
-    let leaver = app.register("leaver").await;
-    let fan = app.register("fan").await;
-    let mut slugs = vec![];
-    for n in 0..1_000 / scale {
-        slugs.push(
-            app.create_article(&leaver, &format!("Mine {n}"), &["mine"])
-                .await,
-        );
-    }
-    for slug in &slugs[..20] {
-        let path = format!("/api/articles/{slug}");
-        app.post(&format!("{path}/favorite"), json!({}), Some(&fan))
-            .await;
-        let comment = json!({"comment": {"body": "nice"}});
-        app.post(&format!("{path}/comments"), comment, Some(&fan))
-            .await;
-    }
-    let followed = app.seed_followed("leaver", 5_000 / scale).await;
-    let followers = app.seed_followers("leaver", 10_000 / scale).await;
+    let (leaver, around) = app
+        .seed_large_account(1_000 / scale, 5_000 / scale, 10_000 / scale)
+        .await;
     let app = app.with_stream().await;
 
     let deleted = delete_account(&app, &leaver, "password123").await;
@@ -248,11 +232,7 @@ async fn a_large_account_is_deleted_exactly_despite_a_crash_midway() {
     assert_eq!(events.failures(), vec![], "the retry succeeded");
     eprintln!("clean-up of the large account: {:?}", started.elapsed());
 
-    let ids: Vec<&str> = followed
-        .iter()
-        .chain(&followers)
-        .map(|u| u.id.as_str())
-        .collect();
+    let ids: Vec<&str> = around.iter().map(|u| u.id.as_str()).collect();
     let mut others = vec![];
     for chunk in ids.chunks(100) {
         others.extend(app.state.db.users_by_ids(chunk).await.unwrap());

@@ -10,6 +10,7 @@ mod caching;
 mod concurrency;
 mod graphql;
 mod login_limits;
+mod migrations;
 mod outages;
 mod own_changes;
 mod rbac;
