@@ -569,6 +569,73 @@ pub struct SessionsBody {
     pub sessions: Vec<SessionView>,
 }
 
+/// One page of `GET /api/user/export`: everything the account holds comes
+/// in parts (`profile`, `articles`, `comments`, `favorites`, `following`,
+/// `sessions`, in that order), each in pages; the page's own part is the
+/// one field of them present. Follow `nextCursor` until it is null.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+pub struct ExportBody {
+    /// Which part of the account this page holds.
+    pub part: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ExportProfile>,
+    /// Whole, with their bodies; oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub articles: Option<Vec<ExportArticle>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<Vec<ExportComment>>,
+    /// Slugs of the articles favorited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub favorites: Option<Vec<String>>,
+    /// Usernames of the users followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub following: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<SessionView>>,
+    /// The next page, of this part or the next; null once all is read.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+pub struct ExportProfile {
+    pub username: String,
+    pub email: String,
+    pub bio: Option<String>,
+    pub image: Option<String>,
+    pub role: crate::auth::Role,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+pub struct ExportArticle {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub body: String,
+    pub tag_list: Vec<String>,
+    pub favorites_count: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+pub struct ExportComment {
+    /// The slug of the article it is on.
+    pub article: String,
+    pub id: u64,
+    pub body: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 /// A GraphQL request (`POST /api/graphql`; a JSON array of up to 10 of
 /// them is a batch). The schema is `functions/schema.graphql`.
 #[derive(Debug, Deserialize, ToSchema)]

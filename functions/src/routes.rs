@@ -14,7 +14,7 @@ use conduit_common::routes;
 
 use crate::graphql;
 use crate::handlers::{
-    admin, articles, comments, docs, favorites, profiles, sessions, tags, users,
+    admin, articles, comments, docs, export, favorites, profiles, sessions, tags, users,
 };
 
 /// Paging of most lists.
@@ -40,6 +40,9 @@ const ARTICLE_LIST: &[Query] = &{
         cursor,
     ]
 };
+
+/// Where an export page starts.
+const EXPORT: &[Query] = &[Query::Cursor];
 
 /// A GraphQL request in the query string.
 const GRAPHQL_GET: &[Query] = &[
@@ -76,6 +79,10 @@ routes! {
         "Delete the current user's account (with its password); what it had goes after",
         Api::no_content().request::<DeleteUserRequest>().errors(&[403, 429]),
         Deploy::HASHES_PASSWORDS;
+    EXPORT_CURRENT_USER = "export_current_user", GET "/api/user/export", User,
+        export::export_current_user,
+        "Everything the current user's account holds, a part and a page at a time",
+        Api::ok::<ExportBody>().query(EXPORT), Deploy::READS;
     LIST_SESSIONS = "list_sessions", GET "/api/user/sessions", User, sessions::list_sessions,
         "List the current user's sessions",
         Api::ok::<SessionsBody>(), Deploy::READS;

@@ -11,7 +11,8 @@
 //! - the domain: [`users`], [`sessions`], [`profiles`], [`follows`], [`articles`],
 //!   [`favorites`], [`tags`], [`comments`], [`lists`] (article lists),
 //!   [`feeds`] (materialised feeds), [`cleanup`] (what a deleted article
-//!   leaves), [`accounts`] (deleting one, and what it leaves), [`admin`],
+//!   leaves), [`accounts`] (deleting one, and what it leaves), [`export`]
+//!   (everything one holds, by pages), [`admin`],
 //!   [`throttle`] (login limits);
 //! - around them: [`schema`] (the table definition), [`migrations`] (what
 //!   older items need), [`cache`] (hot public reads in memory), [`capacity`]
@@ -26,6 +27,7 @@ pub mod capacity;
 pub mod cleanup;
 pub mod comments;
 pub mod errors;
+pub mod export;
 pub mod favorites;
 pub mod feeds;
 pub mod follows;

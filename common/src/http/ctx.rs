@@ -178,11 +178,16 @@ pub fn next_cursor<T>(page: &[T], limit: usize, id: impl Fn(&T) -> String) -> Op
     page.last().map(|last| encode_cursor(&id(last)))
 }
 
-fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+/// What an opaque cursor ([`encode_cursor`]) holds, if it is one.
+pub fn decode_opaque(cursor: &str) -> Option<String> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    decode_opaque(cursor)
         .filter(|id| {
             !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric())
         })

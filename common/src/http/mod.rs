@@ -8,7 +8,8 @@ mod route;
 mod router;
 
 pub use ctx::{
-    ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_LIMIT, MAX_OFFSET, Viewer, next_cursor,
+    ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_LIMIT, MAX_OFFSET, Viewer, decode_opaque,
+    encode_cursor, next_cursor,
 };
 pub use pipeline::{MAX_BODY_BYTES, NeverStore, REQUEST_ID_HEADER, RequestIds, handle};
 pub use response::{created, json, no_content};

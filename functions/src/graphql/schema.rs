@@ -7,8 +7,8 @@
 use async_graphql::{Context, ID, Object, Result};
 use conduit_common::api_types::{
     AdminUserBody, AdminUserView, AdminUsersBody, ArticleBody, AuditBody, CommentBody, CommentView,
-    CommentsBody, ProfileBody, ProfileView, SessionView, SessionsBody, TagsBody, UserBody,
-    UserView,
+    CommentsBody, ExportBody, ProfileBody, ProfileView, SessionView, SessionsBody, TagsBody,
+    UserBody, UserView,
 };
 use conduit_common::auth::Role;
 use conduit_common::http::MAX_LIMIT;
@@ -160,6 +160,13 @@ impl Query {
     ) -> Result<AuditBody> {
         let args = paged(limit, None, cursor);
         Caller::of(ctx).call(&LIST_AUDIT, args).await
+    }
+
+    /// A page of everything the caller's account holds (`GET
+    /// /api/user/export`): pass each page's `nextCursor` until it is null.
+    async fn export(&self, ctx: &Context<'_>, cursor: Option<String>) -> Result<ExportBody> {
+        let args = Args::default().query("cursor", cursor);
+        Caller::of(ctx).call(&EXPORT_CURRENT_USER, args).await
     }
 }
 

@@ -2,6 +2,7 @@ pub mod admin;
 pub mod articles;
 pub mod comments;
 pub mod docs;
+pub mod export;
 pub mod favorites;
 pub mod profiles;
 pub mod sessions;

@@ -254,3 +254,108 @@ async fn a_large_account_is_deleted_exactly_despite_a_crash_midway() {
     assert_eq!(app.get("/api/tags", None).await.body["tags"], json!([]));
     app.finish().await;
 }
+
+/// Every page of the caller's export, following the cursors.
+async fn export_pages(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
+    let mut pages = vec![];
+    let mut path = "/api/user/export".to_owned();
+    loop {
+        let page = app.get(&path, Some(token)).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        assert_eq!(page.header("cache-control"), Some("no-store"));
+        let next = page.body["nextCursor"].as_str().map(str::to_owned);
+        pages.push(page.body);
+        match next {
+            Some(cursor) => path = format!("/api/user/export?cursor={cursor}"),
+            None => return pages,
+        }
+    }
+}
+
+/// The `field` of every page of `part`, one list.
+fn all_of(pages: &[serde_json::Value], part: &str, field: &str) -> Vec<serde_json::Value> {
+    pages
+        .iter()
+        .filter(|page| page["part"] == part)
+        .flat_map(|page| page[field].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_account_exports_everything_it_holds_by_pages() {
+    let app = spawn_app_with_consumers(&[]).await;
+    let me = app.register("me").await;
+    let other = app.register("other").await;
+    app.login("me", "password123").await;
+    let mut mine = vec![];
+    for n in 0..12 {
+        mine.push(app.create_article(&me, &format!("Mine {n}"), &["t"]).await);
+    }
+    let theirs = app.create_article(&other, "Theirs", &[]).await;
+    for slug in [&theirs, &mine[0]] {
+        let path = format!("/api/articles/{slug}");
+        app.post(&format!("{path}/favorite"), json!({}), Some(&me))
+            .await;
+        let comment = json!({"comment": {"body": format!("on {slug}")}});
+        app.post(&format!("{path}/comments"), comment, Some(&me))
+            .await;
+    }
+    // Someone else's comment is not mine to export.
+    let path = format!("/api/articles/{}/comments", mine[1]);
+    app.post(
+        &path,
+        json!({"comment": {"body": "not mine"}}),
+        Some(&other),
+    )
+    .await;
+    app.post("/api/profiles/other/follow", json!({}), Some(&me))
+        .await;
+
+    let pages = export_pages(&app, &me).await;
+    let parts: Vec<&str> = pages.iter().map(|p| p["part"].as_str().unwrap()).collect();
+    assert_eq!(
+        parts,
+        [
+            "profile",
+            "articles",
+            "articles",
+            "comments",
+            "favorites",
+            "following",
+            "sessions"
+        ]
+    );
+    assert_eq!(pages[0]["profile"]["email"], "me@example.com");
+    let articles = all_of(&pages, "articles", "articles");
+    let slugs: Vec<&str> = articles
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, mine.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(articles[0]["body"], "b", "whole, with their bodies");
+    let comments = all_of(&pages, "comments", "comments");
+    let on: Vec<(&str, &str)> = comments
+        .iter()
+        .map(|c| (c["article"].as_str().unwrap(), c["body"].as_str().unwrap()))
+        .collect();
+    let on_theirs = format!("on {theirs}");
+    let on_mine = format!("on {}", mine[0]);
+    assert_eq!(
+        on,
+        [
+            (theirs.as_str(), on_theirs.as_str()),
+            (mine[0].as_str(), on_mine.as_str())
+        ]
+    );
+    let mut favorites = all_of(&pages, "favorites", "favorites");
+    favorites.sort_by_key(|f| f.to_string());
+    let mut expected = vec![json!(theirs), json!(mine[0])];
+    expected.sort_by_key(|f| f.to_string());
+    assert_eq!(favorites, expected);
+    assert_eq!(all_of(&pages, "following", "following"), [json!("other")]);
+    assert_eq!(all_of(&pages, "sessions", "sessions").len(), 2);
+
+    let bad = app.get("/api/user/export?cursor=nope", Some(&me)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.error("cursor"), "is invalid");
+}

@@ -421,6 +421,29 @@ async fn sessions_and_admin_operations_keep_their_rules() {
 async fn accounts_are_deleted_by_their_owner_or_an_admin() {
     let app = spawn_app().await;
     let jake = register(&app, "jake").await;
+    // What the account holds, first page: its profile.
+    let export = app
+        .graphql(
+            "{ export { part profile { username email } nextCursor } }",
+            json!({}),
+            Some(&jake),
+        )
+        .await;
+    let first = &data(&export)["export"];
+    assert_eq!(first["part"], "profile");
+    assert_eq!(first["profile"]["email"], "jake@example.com");
+    let next = first["nextCursor"].as_str().unwrap();
+    let export = app
+        .graphql(
+            "query($c: String) { export(cursor: $c) { part articles { slug } } }",
+            json!({"c": next}),
+            Some(&jake),
+        )
+        .await;
+    assert_eq!(
+        data(&export)["export"],
+        json!({"part": "articles", "articles": []})
+    );
     let wrong = app
         .graphql(
             "mutation { deleteAccount(password: \"guess\") }",

@@ -22,6 +22,7 @@ const TABLE: &[(&str, [u16; 6])] = &[
     ("get_current_user", [401, 200, 200, 200, 200, 401]),
     ("update_user", [401, 200, 200, 200, 200, 401]),
     ("delete_current_user", [401, 204, 204, 204, 204, 401]),
+    ("export_current_user", [401, 200, 200, 200, 200, 401]),
     ("list_sessions", [401, 200, 200, 200, 200, 401]),
     ("end_session", [401, 204, 204, 204, 204, 401]),
     ("logout", [401, 204, 204, 204, 204, 401]),
@@ -149,6 +150,7 @@ fn request(
             "/api/user".into(),
             Some(json!({"user": {"password": "password123"}})),
         ),
+        "export_current_user" => (Method::GET, "/api/user/export".into(), None),
         "list_sessions" => (Method::GET, "/api/user/sessions".into(), None),
         "end_session" => (
             Method::DELETE,
