@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin deploy destroy clean
+.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -99,6 +99,10 @@ browser-test: build-local ## Swagger UI in headless Chromium: a user sees their 
 admin: ## Grant a role while `make dev` runs: make admin USERNAME=jake [ROLE=admin]
 	DYNAMODB_ENDPOINT=http://127.0.0.1:$${DYNAMODB_PORT:-8000} \
 	  cargo run -q -p conduit-local --bin conduit-admin -- grant "$(USERNAME)" "$(or $(ROLE),admin)"
+
+repair: ## Recount every counter from its items and fix drift, while `make dev` runs (RATE: read units a second)
+	DYNAMODB_ENDPOINT=http://127.0.0.1:$${DYNAMODB_PORT:-8000} \
+	  cargo run -q -p conduit-local --bin conduit-admin -- repair $(or $(RATE),100)
 
 lambda-smoke: ## The functions as cargo lambda watch builds and runs them, driven by cargo lambda invoke
 	scripts/lambda-smoke.sh

@@ -38,6 +38,7 @@ pub mod migrations;
 pub mod once;
 pub mod paging;
 pub mod profiles;
+pub mod repair;
 pub mod schema;
 pub mod sessions;
 pub mod tags;

@@ -14,6 +14,7 @@ mod migrations;
 mod outages;
 mod own_changes;
 mod rbac;
+mod repair;
 mod round_trips;
 mod routes;
 mod sessions;
