@@ -127,5 +127,5 @@ stream_effects() {
     cat "$dir/server.log" "$dir/stream-failures.jsonl" 2>/dev/null | tail -20
     return 1
   fi
-  echo "stream consumers on $name: a deleted article's clean-up seen in the feed and the favorites; no failed batch"
+  echo "stream consumers on $name: a deleted article's and a deleted account's clean-ups seen in feeds and favorites; no failed batch"
 }
