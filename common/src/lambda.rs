@@ -1,5 +1,5 @@
 //! The Lambda entry points: [`run`] for every API function, [`run_consumer`]
-//! for the stream consumers.
+//! for the stream consumers, [`run_job`] for the scheduled jobs.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use lambda_runtime::LambdaEvent;
 
 use crate::config::{Budget, Config};
 use crate::db::Db;
-use crate::events::Consumer;
+use crate::events::{Consumer, Job};
 use crate::http::{RequestIds, Route, TableAccess, handle};
 use crate::state::{AppState, dynamodb_client_from, secure_parameter};
 use crate::telemetry::metrics;
@@ -147,6 +147,33 @@ pub fn run_consumer(consumer: &'static Consumer) -> Result<(), lambda_runtime::E
                 let db = db.clone();
                 async move {
                     Ok::<_, Infallible>(consumer.run_batch(&db, &event.payload.records).await)
+                }
+            },
+        ))
+        .await
+    })
+}
+
+/// Runs one scheduled job on the Lambda runtime: the table's client and the
+/// metrics recorder made at cold start, then one run per invocation (the
+/// schedule's event says nothing the job needs), its metrics written when
+/// it ends. A run that fails fails the invocation: Lambda's own `Errors`
+/// metric counts it.
+pub fn run_job(job: &'static Job) -> Result<(), lambda_runtime::Error> {
+    start()?.block_on(async move {
+        let sdk = sdk_config()?;
+        let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
+        let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
+        db.connect().await;
+        let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
+        let metrics = metrics::init(&service)?;
+        lambda_runtime::run(lambda_runtime::service_fn(
+            move |event: LambdaEvent<serde_json::Value>| {
+                let db = db.clone();
+                async move {
+                    let done = (job.run)(&db).await;
+                    metrics::flush(metrics, &event.context.request_id, None);
+                    done.map_err(|err| lambda_runtime::Error::from(err.to_string()))
                 }
             },
         ))

@@ -70,13 +70,8 @@ async fn migrate(db: &Db) -> Result<(), Error> {
 
 /// Recounts every counter from its items, fixing those that drifted.
 async fn repair(db: &Db, rate: f64) -> Result<(), Error> {
-    let settings = RepairSettings {
-        read_units_per_second: rate,
-        // Longer than an index takes to catch up with a write.
-        settle: std::time::Duration::from_secs(2),
-    };
     let run = db
-        .repair_counters(settings)
+        .repair_counters(RepairSettings::at_rate(rate))
         .await
         .map_err(|e| format!("repairing counters: {e}"))?;
     for drift in &run.fixed {

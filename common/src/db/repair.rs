@@ -31,6 +31,18 @@ pub struct RepairSettings {
     pub settle: Duration,
 }
 
+impl RepairSettings {
+    /// Reading at most `read_units_per_second`, and confirming a
+    /// disagreement after longer than an index takes to catch up with a
+    /// write (well under a second in AWS).
+    pub fn at_rate(read_units_per_second: f64) -> Self {
+        Self {
+            read_units_per_second,
+            settle: Duration::from_secs(2),
+        }
+    }
+}
+
 /// One counter that disagreed with its items, and was fixed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {

@@ -8,12 +8,17 @@
 //!   (in order, stopping at the first failure, reported as a partial batch
 //!   failure so that only the rest is retried).
 //!
-//! The consumers themselves are declared in `functions/src/consumers.rs`.
+//! - [`job`]: a scheduled job's declaration (work on a timetable).
+//!
+//! The consumers themselves are declared in `functions/src/consumers.rs`,
+//! the jobs in `functions/src/jobs.rs`.
 
 pub mod change;
 pub mod consumer;
 pub mod filter;
+pub mod job;
 
 pub use change::{Change, ChangeKind};
 pub use consumer::Consumer;
 pub use filter::{KeyMatch, RecordFilter};
+pub use job::Job;

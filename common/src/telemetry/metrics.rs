@@ -40,6 +40,8 @@ pub mod name {
     pub const CPU_TIME: &str = "CpuTime";
     /// Invocations that paid for a cold start.
     pub const COLD_STARTS: &str = "ColdStarts";
+    /// Counters the repair job found wrong and fixed (service-wide).
+    pub const COUNTER_DRIFT: &str = "CounterDrift";
 }
 
 /// How a request ended, as the metrics count it.
@@ -69,6 +71,7 @@ pub fn init(service: &str) -> Result<&'static metrics_cloudwatch_embedded::Colle
         name::DB_CALLS,
         name::CACHE_HITS,
         name::COLD_STARTS,
+        name::COUNTER_DRIFT,
     ] {
         describe_counter!(counter_name, Unit::Count, "");
     }
@@ -106,6 +109,11 @@ pub fn record_request(route: &'static str, outcome: Outcome, latency: Duration, 
             counter!(kind, &labels).increment(1);
         }
     }
+}
+
+/// Counts the counters a repair run fixed (zero too: a datapoint every run).
+pub fn record_drift(fixed: usize) {
+    counter!(name::COUNTER_DRIFT).increment(fixed as u64);
 }
 
 /// Counts a cold start of `route`'s function.

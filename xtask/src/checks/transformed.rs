@@ -53,7 +53,7 @@ pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String
 }
 
 /// The functions the template must have: `(logical id prefix, routes)`,
-/// with no routes for a stream consumer.
+/// with no routes for a stream consumer or a scheduled job.
 pub(super) fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
     by_function(functions::ROUTES)
         .into_iter()
@@ -62,6 +62,11 @@ pub(super) fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
             functions::CONSUMERS
                 .iter()
                 .map(|consumer: &&Consumer| (logical_id(consumer.name), Vec::new())),
+        )
+        .chain(
+            functions::JOBS
+                .iter()
+                .map(|job| (logical_id(job.name), Vec::new())),
         )
         .collect()
 }
@@ -298,7 +303,7 @@ impl Stack<'_> {
         let found = self.resources_of("AWS::Lambda::Function").len();
         if found != expected.len() {
             problems.push(format!(
-                "{found} functions, expected {} (routes and consumers)",
+                "{found} functions, expected {} (routes, consumers and jobs)",
                 expected.len()
             ));
         }

@@ -2,11 +2,12 @@
 //! table, so a new route or consumer cannot be forgotten in the
 //! infrastructure. The shared resources are plain YAML in `head.yaml` and
 //! `tail.yaml`; only the per-route resources, the stream consumers'
-//! ([`consumers`]), and the dashboard and alarms on the functions' own
-//! metrics ([`monitoring`]), are generated here.
+//! ([`consumers`]), the scheduled jobs' ([`jobs`]), and the dashboard and
+//! alarms on the functions' own metrics ([`monitoring`]), are generated here.
 
 mod consumers;
 pub(crate) mod deployment;
+mod jobs;
 mod monitoring;
 
 use std::fmt::Write;
@@ -27,6 +28,7 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
         function(&mut out, name, &served);
     }
     out.push_str(&consumers::consumers(stream_consumers));
+    out.push_str(&jobs::jobs(functions::JOBS));
     out.push_str(&include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring(routes)));
     out
 }
@@ -213,7 +215,8 @@ mod tests {
         let names = by_function(functions::ROUTES)
             .into_iter()
             .map(|(name, _)| name)
-            .chain(functions::CONSUMERS.iter().map(|consumer| consumer.name));
+            .chain(functions::CONSUMERS.iter().map(|consumer| consumer.name))
+            .chain(functions::JOBS.iter().map(|job| job.name));
         let mut count = 0;
         for name in names {
             let id = logical_id(name);
