@@ -44,8 +44,19 @@ pub const PULL_MIN_FOLLOWERS: u64 = 10_000;
 
 /// Authors one reader pulls at most: each costs the reader's feed page one
 /// more query, run at the same time as the others. Beyond, very followed
-/// authors are delivered to that reader like anyone else.
+/// (or prolific) authors are delivered to that reader like anyone else.
 pub const MAX_PULLED: usize = 8;
+
+/// Whether a new follower of `author` pulls them (while they have room):
+/// an author with very many followers, whose every article would otherwise
+/// be delivered to all of them; or one with more articles than the follow's
+/// own transaction can bring into the feed, whose articles a pull shows at
+/// once, where a backfill would take the stream a moment (and a write per
+/// article).
+pub fn pulled_by_new_followers(author: &User) -> bool {
+    author.followers_count >= PULL_MIN_FOLLOWERS
+        || author.articles_count > INLINE_REFILL_MAX_ARTICLES as u64
+}
 
 /// A followee with at most this many articles moves into a new follower's
 /// feed, or out of a former follower's, inside the follow or unfollow

@@ -7,7 +7,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
-use super::feeds::{MAX_PULLED, PULL_MIN_FOLLOWERS};
+use super::feeds::{MAX_PULLED, pulled_by_new_followers};
 use super::users::User;
 use super::{Db, Item, Tx, TxError, key_of, keys, n, s};
 use crate::error::ApiError;
@@ -68,9 +68,9 @@ impl Db {
             .is_some())
     }
 
-    /// Follows; following someone already followed changes nothing. A
-    /// very followed author is pulled by the follower's feed, while it has
-    /// room for one more (see `db::feeds`); anyone else is delivered to it,
+    /// Follows; following someone already followed changes nothing. A very
+    /// followed or prolific author is pulled by the follower's feed, while
+    /// it has room for one more (see `db::feeds`); anyone else is delivered to it,
     /// their `articles` ([`Db::few_article_ids_of`]: `None` when too many)
     /// in the same transaction, so the follower's next feed read has them.
     pub async fn follow(
@@ -79,8 +79,7 @@ impl Db {
         followee: &User,
         articles: Option<&[String]>,
     ) -> Result<(), ApiError> {
-        let pull =
-            followee.followers_count >= PULL_MIN_FOLLOWERS && follower.pulls.len() < MAX_PULLED;
+        let pull = pulled_by_new_followers(followee) && follower.pulls.len() < MAX_PULLED;
         let articles = articles.unwrap_or_default();
         match self
             .follow_as(&follower.id, &followee.id, pull, articles)

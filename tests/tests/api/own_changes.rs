@@ -3,7 +3,7 @@
 //! paused (the stream is never drained before the checks), then lets them
 //! catch up and checks that they change nothing the user already saw.
 
-use conduit_common::db::feeds::INLINE_REFILL_MAX_ARTICLES;
+use conduit_common::db::feeds::{INLINE_REFILL_MAX_ARTICLES, MAX_PULLED, PULL_MIN_FOLLOWERS};
 use conduit_tests::{TestApp, slugs, spawn_app_with_consumers};
 use serde_json::{Value, json};
 
@@ -55,10 +55,11 @@ async fn a_follow_and_an_unfollow_show_in_the_next_feed_read() {
 }
 
 /// Up to `INLINE_REFILL_MAX_ARTICLES` articles move with the follow's own
-/// transaction; an author with more is backfilled by the stream alone
-/// (docs/data-model.md, "Feeds").
+/// transaction; an author with more is pulled by the new follower's feed
+/// (read with it), at once too. Only a reader who already pulls
+/// `MAX_PULLED` authors is backfilled with them by the stream.
 #[tokio::test]
-async fn an_author_with_many_articles_is_backfilled_by_the_stream() {
+async fn a_prolific_author_is_pulled_at_once_unless_the_reader_pulls_too_many() {
     let app = spawn_app_with_consumers(&[]).await;
     let few = app.register("few").await;
     let many = app.register("many").await;
@@ -68,25 +69,43 @@ async fn an_author_with_many_articles_is_backfilled_by_the_stream() {
         app.create_article(&many, &format!("Many {i}"), &[]).await;
     }
     app.create_article(&many, "One more", &[]).await;
+    let inline = INLINE_REFILL_MAX_ARTICLES as u64;
 
     app.post("/api/profiles/few/follow", json!({}), Some(&reader))
-        .await;
-    let inline = INLINE_REFILL_MAX_ARTICLES as u64;
-    assert_eq!(feed_seen(&app, &reader).await.0, inline, "all at once");
-    app.post("/api/profiles/many/follow", json!({}), Some(&reader))
         .await;
     assert_eq!(
         feed_seen(&app, &reader).await.0,
         inline,
-        "one article too many for the follow's transaction"
+        "delivered at once"
     );
-    app.drain().await;
-    assert_eq!(feed_seen(&app, &reader).await.0, 2 * inline + 1);
-
-    // Unfollowing the first is at once; the second, by the stream.
-    app.delete("/api/profiles/few/follow", Some(&reader)).await;
+    app.post("/api/profiles/many/follow", json!({}), Some(&reader))
+        .await;
+    assert_eq!(app.user("reader").await.pulls.len(), 1);
+    let (count, shown) = feed_seen(&app, &reader).await;
+    assert_eq!(count, 2 * inline + 1, "pulled at once");
+    assert_eq!(shown[0], "one-more", "newest first, across both");
     app.delete("/api/profiles/many/follow", Some(&reader)).await;
+    app.delete("/api/profiles/few/follow", Some(&reader)).await;
+    assert_eq!(feed_seen(&app, &reader).await, (0, vec![]), "both at once");
+
+    // A reader who pulls as many as they may: delivered, by the stream.
+    for n in 0..MAX_PULLED {
+        let name = format!("star{n}");
+        app.register(&name).await;
+        app.set_followers_count(&name, PULL_MIN_FOLLOWERS).await;
+        app.post(
+            &format!("/api/profiles/{name}/follow"),
+            json!({}),
+            Some(&reader),
+        )
+        .await;
+    }
+    app.post("/api/profiles/many/follow", json!({}), Some(&reader))
+        .await;
+    assert_eq!(feed_seen(&app, &reader).await.0, 0, "left to the stream");
+    app.drain().await;
     assert_eq!(feed_seen(&app, &reader).await.0, inline + 1);
+    app.delete("/api/profiles/many/follow", Some(&reader)).await;
     app.drain().await;
     assert_eq!(feed_seen(&app, &reader).await, (0, vec![]));
     app.finish().await;

@@ -99,3 +99,18 @@ async fn every_broken_counter_is_recounted_and_fixed_once() {
     assert_eq!(again.fixed, vec![], "healed: nothing left to fix");
     assert_eq!(again.checked, repaired.checked);
 }
+
+#[tokio::test]
+async fn the_scheduled_job_runs_the_repair() {
+    let app = spawn_app_with_consumers(&[]).await;
+    let token = app.register("author").await;
+    app.create_article(&token, "One", &["rust"]).await;
+    let id = app.user("author").await.id;
+    corrupt(&app, keys::user(&id), "articles_count", 1).await;
+    // Its rate and pause are production's: 2 s before a fix.
+    let summary = (functions::jobs::REPAIR_COUNTERS.run)(&app.state.db)
+        .await
+        .unwrap();
+    assert!(summary.contains(" 1 fixed"), "{summary}");
+    assert_eq!(app.user("author").await.articles_count, 1);
+}

@@ -9,7 +9,8 @@ use conduit_tests::{repo_file, repo_path};
 fn function_names() -> BTreeSet<String> {
     let routes = functions::ROUTES.iter().map(|r| r.function.to_owned());
     let consumers = functions::CONSUMERS.iter().map(|c| c.name.to_owned());
-    routes.chain(consumers).collect()
+    let jobs = functions::JOBS.iter().map(|j| j.name.to_owned());
+    routes.chain(consumers).chain(jobs).collect()
 }
 
 fn routes() -> BTreeSet<(String, String)> {
@@ -121,4 +122,25 @@ fn the_cargo_lambda_watch_router_maps_every_route_to_its_binary() {
         })
         .collect();
     assert_eq!(mapped, expected);
+}
+
+#[test]
+fn every_job_runs_on_its_schedule_and_has_its_alarm() {
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&repo_file("infra/template.yaml")).unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    for job in functions::JOBS {
+        let function = resources
+            .values()
+            .find(|r| r["Metadata"]["BuildProperties"]["Binary"] == job.name)
+            .unwrap_or_else(|| panic!("no function for {}", job.name));
+        let event = &function["Properties"]["Events"]["Schedule"];
+        assert_eq!(event["Type"], "Schedule", "{}", job.name);
+        assert_eq!(event["Properties"]["Schedule"], job.schedule);
+        let (metric, _) = job.alarm;
+        let alarmed = resources.values().any(|r| {
+            r["Type"] == "AWS::CloudWatch::Alarm" && r["Properties"]["MetricName"] == metric
+        });
+        assert!(alarmed, "no alarm on {metric}");
+    }
 }
