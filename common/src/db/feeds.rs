@@ -115,6 +115,7 @@ impl Db {
         }
         let read = merged.len();
         let page_ids: Vec<(String, Option<Article>)> = page.cut(merged.into_iter().rev().collect());
+        let last_listed = page_ids.last().map(|(id, _)| id.clone());
         let delivered: Vec<String> = page_ids
             .iter()
             .filter(|(_, article)| article.is_none())
@@ -132,7 +133,13 @@ impl Db {
             .collect();
         let pulled_total: u64 = pulled_authors.iter().map(|a| a.articles_count).sum();
         let counted = reader.feed_count + pulled_total;
-        Ok(ArticlePage::read(page, read, articles, counted))
+        Ok(ArticlePage::read(
+            page,
+            read,
+            last_listed,
+            articles,
+            counted,
+        ))
     }
 
     /// Whom a new article by `author` is delivered to inside the create

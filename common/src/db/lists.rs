@@ -6,6 +6,7 @@
 
 use super::articles::{Article, bucket_of};
 use super::paging::Page;
+use super::users::User;
 use super::{Db, from_item, get_s, keys};
 use crate::error::ApiError;
 
@@ -14,6 +15,11 @@ use crate::error::ApiError;
 pub struct ArticlePage {
     pub articles: Vec<Article>,
     pub total: u64,
+    /// Where the next page starts, when the list goes on past this one
+    /// and this page skipped entries (so its last article is not its last
+    /// entry): the id of its last entry. `None`: the page's own articles
+    /// tell (a full page goes on after its last).
+    pub continues_after: Option<String>,
 }
 
 impl ArticlePage {
@@ -27,15 +33,29 @@ impl ArticlePage {
     /// disagree: where the page reaches the end of the list, the total is
     /// what the list holds; elsewhere, the counter less the entries this
     /// page had to skip.
-    pub(super) fn read(page: &Page, read: usize, articles: Vec<Article>, counted: u64) -> Self {
+    ///
+    /// `last_listed` is the id of the last entry of the page, shown or not:
+    /// a page that skipped some still goes on after it.
+    pub(super) fn read(
+        page: &Page,
+        read: usize,
+        last_listed: Option<String>,
+        articles: Vec<Article>,
+        counted: u64,
+    ) -> Self {
         let listed = read.saturating_sub(page.offset).min(page.limit);
         let skipped = listed.saturating_sub(articles.len());
         let shown = (page.offset + articles.len()) as u64;
-        let total = match page.before.is_none() && read < page.wanted() {
+        let ends_here = read < page.wanted();
+        let total = match page.before.is_none() && ends_here {
             true => (read - skipped) as u64,
             false => counted.saturating_sub(skipped as u64).max(shown),
         };
-        Self { articles, total }
+        Self {
+            continues_after: last_listed.filter(|_| !ends_here && skipped > 0),
+            articles,
+            total,
+        }
     }
 }
 
@@ -78,7 +98,11 @@ impl Db {
             .into_iter()
             .take(page.limit)
             .collect::<Result<_, _>>()?;
-        Ok(ArticlePage { articles, total })
+        Ok(ArticlePage {
+            articles,
+            total,
+            continues_after: None,
+        })
     }
 
     /// The page of `author_id`'s articles, read with the author (whose
@@ -95,7 +119,10 @@ impl Db {
             Ok::<_, ApiError>((read, articles?))
         };
         let (author, (read, articles)) = futures::try_join!(self.user_by_id(author_id), articles)?;
-        Ok(author.map(|author| ArticlePage::read(page, read, articles, author.articles_count)))
+        // The index holds the articles themselves: none is ever skipped.
+        let page_of =
+            |author: User| ArticlePage::read(page, read, None, articles, author.articles_count);
+        Ok(author.map(page_of))
     }
 
     pub async fn articles_by_tag(&self, tag: &str, page: &Page) -> Result<ArticlePage, ApiError> {
@@ -107,11 +134,12 @@ impl Db {
                 .iter()
                 .filter_map(|item| get_s(item, "SK").map(str::to_owned))
                 .collect();
-            Ok::<_, ApiError>((read, self.articles_by_ids(&ids).await?))
+            let articles = self.articles_by_ids(&ids).await?;
+            Ok::<_, ApiError>((read, ids.last().cloned(), articles))
         };
         // The count is read while the page is.
-        let ((read, articles), total) = futures::try_join!(articles, self.tag_count(tag))?;
-        Ok(ArticlePage::read(page, read, articles, total))
+        let ((read, last, articles), total) = futures::try_join!(articles, self.tag_count(tag))?;
+        Ok(ArticlePage::read(page, read, last, articles, total))
     }
 
     /// The page of what `user_id` favorited, read with the user (whose
@@ -128,10 +156,14 @@ impl Db {
                 .iter()
                 .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
                 .collect();
-            Ok::<_, ApiError>((read, self.articles_by_ids(&ids).await?))
+            let articles = self.articles_by_ids(&ids).await?;
+            Ok::<_, ApiError>((read, ids.last().cloned(), articles))
         };
-        let (user, (read, articles)) = futures::try_join!(self.user_by_id(user_id), articles)?;
-        Ok(user.map(|user| ArticlePage::read(page, read, articles, user.favorites_count)))
+        let (user, (read, last, articles)) =
+            futures::try_join!(self.user_by_id(user_id), articles)?;
+        let page_of =
+            |user: User| ArticlePage::read(page, read, last, articles, user.favorites_count);
+        Ok(user.map(page_of))
     }
 }
 
@@ -156,7 +188,21 @@ mod tests {
     }
 
     fn total(page: &Page, read: usize, shown: usize, counted: u64) -> u64 {
-        ArticlePage::read(page, read, articles(shown), counted).total
+        ArticlePage::read(page, read, None, articles(shown), counted).total
+    }
+
+    #[test]
+    fn a_page_that_skipped_entries_still_says_where_the_list_goes_on() {
+        let page = Page {
+            limit: 2,
+            ..Page::default()
+        };
+        let last = Some("01J2".to_owned());
+        let read = |read, shown| ArticlePage::read(&page, read, last.clone(), articles(shown), 10);
+        assert_eq!(read(2, 1).continues_after, last);
+        // A full page says it itself; the list's last page, nothing.
+        assert_eq!(read(2, 2).continues_after, None);
+        assert_eq!(read(1, 0).continues_after, None);
     }
 
     #[test]

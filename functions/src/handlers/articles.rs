@@ -9,7 +9,7 @@ use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::articles::{Article, ArticlePage, Page, SlugGuard, slugify};
 use conduit_common::db::users::User;
 use conduit_common::decorate::{self, ArticleDecorations, Known};
-use conduit_common::http::{ApiResult, Ctx, created, json, next_cursor, no_content};
+use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::validate::{normalize_tags, validated};
 use conduit_common::views::Body;
@@ -100,8 +100,12 @@ pub(crate) struct Listing {
 
 impl Listing {
     fn of(page: &Page, found: ArticlePage) -> Self {
+        let next = match &found.continues_after {
+            Some(last) => Some(encode_cursor(last)),
+            None => next_cursor(&found.articles, page.limit, |a| a.id.clone()),
+        };
         Self {
-            next_cursor: next_cursor(&found.articles, page.limit, |a| a.id.clone()),
+            next_cursor: next,
             articles: found.articles,
             total: found.total,
         }
@@ -150,6 +154,7 @@ pub(crate) async fn find_articles(ctx: &Ctx) -> Result<Listing, ApiError> {
     let empty = || ArticlePage {
         articles: vec![],
         total: 0,
+        continues_after: None,
     };
     let found = match filters {
         [None, None, None] => db.recent_articles(&page).await?,

@@ -151,3 +151,25 @@ async fn a_deleted_article_leaves_every_list_and_count_in_agreement() {
         app.drain().await;
     }
 }
+
+/// A page whose only entry is an article deleted a moment ago (its clean-up
+/// not yet run) shows nothing, and still leads on to the next page.
+#[tokio::test]
+async fn a_page_that_skips_a_deleted_article_still_leads_to_the_next() {
+    let app = spawn_app_with_consumers(&[]).await;
+    let author = app.register("author").await;
+    let fan = app.register("fan").await;
+    app.post("/api/profiles/author/follow", json!({}), Some(&fan))
+        .await;
+    let older = app.create_article(&author, "Older", &[]).await;
+    let newer = app.create_article(&author, "Newer", &[]).await;
+    app.delete(&format!("/api/articles/{newer}"), Some(&author))
+        .await;
+
+    let first = app.get("/api/articles/feed?limit=1", Some(&fan)).await;
+    assert_eq!(slugs(&first.body), Vec::<&str>::new());
+    let cursor = first.body["nextCursor"].as_str().expect("the list goes on");
+    let path = format!("/api/articles/feed?limit=1&cursor={cursor}");
+    let next = app.get(&path, Some(&fan)).await;
+    assert_eq!(slugs(&next.body), [older.as_str()]);
+}
