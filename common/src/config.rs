@@ -94,6 +94,17 @@ impl Budget {
             ..Budget::PRODUCTION
         }
     };
+
+    /// [`Budget::UNHURRIED`], with retries that ride out an engine's hiccup
+    /// of a few seconds (10 attempts, back-offs up to 2 s): for the tests
+    /// that are not about outages, on a busy machine where DynamoDB Local
+    /// (a JVM) can stop answering for a moment (six 503s in a row once
+    /// failed a login-limit test).
+    pub const PATIENT: Budget = Budget {
+        max_attempts: 10,
+        max_backoff: Duration::from_secs(2),
+        ..Budget::UNHURRIED
+    };
 }
 
 /// Brute-force protection without lockout (`db::throttle`): failed logins

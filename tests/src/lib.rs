@@ -124,10 +124,10 @@ async fn engine() -> (String, String) {
 
 /// The API on a fresh, empty table. `extra` overrides configuration variables.
 ///
-/// Its DynamoDB calls have no production time budget
-/// ([`Budget::UNHURRIED`]): on a busy machine a slow engine makes a test
-/// slow, not a 503. Only the outage tests hold the API to a budget
-/// ([`spawn_app_with_faults`]).
+/// Its DynamoDB calls have no production time budget, and retry longer
+/// ([`Budget::PATIENT`]): on a busy machine a slow or briefly stalled
+/// engine makes a test slow, not a 503. Only the outage tests hold the API
+/// to a budget ([`spawn_app_with_faults`]).
 ///
 /// The table has no change stream: only the tests that run the consumers
 /// need one ([`spawn_app_with_consumers`]). DynamoDB Local keeps every
@@ -136,7 +136,7 @@ async fn engine() -> (String, String) {
 /// 22 s after the RBAC test's writes had gone to a stream (`make fidelity`).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (endpoint, table) = engine().await;
-    let app = spawn_app_on(&endpoint, &table, extra, Budget::UNHURRIED).await;
+    let app = spawn_app_on(&endpoint, &table, extra, Budget::PATIENT).await;
     app.without_stream().await
 }
 
@@ -144,7 +144,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 /// that run the stream consumers ([`TestApp::drain`], [`TestApp::event_source`]).
 pub async fn spawn_app_with_consumers(extra: &[(&str, &str)]) -> TestApp {
     let (endpoint, table) = engine().await;
-    spawn_app_on(&endpoint, &table, extra, Budget::UNHURRIED).await
+    spawn_app_on(&endpoint, &table, extra, Budget::PATIENT).await
 }
 
 /// An API that reaches its table through a [`FaultProxy`], so that the
@@ -162,7 +162,7 @@ pub struct FaultyApp {
 pub async fn spawn_app_with_faults(budget: Budget) -> FaultyApp {
     let (endpoint, table) = engine().await;
     let proxy = FaultProxy::start(&endpoint).await;
-    let direct = spawn_app_on(&endpoint, &table, &[], Budget::UNHURRIED).await;
+    let direct = spawn_app_on(&endpoint, &table, &[], Budget::PATIENT).await;
     let mut app = spawn_app_on(&proxy.endpoint(), &table, &[], budget).await;
     let direct = direct.without_stream().await;
     app.streaming = false;
