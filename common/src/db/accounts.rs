@@ -113,12 +113,8 @@ impl Db {
         let unfavorites = favorites
             .iter()
             .map(|article| {
-                let favorite = self.delete(key_of(keys::favorite(article, id)));
-                Once::new(favorite.condition_expression("attribute_exists(PK)").tx()).counting(
-                    keys::article(article),
-                    "favorites_count",
-                    -1,
-                )
+                let favorite = keys::favorite(article, id);
+                self.delete_once(favorite, keys::article(article), "favorites_count")
             })
             .collect();
         let favorites = self.apply_once(None, unfavorites).await?.count();
@@ -127,12 +123,8 @@ impl Db {
         let unfollows = following
             .iter()
             .map(|followee| {
-                let follow = self.delete(key_of(keys::follow(id, followee)));
-                Once::new(follow.condition_expression("attribute_exists(PK)").tx()).counting(
-                    keys::user(followee),
-                    "followers_count",
-                    -1,
-                )
+                let follow = keys::follow(id, followee);
+                self.delete_once(follow, keys::user(followee), "followers_count")
             })
             .collect();
         let following = self.apply_once(None, unfollows).await?.count();
@@ -143,12 +135,8 @@ impl Db {
             .iter()
             .chain(&pullers)
             .map(|follower| {
-                let follow = self.delete(key_of(keys::follow(follower, id)));
-                Once::new(follow.condition_expression("attribute_exists(PK)").tx()).counting(
-                    keys::user(follower),
-                    "following_count",
-                    -1,
-                )
+                let follow = keys::follow(follower, id);
+                self.delete_once(follow, keys::user(follower), "following_count")
             })
             .collect();
         let followers = self.apply_once(None, dropped).await?.count();

@@ -4,9 +4,8 @@
 //! consumer calls this after, and again on a retry or a replay, which finds
 //! less to do and never uncounts a favorite twice.
 
-use super::once::{Counter, Once};
 use super::paging::all_items;
-use super::{Db, Item, Tx, get_s, key_of, keys, s};
+use super::{Db, Item, get_s, keys, s};
 use crate::error::ApiError;
 
 /// What one cleanup removed (this time; a replay finds nothing left).
@@ -41,16 +40,9 @@ impl Db {
         let unfavorites = favorites
             .iter()
             .filter_map(|item| get_s(item, "SK")?.strip_prefix(keys::FAVORITE_PREFIX))
-            .map(|user_id| Once {
-                action: self
-                    .delete(key_of(keys::favorite(article_id, user_id)))
-                    .condition_expression("attribute_exists(PK)")
-                    .tx(),
-                counter: Some(Counter {
-                    key: keys::user(user_id),
-                    attribute: "favorites_count",
-                    delta: -1,
-                }),
+            .map(|user_id| {
+                let favorite = keys::favorite(article_id, user_id);
+                self.delete_once(favorite, keys::user(user_id), "favorites_count")
             })
             .collect();
         let favorites = self.apply_once(None, unfavorites).await?.count();

@@ -4,6 +4,7 @@
 
 use super::articles::Article;
 use super::comments::Comment;
+use super::feeds::sort_keys;
 use super::paging::first_items;
 use super::users::User;
 use super::{Db, from_item, get_s, key_of, keys, s};
@@ -162,24 +163,13 @@ impl Db {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<String>, ApiError> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI2)
-            .expression_attribute_values(":pk", s(partition))
-            .projection_expression("GSI2SK");
-        query = match after {
-            Some(after) => query
+        let mut query = self.index_query(partition);
+        if let Some(after) = after {
+            query = query
                 .key_condition_expression("GSI2PK = :pk AND GSI2SK > :after")
-                .expression_attribute_values(":after", s(after)),
-            None => query.key_condition_expression("GSI2PK = :pk"),
-        };
-        let items = first_items(query, limit).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))
-            .collect())
+                .expression_attribute_values(":after", s(after));
+        }
+        Ok(sort_keys(&first_items(query, limit).await?))
     }
 
     /// Up to `limit` ids of those `user_id` follows, after the id `after`.

@@ -282,7 +282,7 @@ impl Db {
     }
 
     /// A query of one GSI2 partition's sort keys.
-    fn index_query(&self, partition: &str) -> QueryFluentBuilder {
+    pub(super) fn index_query(&self, partition: &str) -> QueryFluentBuilder {
         self.client
             .query()
             .table_name(&self.table)
@@ -332,7 +332,8 @@ impl Db {
     }
 }
 
-fn sort_keys(items: &[Item]) -> Vec<String> {
+/// The `GSI2SK` of each item of a GSI2 query.
+pub(super) fn sort_keys(items: &[Item]) -> Vec<String> {
     items
         .iter()
         .filter_map(|item| get_s(item, "GSI2SK").map(str::to_owned))

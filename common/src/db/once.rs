@@ -181,6 +181,20 @@ impl Db {
         Ok(Applied::Done(0))
     }
 
+    /// Deletes the item `key` where it still is, taking one off
+    /// `attribute` of the item `counted` with it.
+    pub(super) fn delete_once(
+        &self,
+        key: (String, String),
+        counted: (String, String),
+        attribute: &'static str,
+    ) -> Once {
+        let delete = self
+            .delete(key_of(key))
+            .condition_expression("attribute_exists(PK)");
+        Once::new(delete.tx()).counting(counted, attribute, -1)
+    }
+
     fn counter_action(
         &self,
         key: &(String, String),
