@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair deploy destroy clean
+.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity shared-cache api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,7 +59,7 @@ test: ## Everything CI runs
 	  [ $$status -eq 0 ] && [ $$passed -eq 0 ]
 	@echo "make test: all checks passed"
 
-end-to-end: e2e fidelity api-fuzz browser-test infra-check
+end-to-end: e2e fidelity shared-cache api-fuzz browser-test infra-check
 
 setup: ## Install the tools the checks need (idempotent)
 	scripts/setup.sh all
@@ -89,6 +89,10 @@ fidelity: build-local ## Handler tests and the Hurl suite again, on AWS DynamoDB
 	scripts/with-dynamodb-local.sh bash -c '\
 	  TEST_DYNAMODB_ENDPOINT=$$DYNAMODB_LOCAL_ENDPOINT cargo test -p conduit-tests && \
 	  scripts/e2e.sh $$DYNAMODB_LOCAL_ENDPOINT'
+
+shared-cache: ## The API behind nginx's proxy_cache, set up as CloudFront is: no reader served another's response, the staleness window, the hit ratio
+	# The same build as fidelity's (one package selected, same features).
+	cargo test -p conduit-tests --test api shared_cache -- --ignored --nocapture
 
 api-fuzz: build-local ## schemathesis against /api/openapi.json: no 5xx, no schema violation
 	scripts/schemathesis.sh

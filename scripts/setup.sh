@@ -23,6 +23,7 @@ HURL_VERSION=8.0.1   # 8.1 needs a newer rustc than ours
 APT_PACKAGES=(
   pkg-config libclang-dev libcurl4-openssl-dev libxml2-dev libssl-dev  # hurl build
   curl                                                                 # health checks
+  nginx-light                      # the shared cache in front of the API (make shared-cache)
   qemu-user libc6-arm64-cross      # the shipped arm64 functions, run here (shipped-e2e.sh)
 )
 DDB_DIR=node_modules/amplify-dynamodb-simulator/emulator

@@ -41,6 +41,13 @@ pub struct Config {
     /// How long DynamoDB may take: [`Budget::PRODUCTION`] unless a test or
     /// a bulk tool says otherwise (never from the environment).
     pub budget: Budget,
+    /// SHA-256 digests of the secrets CloudFront sends in
+    /// [`ORIGIN_VERIFY_HEADER`](crate::http::ORIGIN_VERIFY_HEADER) (the
+    /// current one and, during a rotation, the previous one). When set, any
+    /// other request is refused, so nothing reaches the functions around
+    /// the edge and its firewall. Empty locally: every request is served.
+    /// Digests, not secrets: the functions' environment holds no secret.
+    pub origin_verify: Vec<[u8; 32]>,
 }
 
 /// How long the API waits on DynamoDB before it gives up and answers 503.
@@ -152,6 +159,7 @@ impl std::fmt::Debug for Config {
             .field("cache_ttl", &self.cache_ttl)
             .field("server_timing", &self.server_timing)
             .field("budget", &self.budget)
+            .field("origin_verify", &self.origin_verify.len())
             .finish()
     }
 }
@@ -222,6 +230,7 @@ impl Config {
             .map(|origin| origin.trim().trim_end_matches('/').to_owned())
             .filter(|origin| !origin.is_empty())
             .collect();
+        let origin_verify = origin_digests(&var("ORIGIN_VERIFY_SHA256").unwrap_or_default())?;
         Ok(Self {
             table_name: var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?,
             jwt_secret,
@@ -234,8 +243,26 @@ impl Config {
             cache_ttl,
             server_timing: var("SERVER_TIMING").is_some_and(|v| v == "1" || v == "true"),
             budget: Budget::PRODUCTION,
+            origin_verify,
         })
     }
+}
+
+/// `ORIGIN_VERIFY_SHA256`: comma-separated SHA-256 digests in hex.
+fn origin_digests(list: &str) -> Result<Vec<[u8; 32]>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|digest| !digest.is_empty())
+        .map(|digest| {
+            hex::decode(digest)
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "ORIGIN_VERIFY_SHA256",
+                    reason: format!("{digest:?} is not a SHA-256 digest in hex"),
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@
 // loaded in the browser before the favorite, so the browser holds a copy
 // stamped "fresh for N seconds". Opening that URL again within N seconds is
 // answered from the browser's cache, without asking the server: the page
-// still shows `favoritesCount: 0`. Under `no-cache` the browser must
+// still shows `favoritesCount: 0`. Under `max-age=0, must-revalidate` (what
+// the API sends; `s-maxage` is for shared caches only) the browser must
 // revalidate (If-None-Match) first, and the server's new ETag brings the new
 // body. The test sees both sides: the count on the page, and the hits the
 // server got for that URL (counted by a small proxy in front of the API, so

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 
 pub mod faults;
 pub mod over_http;
+pub mod shared_cache;
 pub use faults::{FailingWrite, Fault, FaultProxy, LostAnswer};
 
 /// One argon2id hash of `password123`, computed once per test binary.
@@ -61,6 +62,21 @@ pub fn slugs(body: &Value) -> Vec<&str> {
         .iter()
         .map(|a| a["slug"].as_str().unwrap())
         .collect()
+}
+
+/// A response body as the tests compare it: `Null` when empty, JSON when
+/// the response says so, text (lossily) otherwise.
+pub fn body_value(headers: &http::HeaderMap, bytes: &[u8]) -> Value {
+    let is_json = headers
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if bytes.is_empty() {
+        Value::Null
+    } else if is_json {
+        serde_json::from_slice(bytes).expect("JSON response body")
+    } else {
+        Value::String(String::from_utf8_lossy(bytes).into_owned())
+    }
 }
 
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -229,7 +245,15 @@ impl TestApp {
     /// Another process on the same table, with caches of its own: what a
     /// second Lambda function is to this one.
     pub fn another_process(&self) -> TestApp {
-        let state = AppState::new(self.state.config.clone(), self.state.db.client.clone());
+        self.another_process_configured(|_| {})
+    }
+
+    /// Another process on the same table, its configuration changed by
+    /// `change` (a read cache of its own length, a closed origin).
+    pub fn another_process_configured(&self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.state.config.clone();
+        change(&mut config);
+        let state = AppState::new(config, self.state.db.client.clone());
         TestApp {
             state: Arc::new(state),
             router: Router::new(functions::ROUTES),
@@ -390,21 +414,10 @@ impl TestApp {
     pub async fn send(&self, request: conduit_common::http::Request) -> TestResponse {
         let response = self.router.dispatch(self.state.clone(), request).await;
         let (parts, body) = response.into_parts();
-        let bytes: &[u8] = body.as_ref();
-        let is_json = parts
-            .headers
-            .get("content-type")
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
         TestResponse {
+            body: body_value(&parts.headers, body.as_ref()),
             status: parts.status,
             headers: parts.headers,
-            body: if bytes.is_empty() {
-                Value::Null
-            } else if is_json {
-                serde_json::from_slice(bytes).expect("JSON response body")
-            } else {
-                Value::String(String::from_utf8_lossy(bytes).into_owned())
-            },
         }
     }
 

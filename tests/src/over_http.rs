@@ -45,6 +45,11 @@ impl TestApp {
 }
 
 impl HttpApi {
+    /// Where it listens, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// A client whose connections come from `127.0.0.<n>` (1 ≤ n ≤ 254).
     pub fn client_from(&self, n: u8) -> HttpClient {
         let mut connector = HttpConnector::new();
@@ -57,6 +62,46 @@ impl HttpApi {
 }
 
 impl HttpClient {
+    /// A client of the server at `base` (`http://host:port`), from the
+    /// default address.
+    pub fn to(base: &str) -> HttpClient {
+        HttpClient {
+            base: base.to_owned(),
+            client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
+        }
+    }
+
+    /// A GET with extra headers and a token, answered whole, headers
+    /// included.
+    pub async fn get(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> crate::TestResponse {
+        let mut request = Request::builder()
+            .method(Method::GET)
+            .uri(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Token {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .client
+            .request(request.body(Full::new(Bytes::new())).unwrap())
+            .await
+            .expect("the server answers");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        crate::TestResponse {
+            body: crate::body_value(&parts.headers, &bytes),
+            status: parts.status,
+            headers: parts.headers,
+        }
+    }
+
     /// A JSON request; the status and the JSON body (`Null` when empty).
     pub async fn send(
         &self,

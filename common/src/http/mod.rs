@@ -11,7 +11,10 @@ pub use ctx::{
     ClientAddr, Ctx, DEFAULT_LIMIT, ListParams, MAX_LIMIT, MAX_OFFSET, Viewer, decode_opaque,
     encode_cursor, next_cursor,
 };
-pub use pipeline::{MAX_BODY_BYTES, NeverStore, REQUEST_ID_HEADER, RequestIds, handle};
+pub use pipeline::{
+    MAX_BODY_BYTES, NeverStore, ORIGIN_VERIFY_HEADER, REQUEST_ID_HEADER, RequestIds,
+    SHARED_MAX_AGE, handle,
+};
 pub use response::{created, json, no_content};
 pub use route::{
     Api, BodyType, Deploy, Handler, Query, ResponseBody, Route, TableAccess, by_function, paging,

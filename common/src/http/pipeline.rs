@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::FutureExt;
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 use lambda_http::Body;
-use lambda_http::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use lambda_http::http::header::{self, HeaderMap, HeaderValue};
 use lambda_http::http::{Method, StatusCode};
 use tracing::Instrument;
 
@@ -161,17 +161,22 @@ pub(crate) enum Caching {
     /// A signed-in reader's view (it says whom they follow and what they
     /// favorited): their own client may keep it but must revalidate.
     Private,
-    /// An anonymous read, the same for everyone: every cache may store it,
-    /// but a browser must revalidate it each time (a cheap 304 when it has
-    /// not changed), so nobody sees an old page after their own change. Only
-    /// a CDN may serve it unasked, briefly (see [`CDN_MAX_AGE`]).
+    /// An anonymous read, the same for everyone: a shared cache (CloudFront,
+    /// a proxy) may serve it for [`SHARED_MAX_AGE`] without asking the API,
+    /// then revalidates it (a bodiless 304 while it has not changed); a
+    /// browser must revalidate it every time, so nobody sees an old page
+    /// after their own change.
     Public,
 }
 
-/// What a CDN (and only a CDN: RFC 9213's targeted field, which browsers
-/// ignore) may serve an anonymous read for without asking the API.
-/// docs/data-model.md ("Caching") says what staleness that allows.
-pub(crate) const CDN_MAX_AGE: &str = "max-age=5";
+/// How long a shared cache may serve an anonymous read without asking the
+/// API: the staleness an anonymous reader can meet at the edge, stated in
+/// docs/data-model.md ("Caching") and checked by the shared-cache test.
+pub const SHARED_MAX_AGE: u64 = 5;
+
+/// `s-maxage` is what every shared cache honours (CloudFront, nginx,
+/// Varnish); browsers ignore it and see `max-age=0, must-revalidate`.
+const PUBLIC_CACHE_CONTROL: &str = "public, max-age=0, must-revalidate, s-maxage=5";
 
 impl Caching {
     fn of(route: &Route, anonymous: bool, response: &Response) -> Self {
@@ -197,18 +202,12 @@ impl Caching {
         let cache_control = match self {
             Caching::NoStore => "no-store",
             Caching::Private => "private, no-cache",
-            Caching::Public => "public, no-cache",
+            Caching::Public => PUBLIC_CACHE_CONTROL,
         };
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control),
         );
-        if self == Caching::Public {
-            response.headers_mut().insert(
-                HeaderName::from_static("cdn-cache-control"),
-                HeaderValue::from_static(CDN_MAX_AGE),
-            );
-        }
         if self == Caching::NoStore {
             return;
         }
@@ -252,6 +251,9 @@ async fn run(
     state: Arc<AppState>,
     req: super::Request,
 ) -> (Result<Response, ApiError>, Option<String>) {
+    if !came_through_the_edge(&state.config, req.headers()) {
+        return (Err(ApiError::Forbidden("origin")), None);
+    }
     if req.body().len() > MAX_BODY_BYTES {
         return (Err(ApiError::PayloadTooLarge), None);
     }
@@ -307,6 +309,28 @@ async fn run(
         .flatten()
         .map(|caller| caller.user.id.clone());
     (result, user_id)
+}
+
+/// The header CloudFront adds to every request it forwards, with the
+/// origin secret (the template's `OriginCustomHeaders`).
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
+
+/// Whether a request carries a current origin secret, when the deployment
+/// closes the origin (`Config::origin_verify` not empty). A request sent
+/// straight to the execute-api URL lacks it, and would otherwise skip the
+/// firewall and the shared cache.
+fn came_through_the_edge(config: &Config, headers: &HeaderMap) -> bool {
+    if config.origin_verify.is_empty() {
+        return true;
+    }
+    let Some(secret) = headers.get(ORIGIN_VERIFY_HEADER) else {
+        return false;
+    };
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+    config
+        .origin_verify
+        .iter()
+        .any(|accepted| accepted.as_slice() == digest.as_ref())
 }
 
 /// Headers on every response.
