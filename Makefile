@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity shared-cache api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair deploy destroy clean
+.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity shared-cache api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair rotate-keys deploy rotate-origin-secret destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -108,6 +108,9 @@ repair: ## Recount every counter from its items and fix drift, while `make dev` 
 	DYNAMODB_ENDPOINT=http://127.0.0.1:$${DYNAMODB_PORT:-8000} \
 	  cargo run -q -p conduit-local --bin conduit-admin -- repair $(or $(RATE),100)
 
+rotate-keys: ## Rotate the token signing keys of make dev's data one step (in AWS: JWT_SECRET_PARAM=<name> conduit-admin rotate-keys)
+	cargo run -q -p conduit-local --bin conduit-admin -- rotate-keys
+
 lambda-smoke: ## The functions as cargo lambda watch builds and runs them, driven by cargo lambda invoke
 	scripts/lambda-smoke.sh
 
@@ -126,10 +129,11 @@ sam-build: ## sam build of every function (arm64, cargo-lambda), with each zippe
 stress-test: ## Not in make test: make fidelity 10 times and make test 3 times in a row, one core kept busy (FIDELITY_RUNS, TEST_RUNS)
 	scripts/stress-test.sh
 
-bench: setup sam-build ## Benchmarks, not part of make test: the mix, sizes, cold starts, the stream's work -> docs/benchmarks*.md
+bench: setup sam-build ## Benchmarks, not part of make test: the mix, sizes, cold starts, the stream's work, token algorithms -> docs/benchmarks*.md
 	cargo build --release -p conduit-local -p conduit-functions -p conduit-bench --bins
 	$${CARGO_TARGET_DIR:-target}/release/conduit-bench run $(BENCH_ARGS)
 	$${CARGO_TARGET_DIR:-target}/release/conduit-bench events
+	$${CARGO_TARGET_DIR:-target}/release/conduit-bench tokens
 
 generate: ## Regenerate what derives from the route table: template, OpenAPI, watch router, binary shims
 	cargo run -q -p xtask -- generate
@@ -137,7 +141,10 @@ generate: ## Regenerate what derives from the route table: template, OpenAPI, wa
 deploy: ## Build and deploy to AWS: make deploy ENV=dev|prod
 	scripts/deploy.sh $(ENV)
 
-destroy: ## Delete the stack of ENV (keeps the table and the secret)
+rotate-origin-secret: ## A new origin secret between CloudFront and the API, deployed in two steps: make rotate-origin-secret ENV=dev|prod
+	scripts/deploy.sh $(ENV) --rotate-origin-secret
+
+destroy: ## Delete the stack of ENV, then its edge stack (keeps the table, the secrets and the edge's log bucket)
 	scripts/deploy.sh $(ENV) --delete
 
 clean:

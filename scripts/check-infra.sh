@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Static checks of the infrastructure and the GitHub workflows:
-#   sam validate --lint, cfn-lint, checkov (infra/template.yaml),
-#   samconfig.toml sanity, template binaries vs Cargo [[bin]]s and cargo
-#   feature parity (all three xtask/src/checks/), actionlint.
+#   sam validate --lint (infra/template.yaml), cfn-lint and checkov (it and
+#   infra/edge.yaml, the edge stack), samconfig.toml sanity, template
+#   binaries vs Cargo [[bin]]s and cargo feature parity (all three
+#   xtask/src/checks/), actionlint.
 # Offline: no AWS account, credentials or network needed. Runs every check,
 # then exits non-zero if any failed.
 #
@@ -11,7 +12,7 @@
 #
 # Tools come from `scripts/setup.sh venv`. Checks are never skipped wholesale:
 # a checkov finding is waived only on its resource, with the reason, in
-# infra/template.yaml.
+# the template (xtask/src/template/, which generates both).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -20,6 +21,8 @@ VENV=${VENV:-.venv}
 # checkov pins an older boto3 than aws-sam-cli, so setup.sh gives it its own venv.
 CHECKOV_VENV=${CHECKOV_VENV:-${VENV}-checkov}
 TEMPLATE=infra/template.yaml
+# Plain CloudFormation (no SAM transform), deployed to us-east-1.
+EDGE_TEMPLATE=infra/edge.yaml
 WORKFLOWS=(.github/workflows/*.yml)
 
 # sam validate creates a boto3 session: give it a region and dummy credentials
@@ -61,14 +64,14 @@ check_sam() {
 
 check_cfn_lint() {
   local cfn_lint; cfn_lint=$(tool cfn-lint) || return 1
-  "$cfn_lint" "$TEMPLATE"
+  "$cfn_lint" "$TEMPLATE" "$EDGE_TEMPLATE"
 }
 
 check_checkov() {
   local checkov; checkov=$(tool checkov) || return 1
   # --skip-download: no Prisma Cloud look-ups (offline); waivers are read from
   # each resource's Metadata.checkov.skip in the template.
-  "$checkov" -f "$TEMPLATE" --framework cloudformation --quiet --compact --skip-download
+  "$checkov" -f "$TEMPLATE" -f "$EDGE_TEMPLATE" --framework cloudformation --quiet --compact --skip-download
 }
 
 check_actionlint() {
@@ -80,7 +83,8 @@ check_actionlint() {
 run "sam validate --lint" check_sam
 run "cfn-lint" check_cfn_lint
 run "checkov" check_checkov
-# Every environment that CI deploys is fully described in samconfig.toml.
+# Every environment that CI deploys is fully described in samconfig.toml,
+# its edge stack in us-east-1, every override a parameter of its template.
 run "samconfig.toml" cargo run -q -p xtask -- check-samconfig
 # sam build runs `cargo lambda build --bin <Binary>` per function: every Binary
 # in the template must be a [[bin]] of conduit-functions, and vice versa.

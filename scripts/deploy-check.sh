@@ -12,6 +12,12 @@
 #      (infra/rehearsal/emulator.py); read back (read_back.py) and checked
 #      (xtask check-deployed). Then `sam delete` of dev keeps the table and
 #      the secret (check-retained), and a redeploy succeeds and checks out.
+#      Every deploy of the API's stack is without the edge (Edge=disabled):
+#      moto has no CloudFront or WAF, so the edge is checked in step 1. What
+#      scripts/deploy.sh does before it is rehearsed in dev's account: the
+#      edge stack (its web ACL a mere name and ARN there) and the origin
+#      secret, created, then rotated (scripts/deploy.sh dev --edge,
+#      scripts/origin-secret.py).
 #   3. Meanwhile, each in an emulated account of its own: prod, deployed
 #      and checked the same way; each mistake of step 1, made in a copy of
 #      the built template and deployed as a stack of its own, fails
@@ -53,11 +59,15 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 
 # Read once, up front: the lanes below run side by side, and concurrent
 # `cargo run`s would queue on cargo's lock.
-declare -A stack secret
+declare -A stack secret overrides
 for env in dev prod; do
   stack[$env]=$(cargo run -q -p xtask -- samconfig "$env" stack_name)
   secret[$env]=$(cargo run -q -p xtask -- samconfig "$env" JwtSecretParameterName)
+  # samconfig.toml's parameters, without the edge (sam's own replace them whole).
+  overrides[$env]=$(cargo run -q -p xtask -- samconfig-overrides "$env" Edge=disabled)
 done
+origin_secret=$(cargo run -q -p xtask -- samconfig dev OriginSecretParameterName)
+dev_overrides=$(cargo run -q -p xtask -- samconfig-overrides dev)
 breaks=$(cargo run -q -p xtask -- template-breaks)
 cargo build -q -p xtask
 xtask=target/debug/xtask
@@ -66,8 +76,11 @@ xtask=target/debug/xtask
 # into $TEMP_DIR/ENV.json and checked.
 deploy() {
   local env=$1; shift
+  local parameters
+  read -ra parameters <<<"${overrides[$env]}"
   "$SAM_PYTHON" scripts/ensure-jwt-secret.py "${secret[$env]}"
-  sam deploy --config-env "$env" --no-progressbar "$@" > "$TEMP_DIR/deploy-$env.log" 2>&1 \
+  sam deploy --config-env "$env" --no-progressbar --parameter-overrides "${parameters[@]}" "$@" \
+    > "$TEMP_DIR/deploy-$env.log" 2>&1 \
     || { tail -40 "$TEMP_DIR/deploy-$env.log"; echo "FAIL: sam deploy --config-env $env"; return 1; }
   "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "${stack[$env]}" "$TEMP_DIR/$env.json"
   "$xtask" check-deployed "$TEMP_DIR/$env.json" "$env"
@@ -90,9 +103,12 @@ deploy_break() {
   # Beside the built template: its CodeUris are relative to it.
   local broken=.aws-sam/build/rehearsal-break-$n.yaml
   "$xtask" write-template-break "$n" .aws-sam/build/template.yaml "$broken"
+  local parameters
+  read -ra parameters <<<"${overrides[dev]}"
   # sam looks for samconfig.toml beside the template unless told.
   sam deploy --config-file "$PWD/samconfig.toml" --config-env dev \
     --template-file "$broken" --stack-name "rehearsal-break-$n" \
+    --parameter-overrides "${parameters[@]}" \
     --no-progressbar > "$TEMP_DIR/deploy-break-$n.log" 2>&1 \
     || { tail -40 "$TEMP_DIR/deploy-break-$n.log"; echo "FAIL: sam deploy of break $n"; return 1; }
   "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "rehearsal-break-$n" "$TEMP_DIR/break-$n.json"
@@ -122,10 +138,36 @@ join_lanes() {
 
 for n in $breaks; do on_exit rm -f ".aws-sam/build/rehearsal-break-$n.yaml"; done
 
+# scripts/deploy.sh's part before the API's stack, as the deploy workflow
+# runs it: the edge stack deployed and the origin secret created (version 1),
+# the stack's overrides printed (samconfig.toml's, then the edge's). Then
+# the origin secret as the next deploys keep it: left alone, then rotated
+# (version 2: the new digest, and the previous one, which stays accepted).
+rehearse_edge() {
+  local printed digest again rotated
+  printed=$(scripts/deploy.sh dev --edge 2> "$TEMP_DIR/deploy-dev-edge.log") \
+    || { tail -40 "$TEMP_DIR/deploy-dev-edge.log"; echo "FAIL: scripts/deploy.sh dev --edge"; return 1; }
+  digest=${printed##*OriginVerifySha256=}
+  if [[ $printed != "$dev_overrides "* ]] ||
+    [[ ! $printed =~ \ WebAclArn=arn:aws:wafv2:us-east-1:[0-9]{12}:global/webacl/[^\ ]+\  ]] ||
+    [[ ! $printed =~ \ OriginSecretVersion=1\ OriginVerifySha256=[0-9a-f]{64}$ ]]; then
+    echo "FAIL: scripts/deploy.sh dev --edge printed: $printed"
+    return 1
+  fi
+  again=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" 2>/dev/null)
+  rotated=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --rotate 2>/dev/null)
+  if [ "$again" != "1 $digest" ] || [[ ! $rotated =~ ^2\ [0-9a-f]{64},$digest$ ]]; then
+    echo "FAIL: origin secret: then '$again', rotated '$rotated' (created with digest $digest)"
+    return 1
+  fi
+  echo "edge: the edge stack deployed, the origin secret created at version 1, rotated to 2 with the previous digest kept"
+}
+
 # Each in an account of its own: dev, then its delete and redeploy; prod
 # (the workflow's promote job answers the change set's confirmation
 # itself); each known mistake, deployed with dev's settings.
 dev_lane() {
+  rehearse_edge
   deploy dev
   delete_and_redeploy_dev
 }

@@ -1,6 +1,8 @@
-"""Creates the JWT secret of one environment once, randomly, as a
-SecureString; never printed, never overwritten (rotating it signs everyone
-out: delete it and redeploy).
+"""Creates the token signing key set of one environment once, randomly, as
+a SecureString; never printed, never overwritten. The set is JSON: a current
+key and the next one, each with its id (common/src/auth/keys.rs). The
+rotate_signing_keys job rotates it every 31 days (`conduit-admin
+rotate-keys` by hand), signing nobody out.
 
     ensure-jwt-secret.py NAME
 
@@ -11,10 +13,15 @@ Used by scripts/deploy.sh, and by scripts/deploy-check.sh against the
 rehearsal's emulated account (AWS_ENDPOINT_URL).
 """
 
+import json
 import secrets
 import sys
 
 import boto3
+
+
+def new_key():
+    return {"kid": secrets.token_urlsafe(6), "secret": secrets.token_urlsafe(48)}
 
 
 def main(name):
@@ -24,8 +31,8 @@ def main(name):
             Name=name,
             Type="SecureString",
             Overwrite=False,
-            Value=secrets.token_urlsafe(48),
-            Description="Conduit JWT signing secret",
+            Value=json.dumps({"current": new_key(), "next": new_key()}),
+            Description="Conduit token signing keys",
         )
         print(f"created JWT secret {name}")
     except ssm.exceptions.ParameterAlreadyExists:

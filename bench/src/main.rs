@@ -8,6 +8,9 @@
 //! fresh stacks, and writes
 //! `docs/benchmarks.json` and `docs/benchmarks.md`.
 //!
+//! `conduit-bench tokens` compares the token algorithms' cost and size:
+//! see [`tokens`].
+//!
 //! `conduit-bench events` measures the event-driven half (feeds at many
 //! follows, fan-out, deletes, concurrent creations): see [`events`].
 //!
@@ -28,6 +31,7 @@ mod load;
 mod report;
 mod stack;
 mod tls;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,6 +42,7 @@ use anyhow::{Context, bail};
 const USAGE: &str = "usage: conduit-bench run [--quick]\n       \
                      conduit-bench cold [runs] [function ...]\n       \
                      conduit-bench events\n       \
+                     conduit-bench tokens\n       \
                      conduit-bench coldstart <binary> <function-name> <event.json> [runs]";
 
 /// Concurrency levels of the mix, and the bounds of each run.
@@ -67,6 +72,13 @@ async fn main() -> anyhow::Result<()> {
         Some("run") => run(args.iter().any(|a| a == "--quick")).await,
         Some("coldstart") => coldstart_one(&args[1..]).await,
         Some("cold") => cold(&args[1..]).await,
+        Some("tokens") => {
+            let report = tokens::run()?;
+            std::fs::write("docs/benchmarks-tokens.md", &report)?;
+            println!("{report}");
+            eprintln!("written: docs/benchmarks-tokens.md");
+            Ok(())
+        }
         Some("events") => {
             println!("{}", events::run().await?);
             eprintln!("written: docs/benchmarks-events.md");

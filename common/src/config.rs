@@ -2,9 +2,16 @@
 
 use std::time::Duration;
 
+use crate::auth::keys::KeySet;
+
 /// A secret shorter than this is refused at start-up: HS256 keys should carry
 /// at least as many bits as the hash output.
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The longest token lifetime (`TOKEN_TTL_SECONDS`, the template's
+/// `TokenTtlSeconds`): shorter than the signing keys' rotation period, so
+/// that a token outlives its key's retirement never (`functions::jobs`).
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Staleness a reader may see in another process after a write (the writing
 /// process drops its own entries at once).
@@ -22,7 +29,9 @@ pub enum ConfigError {
 #[derive(Clone)]
 pub struct Config {
     pub table_name: String,
-    pub jwt_secret: String,
+    /// The token signing keys (`JWT_SECRET`: a key set as JSON, or a bare
+    /// secret; see [`crate::auth::keys`]).
+    pub jwt_keys: KeySet,
     pub token_ttl: Duration,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -149,7 +158,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("table_name", &self.table_name)
-            .field("jwt_secret", &"<redacted>")
+            .field("jwt_keys", &self.jwt_keys)
             .field("token_ttl", &self.token_ttl)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
@@ -167,8 +176,9 @@ impl std::fmt::Debug for Config {
 impl Config {
     /// Reads the configuration from the process environment.
     ///
-    /// `jwt_secret` is passed in rather than read here because in AWS it comes
-    /// from SSM Parameter Store, fetched by the caller once per cold start.
+    /// In AWS, `JWT_SECRET` is not in the environment: the caller reads the
+    /// key set from SSM Parameter Store at cold start (`lambda.rs`) and
+    /// passes it in.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -176,19 +186,14 @@ impl Config {
     /// Same as [`Config::from_env`] over any variable source, so tests need not
     /// touch the process environment.
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let jwt_secret = var("JWT_SECRET").ok_or(ConfigError::Missing("JWT_SECRET"))?;
-        if jwt_secret.len() < MIN_SECRET_BYTES {
-            return Err(ConfigError::Invalid {
-                name: "JWT_SECRET",
-                reason: format!("must be at least {MIN_SECRET_BYTES} bytes"),
-            });
-        }
+        let jwt_keys =
+            KeySet::parse(&var("JWT_SECRET").ok_or(ConfigError::Missing("JWT_SECRET"))?)?;
         let token_ttl_secs = match var("TOKEN_TTL_SECONDS") {
             None => 24 * 3600,
             Some(raw) => raw
                 .parse::<u64>()
                 .ok()
-                .filter(|secs| (60..=30 * 24 * 3600).contains(secs))
+                .filter(|secs| (60..=MAX_TOKEN_TTL.as_secs()).contains(secs))
                 .ok_or_else(|| ConfigError::Invalid {
                     name: "TOKEN_TTL_SECONDS",
                     reason: format!("{raw:?} is not a number of seconds between 60 and 30 days"),
@@ -233,7 +238,7 @@ impl Config {
         let origin_verify = origin_digests(&var("ORIGIN_VERIFY_SHA256").unwrap_or_default())?;
         Ok(Self {
             table_name: var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?,
-            jwt_secret,
+            jwt_keys,
             token_ttl: Duration::from_secs(token_ttl_secs),
             jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "conduit".into()),
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "conduit-api".into()),

@@ -9,9 +9,11 @@ use aws_lambda_events::event::dynamodb;
 use lambda_http::service_fn;
 use lambda_runtime::LambdaEvent;
 
+use crate::auth::key_store::KeyStore;
+use crate::auth::keys::RELOAD_AFTER;
 use crate::config::{Budget, Config};
 use crate::db::Db;
-use crate::events::{Consumer, Job};
+use crate::events::{Consumer, Job, JobAccess, JobContext};
 use crate::http::{RequestIds, Route, TableAccess, handle};
 use crate::state::{AppState, dynamodb_client_from, secure_parameter};
 use crate::telemetry::metrics;
@@ -95,11 +97,13 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
         let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
         let metrics = metrics::init(&service)?;
         let cold = AtomicBool::new(true);
+        let keys = KeyReload::new(sdk);
         lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
             if cold.swap(false, Ordering::Relaxed) {
                 metrics::record_cold_start(function);
             }
+            keys.when_due(&state);
             // API Gateway sends this function only its routes' methods.
             let route = routes
                 .iter()
@@ -129,6 +133,50 @@ async fn jwt_secret(sdk: &aws_config::SdkConfig) -> Result<Option<String>, Strin
             .inspect_err(|err| tracing::error!(error = %err, "cannot read the JWT secret"))
             .map(Some),
         _ => Ok(None),
+    }
+}
+
+/// Reads the signing key set again every [`RELOAD_AFTER`], so that a
+/// long-lived instance follows the rotations (`auth::keys`): in the
+/// background of the invocation that finds it due, which goes on with the
+/// set it has. A failed read keeps the old set until the next try.
+struct KeyReload {
+    /// `JWT_SECRET_PARAM`; none where the set is given directly.
+    store: Option<Arc<KeyStore>>,
+    loaded: std::sync::Mutex<std::time::Instant>,
+}
+
+impl KeyReload {
+    fn new(sdk: aws_config::SdkConfig) -> Self {
+        let store = match std::env::var("JWT_SECRET") {
+            Ok(_) => None,
+            Err(_) => std::env::var("JWT_SECRET_PARAM").ok().map(|name| {
+                Arc::new(KeyStore::Parameter {
+                    sdk: Box::new(sdk),
+                    name,
+                })
+            }),
+        };
+        Self {
+            store,
+            loaded: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+
+    fn when_due(&self, state: &Arc<AppState>) {
+        let Some(store) = &self.store else { return };
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        if loaded.elapsed() < RELOAD_AFTER {
+            return;
+        }
+        *loaded = std::time::Instant::now();
+        let (store, state) = (store.clone(), state.clone());
+        tokio::spawn(async move {
+            match store.load().await {
+                Ok(set) => state.jwt.install(&set),
+                Err(err) => tracing::warn!(error = %err, "cannot reload the signing keys"),
+            }
+        });
     }
 }
 
@@ -164,14 +212,17 @@ pub fn run_job(job: &'static Job) -> Result<(), lambda_runtime::Error> {
         let sdk = sdk_config()?;
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
         let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
-        db.connect().await;
+        if job.access == JobAccess::Table {
+            db.connect().await;
+        }
+        let context = Arc::new(JobContext { db, sdk });
         let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
         let metrics = metrics::init(&service)?;
         lambda_runtime::run(lambda_runtime::service_fn(
             move |event: LambdaEvent<serde_json::Value>| {
-                let db = db.clone();
+                let context = context.clone();
                 async move {
-                    let done = (job.run)(&db).await;
+                    let done = (job.run)(&context).await;
                     metrics::flush(metrics, &event.context.request_id, None);
                     done.map_err(|err| lambda_runtime::Error::from(err.to_string()))
                 }

@@ -17,9 +17,13 @@ patch below exists for one reason:
   `AWS::ApiGatewayV2::Stage` and `AWS::Lambda::Alias` become real
   resources of moto's API Gateway and Lambda, so routes, integrations and
   aliases can be read back; moto has no CloudFormation support for them.
+- An `AWS::WAFv2::WebACL` has a name and an ARN, nothing else: the edge
+  stack (infra/edge.yaml) then deploys and gives its WebAclArn output, so
+  that scripts/deploy.sh's part before the API's stack can be rehearsed.
 
-Everything else moto does not model (CodeDeploy, alarms, subscriptions) it
-skips, and the rehearsal checks those on the transformed template instead.
+Everything else moto does not model (CodeDeploy, alarms, subscriptions,
+CloudFront) it skips, and the rehearsal checks those on the transformed
+template instead; the API's stack is rehearsed without its edge.
 """
 
 import json
@@ -216,23 +220,18 @@ class FunctionAlias(CloudFormationModel):
         )
 
 
-class AlarmName(CloudFormationModel):
-    """Only the name and ARN of an alarm, for the dashboard that shows it:
-    alarms are checked on the transformed template, not here."""
+class ArnOnly:
+    """A resource the rehearsal needs only the ARN of (its physical id and
+    its one attribute); what it holds is checked on the template. A mixin:
+    moto finds the models among CloudFormationModel's direct subclasses."""
 
-    __module__ = MODEL_MODULE
-
-    def __init__(self, name, arn):
-        self.name = name
+    def __init__(self, physical_id, arn):
+        self.physical_id = physical_id
         self.arn = arn
-
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::CloudWatch::Alarm"
 
     @property
     def physical_resource_id(self):
-        return self.name
+        return self.physical_id
 
     @classmethod
     def has_cfn_attr(cls, attr):
@@ -242,17 +241,49 @@ class AlarmName(CloudFormationModel):
         return self.arn
 
     @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return original_resource
+
+
+class AlarmName(ArnOnly, CloudFormationModel):
+    """Only the name and ARN of an alarm, for the dashboard that shows it:
+    alarms are checked on the transformed template, not here."""
+
+    __module__ = MODEL_MODULE
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
     def create_from_cloudformation_json(
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     ):
         arn = f"arn:aws:cloudwatch:{region_name}:{account_id}:alarm:{resource_name}"
         return cls(resource_name, arn)
 
+
+class WebAclName(ArnOnly, CloudFormationModel):
+    """Only the name and ARN of a web ACL, for the edge stack's output: its
+    rules are checked on the template (xtask's checks of infra/edge.yaml)."""
+
+    __module__ = MODEL_MODULE
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::WAFv2::WebACL"
+
     @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     ):
-        return original_resource
+        name = cloudformation_json["Properties"].get("Name", resource_name)
+        scope = "global" if cloudformation_json["Properties"].get("Scope") == "CLOUDFRONT" else "regional"
+        web_acl_id = "0b3c9b1e-6a3e-4b43-9d1e-1c2d3e4f5a6b"
+        arn = f"arn:aws:wafv2:{region_name}:{account_id}:{scope}/webacl/{name}/{web_acl_id}"
+        return cls(arn, arn)
 
 
 def main(port):

@@ -2,10 +2,15 @@
 
     transform.py TEMPLATE OUTPUT.json
 
+A template without SAM's transform (infra/edge.yaml) is written as it is,
+its short-form intrinsics (`!Ref`, `!If`) spelled out as CloudFormation
+reads them.
+
 The linters (sam validate, cfn-lint, checkov) read the template before the
 transform, so they cannot see what it becomes: which API a route lands on,
 what an event source mapping invokes, the aliases and deployment groups.
-`xtask check-transformed` checks this output against the route table.
+`xtask check-transformed` checks this output against the route table (and
+infra/edge.yaml's).
 
 Python only because SAM's translator is (aws-sam-translator, pinned by the
 SAM CLI in .venv/). No AWS call: the region is a placeholder, and CodeUri
@@ -20,6 +25,8 @@ import sys
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
+SAM = "AWS::Serverless-2016-10-31"
+
 
 class NoManagedPolicyNames:
     """The template names no AWS managed policy by name, only by ARN or Ref."""
@@ -33,10 +40,16 @@ def main(source, output):
     logging.disable(logging.WARNING)  # the translator's feature-toggle chatter
     with open(source) as f:
         template = yaml_parse(f.read())
-    code = template.get("Globals", {}).get("Function", {})
-    if "CodeUri" in code:
-        code["CodeUri"] = "s3://rehearsal/code.zip"
-    transformed = transform(template, {}, NoManagedPolicyNames())
+    transforms = template.get("Transform") or []
+    if isinstance(transforms, str):
+        transforms = [transforms]
+    if SAM in transforms:
+        code = template.get("Globals", {}).get("Function", {})
+        if "CodeUri" in code:
+            code["CodeUri"] = "s3://rehearsal/code.zip"
+        transformed = transform(template, {}, NoManagedPolicyNames())
+    else:
+        transformed = template
     with open(output, "w") as f:
         json.dump(transformed, f, indent=1, sort_keys=True)
 

@@ -7,12 +7,17 @@
 //!                                deploy runs it after every deploy)
 //!     conduit-admin repair [RATE]   (recount every counter and fix drift,
 //!                                reading at most RATE units a second: 100)
+//!     conduit-admin rotate-keys (rotate the token signing keys one step: in
+//!                                AWS the set in JWT_SECRET_PARAM, which the
+//!                                scheduled job rotates every 31 days; locally
+//!                                DATA_DIR/dev-jwt-secret, default .data/)
 //!
 //! Environment: `TABLE_NAME` (default `conduit`), `DYNAMODB_ENDPOINT` (for a
 //! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs; unset
 //! for AWS, which then uses the usual AWS credentials and region).
 
 use conduit_common::auth::Role;
+use conduit_common::auth::key_store::KeyStore;
 use conduit_common::config::Budget;
 use conduit_common::db::Db;
 use conduit_common::db::admin::AuditEntry;
@@ -23,11 +28,17 @@ use conduit_common::state::dynamodb_client;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: conduit-admin grant <username> <user|moderator|admin> \
-     | conduit-admin migrate | conduit-admin repair [read units a second]";
+     | conduit-admin migrate | conduit-admin repair [read units a second] \
+     | conduit-admin rotate-keys";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [command] = args.as_slice()
+        && command == "rotate-keys"
+    {
+        return rotate_keys().await;
+    }
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "conduit".into());
     let endpoint = std::env::var("DYNAMODB_ENDPOINT")
         .ok()
@@ -87,6 +98,23 @@ async fn repair(db: &Db, rate: f64) -> Result<(), Error> {
         run.unsettled,
         run.read_units
     );
+    Ok(())
+}
+
+/// Rotates the signing keys one step, where the instances read them.
+async fn rotate_keys() -> Result<(), Error> {
+    let store = match std::env::var("JWT_SECRET_PARAM") {
+        Ok(name) => KeyStore::Parameter {
+            sdk: Box::new(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
+            name,
+        },
+        Err(_) => {
+            let data_dir = std::env::var("DATA_DIR").unwrap_or_else(|_| ".data".into());
+            KeyStore::File(std::path::Path::new(&data_dir).join("dev-jwt-secret"))
+        }
+    };
+    let set = store.rotate().await?;
+    println!("signing keys rotated: {set}");
     Ok(())
 }
 

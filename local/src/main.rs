@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use conduit_common::auth::key_store::KeyStore;
 use conduit_common::config::Config;
 use conduit_common::http::Router;
 use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
@@ -47,21 +48,36 @@ fn port(name: &str, default: u16) -> Result<u16, Error> {
         .map_err(|_| format!("{name} must be a port number").into())
 }
 
-/// A development JWT secret, made once per data directory and kept there so
-/// tokens survive a restart. Never a constant in the source.
-fn dev_secret(data_dir: &std::path::Path) -> Result<String, Error> {
-    let path = data_dir.join("dev-jwt-secret");
-    if let Ok(secret) = std::fs::read_to_string(&path) {
-        return Ok(secret.trim().to_owned());
+/// The development signing keys: a key set made once per data directory
+/// and kept there (`dev-jwt-secret`), so tokens survive a restart. Never a
+/// constant in the source. `conduit-admin rotate-keys` rotates it; the
+/// server follows within a second ([`follow_key_rotations`]).
+fn dev_key_store(data_dir: &std::path::Path) -> KeyStore {
+    KeyStore::File(data_dir.join("dev-jwt-secret"))
+}
+
+/// Reloads the key set from its file whenever it changes, as each Lambda
+/// instance reloads its set from SSM (every `RELOAD_AFTER` there; every
+/// second here, where a rotation is run by hand and tried at once).
+async fn follow_key_rotations(store: KeyStore, state: Arc<AppState>) {
+    let KeyStore::File(path) = &store else { return };
+    let modified = || std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let mut seen = modified();
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = modified();
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        match store.load().await {
+            Ok(set) => {
+                state.jwt.install(&set);
+                eprintln!("signing keys reloaded: signing with {}", set.current.kid);
+            }
+            Err(err) => eprintln!("signing keys not reloaded: {err}"),
+        }
     }
-    use rand::Rng;
-    let secret: String = rand::thread_rng()
-        .sample_iter(&rand::distributions::Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect();
-    std::fs::write(&path, &secret)?;
-    Ok(secret)
 }
 
 /// Opens the embedded engine on a file under `data_dir` and serves the
@@ -132,10 +148,14 @@ async fn main() -> Result<(), Error> {
             (Some(engine), endpoint)
         }
     };
-    let secret = match std::env::var("JWT_SECRET") {
-        Ok(secret) => secret,
-        Err(_) => dev_secret(&data_dir)?,
+    let keys = match std::env::var("JWT_SECRET") {
+        Ok(secret) => (secret, None),
+        Err(_) => {
+            let store = dev_key_store(&data_dir);
+            (store.load_or_create().await?.to_json(), Some(store))
+        }
     };
+    let (secret, key_store) = keys;
     let table = env_or("TABLE_NAME", "conduit");
     let config = Config::from_lookup(|name| match name {
         "DYNAMODB_ENDPOINT" => Some(endpoint.clone()),
@@ -152,6 +172,9 @@ async fn main() -> Result<(), Error> {
     }
     let client = dynamodb_client_from(&sdk, &config.budget);
     let state = Arc::new(AppState::new(config, client));
+    if let Some(store) = key_store {
+        tokio::spawn(follow_key_rotations(store, state.clone()));
+    }
     if state
         .db
         .ensure_table()

@@ -263,6 +263,14 @@ impl TestApp {
         }
     }
 
+    /// What a scheduled job runs with, on this app's table.
+    pub fn job_context(&self) -> conduit_common::events::JobContext {
+        conduit_common::events::JobContext {
+            db: self.state.db.clone(),
+            sdk: self.sdk.clone(),
+        }
+    }
+
     /// Another process on the same table whose DynamoDB client is `client`
     /// (one with a fault of [`faults`], say).
     pub fn with_client(&self, client: aws_sdk_dynamodb::Client) -> TestApp {

@@ -1,9 +1,9 @@
 //! A real shared cache in front of the API: nginx's `proxy_cache`,
 //! configured as the template configures CloudFront (xtask/src/template/):
 //!
-//! - the cache key is the URL with its query and the `Authorization`
-//!   header, so a signed-in response could never be served to anyone else
-//!   even if the API marked it shareable;
+//! - the cache key is the URL with its query, the `Authorization` header
+//!   (so a signed-in response could never be served to anyone else, even
+//!   if the API marked it shareable) and the `Origin` header (CORS);
 //! - only GET and HEAD are cached, and only as long as the API's
 //!   `Cache-Control` allows (`s-maxage`); without it, nothing (CloudFront's
 //!   default TTL of 0);
@@ -156,7 +156,7 @@ http {
             proxy_set_header Connection "";
             proxy_set_header X-Origin-Verify "{ORIGIN_SECRET}";
             proxy_cache edge;
-            proxy_cache_key "$request_method $request_uri $http_authorization";
+            proxy_cache_key "$request_method $request_uri $http_authorization $http_origin";
             proxy_cache_methods GET HEAD;
             proxy_cache_revalidate on;
             add_header X-Cache-Status $upstream_cache_status always;

@@ -45,6 +45,10 @@ pub fn files(root: &Path) -> Result<Vec<(String, String)>, String> {
             "infra/template.yaml".to_owned(),
             template::sam_template(routes, functions::CONSUMERS),
         ),
+        (
+            template::edge::EDGE_TEMPLATE.to_owned(),
+            template::edge::edge_template(template::edge::SIGN_IN_ROUTES),
+        ),
         ("functions/openapi.json".to_owned(), openapi_json()),
         ("functions/schema.graphql".to_owned(), graphql_schema()),
         (

@@ -16,6 +16,7 @@ mod watch_router;
 const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
   generate               write every file generated from the route table (make generate)
   sam-template           print infra/template.yaml
+  edge-template          print infra/edge.yaml (the edge stack, us-east-1)
   openapi                print functions/openapi.json
   check-emf LOG ROUTE... check that a function log holds each ROUTE's EMF metrics
   check-artifacts BUILD_DIR [SIZES_JSON]
@@ -23,15 +24,20 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
   check-no-openssl       no OpenSSL in the functions' dependency tree (sam-build.sh)
   samconfig ENV KEY      print a deploy setting of ENV: a key of [ENV.deploy.parameters]
                          or a parameter override (deploy.sh, deploy-check.sh)
+  samconfig-overrides ENV [Name=value...]
+                         ENV's parameter overrides with these in place or added, as one line
+                         of words for sam deploy --parameter-overrides (deploy.sh, deploy-check.sh)
   check-samconfig [FILE] every deployed environment described in samconfig.toml (check-infra.sh)
   check-transformed PYTHON
-                         the template after SAM's transform vs the route table, and known
-                         mistakes in copies of it caught (deploy-check.sh)
+                         the template after SAM's transform vs the route table, the edge stack
+                         (infra/edge.yaml), and known mistakes in copies of them caught
+                         (deploy-check.sh)
   check-deployed STATE ENV
                          a rehearsal deploy, read back, vs the route table (deploy-check.sh)
   check-retained BEFORE AFTER ENV
                          after sam delete: the table and the secret kept, the rest gone (deploy-check.sh)
-  template-breaks        the numbers of the known template mistakes (deploy-check.sh)
+  template-breaks        the numbers of the known template mistakes the rehearsal deploys
+                         (deploy-check.sh)
   write-template-break N BUILT OUT
                          mistake N made in a copy of the built template (deploy-check.sh)
   check-deployed-break N STATE ENV
@@ -59,6 +65,13 @@ fn main() {
             );
             Ok(())
         }
+        ["edge-template"] => {
+            print!(
+                "{}",
+                template::edge::edge_template(template::edge::SIGN_IN_ROUTES)
+            );
+            Ok(())
+        }
         ["openapi"] => {
             print!("{}", generated::openapi_json());
             Ok(())
@@ -72,6 +85,11 @@ fn main() {
                 .and_then(|text| checks::samconfig::deploy_setting(&text, env, key))
                 .map(|value| println!("{value}"))
         }
+        ["samconfig-overrides", env, extra @ ..] => {
+            checks::read(&generated::workspace_root().join("samconfig.toml"))
+                .and_then(|text| checks::samconfig::overrides_line(&text, env, extra))
+                .map(|line| println!("{line}"))
+        }
         ["check-samconfig"] => {
             checks::samconfig::run(&generated::workspace_root().join("samconfig.toml"))
         }
@@ -84,7 +102,11 @@ fn main() {
             env,
         ),
         ["template-breaks"] => {
-            (0..checks::breaks::BREAKS.len()).for_each(|n| println!("{n}"));
+            checks::breaks::BREAKS
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.built.is_some())
+                .for_each(|(n, _)| println!("{n}"));
             Ok(())
         }
         ["write-template-break", n, built, out] => {

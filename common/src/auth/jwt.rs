@@ -1,10 +1,13 @@
-//! Signing and checking session tokens (HS256 with a secret from config).
+//! Signing and checking session tokens: HS256, with the key set of
+//! [`super::keys`] (each token names its key in the header's `kid`).
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::keys::KeySet;
 use crate::config::Config;
 use crate::error::ApiError;
 
@@ -22,19 +25,47 @@ pub struct Claims {
     pub exp: u64,
 }
 
-/// Keys and validation rules, built once per process.
+/// Keys and validation rules, built once per process; the keys are
+/// replaced when the process reloads the set ([`JwtKeys::install`]).
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    ring: RwLock<Arc<Ring>>,
     validation: Validation,
     ttl: Duration,
     issuer: String,
     audience: String,
 }
 
+/// One key set, ready to use.
+struct Ring {
+    /// The current key, with its id.
+    signing: (String, EncodingKey),
+    /// Every key a token may name: current, next, previous.
+    verifying: Vec<(String, DecodingKey)>,
+}
+
+impl Ring {
+    fn of(set: &KeySet) -> Ring {
+        let current = &set.current;
+        Ring {
+            signing: (
+                current.kid.clone(),
+                EncodingKey::from_secret(current.secret.as_bytes()),
+            ),
+            verifying: set
+                .keys()
+                .map(|key| {
+                    (
+                        key.kid.clone(),
+                        DecodingKey::from_secret(key.secret.as_bytes()),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
 impl JwtKeys {
     pub fn new(config: &Config) -> Self {
-        let secret = config.jwt_secret.as_bytes();
         // Pinning one algorithm rejects `alg: none` and algorithm confusion.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&config.jwt_issuer]);
@@ -43,8 +74,7 @@ impl JwtKeys {
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            ring: RwLock::new(Arc::new(Ring::of(&config.jwt_keys))),
             validation,
             ttl: config.token_ttl,
             issuer: config.jwt_issuer.clone(),
@@ -65,9 +95,27 @@ impl JwtKeys {
         }
     }
 
+    /// Uses `set` from now on: new tokens are signed with its current key,
+    /// and only its keys verify.
+    pub fn install(&self, set: &KeySet) {
+        *self.ring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Ring::of(set));
+    }
+
+    fn ring(&self) -> Arc<Ring> {
+        self.ring
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub fn encode(&self, claims: &Claims) -> Result<String, ApiError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(ApiError::internal)
+        let ring = self.ring();
+        let (kid, key) = &ring.signing;
+        let header = Header {
+            kid: Some(kid.clone()),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(&header, claims, key).map_err(ApiError::internal)
     }
 
     /// A fresh token for one of a user's sessions.
@@ -75,14 +123,35 @@ impl JwtKeys {
         self.encode(&self.claims_for(user_id, session_id))
     }
 
-    /// Checks signature, algorithm, expiry, not-before, issuer and audience.
+    /// Checks signature (with the key the token names), algorithm, expiry,
+    /// not-before, issuer and audience. A token without a key id (signed
+    /// before they existed) is checked against every key of the set.
     pub fn decode(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|err| {
-                tracing::debug!(error = %err, "token rejected");
-                ApiError::InvalidToken
-            })
+        let rejected = |err: jsonwebtoken::errors::Error| {
+            tracing::debug!(error = %err, "token rejected");
+            ApiError::InvalidToken
+        };
+        let kid = jsonwebtoken::decode_header(token).map_err(rejected)?.kid;
+        let ring = self.ring();
+        let mut keys = ring
+            .verifying
+            .iter()
+            .filter(|(id, _)| kid.as_ref().is_none_or(|kid| kid == id))
+            .peekable();
+        if keys.peek().is_none() {
+            tracing::debug!(?kid, "token signed with a key not in the set");
+            return Err(ApiError::InvalidToken);
+        }
+        let mut outcome = Err(ApiError::InvalidToken);
+        for (_, key) in keys {
+            outcome = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+                .map(|data| data.claims)
+                .map_err(rejected);
+            if outcome.is_ok() {
+                break;
+            }
+        }
+        outcome
     }
 }
 
@@ -103,6 +172,10 @@ mod tests {
 
     fn keys() -> JwtKeys {
         JwtKeys::new(&config())
+    }
+
+    fn secret() -> String {
+        config().jwt_keys.current.secret
     }
 
     fn b64(json: &str) -> String {
@@ -135,7 +208,7 @@ mod tests {
         let token = jsonwebtoken::encode(
             &Header::new(Algorithm::HS512),
             &claims,
-            &EncodingKey::from_secret(config().jwt_secret.as_bytes()),
+            &EncodingKey::from_secret(secret().as_bytes()),
         )
         .unwrap();
         assert!(keys.decode(&token).is_err());
@@ -175,6 +248,53 @@ mod tests {
         let mut claims = keys.claims_for("u", "s");
         claims.aud = "another-api".into();
         assert!(keys.decode(&keys.encode(&claims).unwrap()).is_err());
+    }
+
+    #[test]
+    fn tokens_name_their_key_and_verify_until_it_is_retired() {
+        let keys = keys();
+        let set = config().jwt_keys.rotated();
+        keys.install(&set);
+        let before = keys.issue("u", "s").unwrap();
+        let kid = jsonwebtoken::decode_header(&before).unwrap().kid;
+        assert_eq!(kid.as_deref(), Some(set.current.kid.as_str()));
+
+        // An instance that has not reloaded yet accepts what the new
+        // current key signs: it was published as `next`.
+        let stale = JwtKeys::new(&config());
+        stale.install(&set);
+        let rotated = set.rotated();
+        keys.install(&rotated);
+        let after = keys.issue("u", "s").unwrap();
+        assert!(
+            stale.decode(&after).is_ok(),
+            "signed by the published next key"
+        );
+        keys.decode(&before)
+            .expect("the previous key still verifies");
+
+        keys.install(&rotated.rotated());
+        assert!(keys.decode(&before).is_err(), "its key is retired");
+        keys.decode(&after).expect("now the previous key");
+    }
+
+    #[test]
+    fn tokens_without_a_key_id_verify_against_the_set() {
+        let keys = keys();
+        let claims = keys.claims_for("u", "s");
+        let legacy = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret().as_bytes()),
+        )
+        .unwrap();
+        keys.decode(&legacy).expect("signed with the current key");
+        // A bare secret's first rotation only publishes the next key.
+        let set = config().jwt_keys.rotated().rotated();
+        keys.install(&set);
+        keys.decode(&legacy).expect("signed with the previous key");
+        keys.install(&set.rotated());
+        assert!(keys.decode(&legacy).is_err(), "its key is retired");
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! ([`Authentication`]).
 
 pub mod jwt;
+pub mod key_store;
+pub mod keys;
 pub mod password;
 pub mod roles;
 
 pub use jwt::{Claims, JwtKeys};
+pub use keys::KeySet;
 pub use roles::{Access, Role};
 
 use std::sync::Arc;

@@ -21,4 +21,4 @@ pub mod job;
 pub use change::{Change, ChangeKind};
 pub use consumer::Consumer;
 pub use filter::{KeyMatch, RecordFilter};
-pub use job::Job;
+pub use job::{Job, JobAccess, JobContext};

@@ -46,6 +46,25 @@ impl Viewer {
     }
 }
 
+/// The viewer's address in an `X-Forwarded-For` that went through
+/// CloudFront and API Gateway: CloudFront appends the address it was
+/// connected from, then API Gateway may append its peer (CloudFront's own
+/// address, `peer`). Whatever comes before was sent by the client and is
+/// never trusted.
+pub fn viewer_behind_edge(forwarded_for: &str, peer: &str) -> Option<String> {
+    let mut hops: Vec<&str> = forwarded_for
+        .split(',')
+        .map(str::trim)
+        .filter(|hop| !hop.is_empty())
+        .collect();
+    if hops.last() == Some(&peer) {
+        hops.pop();
+    }
+    hops.pop()
+        .filter(|hop| hop.parse::<std::net::IpAddr>().is_ok())
+        .map(str::to_owned)
+}
+
 /// The peer address of a request, set by the local server (in AWS the
 /// request context carries it).
 #[derive(Debug, Clone, Copy)]
@@ -107,18 +126,33 @@ impl Ctx {
     }
 
     /// The caller's network address: from API Gateway's request context in
-    /// AWS, from the connection locally (see [`ClientAddr`]).
+    /// AWS, from the connection locally (see [`ClientAddr`]). Behind the
+    /// edge (a closed origin, so every request came through CloudFront)
+    /// the connection is CloudFront's, shared by every viewer near the
+    /// same edge: the caller is the address CloudFront put in
+    /// `X-Forwarded-For` ([`viewer_behind_edge`]).
     pub fn client_ip(&self) -> String {
         use lambda_http::request::RequestContext;
-        if let Some(RequestContext::ApiGatewayV2(context)) = self.req.request_context_ref()
-            && let Some(ip) = &context.http.source_ip
-        {
-            return ip.clone();
+        let peer = match self.req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+            _ => None,
+        }
+        .or_else(|| {
+            self.req
+                .extensions()
+                .get::<ClientAddr>()
+                .map(|addr| addr.0.to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+        if self.state.config.origin_verify.is_empty() {
+            return peer;
         }
         self.req
-            .extensions()
-            .get::<ClientAddr>()
-            .map_or_else(|| "unknown".to_owned(), |addr| addr.0.to_string())
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|forwarded| viewer_behind_edge(forwarded, &peer))
+            .unwrap_or(peer)
     }
 
     /// `limit`, `offset` and `cursor`, checked against the bounds the
@@ -197,6 +231,31 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_viewer_is_what_cloudfront_appended_whatever_the_client_sent() {
+        let cloudfront = "130.176.1.1";
+        for (forwarded, viewer) in [
+            // API Gateway appended CloudFront's address, or did not.
+            ("203.0.113.9, 130.176.1.1", Some("203.0.113.9")),
+            ("203.0.113.9", Some("203.0.113.9")),
+            // A client's own header comes first, and is passed over.
+            (
+                "10.0.0.1, 198.51.100.7, 203.0.113.9, 130.176.1.1",
+                Some("203.0.113.9"),
+            ),
+            ("2001:db8::7, 130.176.1.1", Some("2001:db8::7")),
+            ("not-an-address, 130.176.1.1", None),
+            ("130.176.1.1", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                viewer_behind_edge(forwarded, cloudfront).as_deref(),
+                viewer,
+                "{forwarded}"
+            );
+        }
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

@@ -42,6 +42,8 @@ pub mod name {
     pub const COLD_STARTS: &str = "ColdStarts";
     /// Counters the repair job found wrong and fixed (service-wide).
     pub const COUNTER_DRIFT: &str = "CounterDrift";
+    /// Scheduled rotations of the signing keys that failed (service-wide).
+    pub const KEY_ROTATION_FAILURES: &str = "SigningKeyRotationFailures";
 }
 
 /// How a request ended, as the metrics count it.
@@ -72,6 +74,7 @@ pub fn init(service: &str) -> Result<&'static metrics_cloudwatch_embedded::Colle
         name::CACHE_HITS,
         name::COLD_STARTS,
         name::COUNTER_DRIFT,
+        name::KEY_ROTATION_FAILURES,
     ] {
         describe_counter!(counter_name, Unit::Count, "");
     }
@@ -114,6 +117,12 @@ pub fn record_request(route: &'static str, outcome: Outcome, latency: Duration, 
 /// Counts the counters a repair run fixed (zero too: a datapoint every run).
 pub fn record_drift(fixed: usize) {
     counter!(name::COUNTER_DRIFT).increment(fixed as u64);
+}
+
+/// Counts a scheduled rotation of the signing keys: 0 when it worked, so
+/// that every run leaves a datapoint.
+pub fn record_key_rotation(failed: bool) {
+    counter!(name::KEY_ROTATION_FAILURES).increment(u64::from(failed));
 }
 
 /// Counts a cold start of `route`'s function.

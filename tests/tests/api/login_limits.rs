@@ -210,3 +210,44 @@ async fn a_count_sent_again_after_its_answer_was_lost_counts_once() {
     let (checked, refused) = (StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(statuses, [checked, checked, checked, refused]);
 }
+
+#[tokio::test]
+async fn behind_the_edge_each_viewer_has_their_own_limit() {
+    // The origin secret's digest: a closed origin, as deployed behind
+    // CloudFront (tests/api/edge.rs has the secrets).
+    const SECRET: &str = "the-current-origin-secret";
+    const DIGEST: &str = "a25ba3f9311bc4c9e22b1aa6fcd225fd2e6933188a5b77df66c9c4ca2488db05";
+    let app = app_with(&[
+        ("LOGIN_MAX_FAILURES_PER_CLIENT", "2"),
+        ("ORIGIN_VERIFY_SHA256", DIGEST),
+    ])
+    .await;
+    // Every request comes from one CloudFront address (API Gateway's
+    // sourceIp, appended to X-Forwarded-For too); the viewer is the address
+    // CloudFront appended before it, after whatever the client claimed.
+    let cloudfront = conduit_common::http::ClientAddr("130.176.1.1".parse().unwrap());
+    let login = |viewer: &str, email: &str| {
+        let body = json!({"user": {"email": email, "password": "password123"}});
+        conduit_common::lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/api/users/login")
+            .header("content-type", "application/json")
+            .header("x-origin-verify", SECRET)
+            .header(
+                "x-forwarded-for",
+                format!("192.0.2.1, {viewer}, 130.176.1.1"),
+            )
+            .extension(cloudfront)
+            .body(conduit_common::lambda_http::Body::Text(body.to_string()))
+            .unwrap()
+    };
+    for email in ["a@example.com", "b@example.com"] {
+        let guess = app.send(login("203.0.113.9", email)).await;
+        assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
+    }
+    let third = app.send(login("203.0.113.9", "c@example.com")).await;
+    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another viewer through the same edge is not held to the first's limit.
+    let other = app.send(login("198.51.100.7", "c@example.com")).await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}

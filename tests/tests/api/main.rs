@@ -10,6 +10,7 @@ mod caching;
 mod concurrency;
 mod edge;
 mod graphql;
+mod keys;
 mod login_limits;
 mod migrations;
 mod outages;

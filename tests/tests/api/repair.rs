@@ -108,7 +108,7 @@ async fn the_scheduled_job_runs_the_repair() {
     let id = app.user("author").await.id;
     corrupt(&app, keys::user(&id), "articles_count", 1).await;
     // Its rate and pause are production's: 2 s before a fix.
-    let summary = (functions::jobs::REPAIR_COUNTERS.run)(&app.state.db)
+    let summary = (functions::jobs::REPAIR_COUNTERS.run)(&app.job_context())
         .await
         .unwrap();
     assert!(summary.contains(" 1 fixed"), "{summary}");

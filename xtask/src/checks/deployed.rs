@@ -3,8 +3,10 @@
 //! (`infra/rehearsal/read_back.py`) and checked against the route table:
 //! one API with every route, each a payload 2.0 proxy to its function's
 //! alias, which API Gateway may invoke for that route only; functions as
-//! the template declares them, pointed at the stack's own table and secret;
-//! the consumers' mappings on the table's stream; the outputs resolved.
+//! the template declares them, pointed at the stack's own table and secret
+//! and, with the edge, closed to requests without the origin secret; the
+//! consumers' mappings on the table's stream; the outputs resolved, ApiUrl
+//! the public root (the execute-api URL without the edge, as rehearsed).
 //!
 //! `xtask check-retained BEFORE.json AFTER.json ENV`: after `sam delete`,
 //! the table and the secret are still there and nothing else is.
@@ -133,7 +135,7 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
     }
     let api_url = format!("https://{api_id}.execute-api.{region}.amazonaws.com");
     for (key, want) in [
-        ("ApiUrl", api_url.as_str()),
+        ("OriginUrl", api_url.as_str()),
         ("TableName", table_name),
         ("JwtSecretParameterName", secret),
     ] {
@@ -141,6 +143,33 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
             problems.push(format!("output {key} is {}, expected {want}", outputs[key]));
         }
     }
+    // With the edge, the public root is CloudFront's (or the domain's);
+    // without it (the rehearsal), the API's own.
+    let parameters = &state["stack"]["parameters"];
+    let edge = parameters["Edge"] == "enabled";
+    let public = outputs["ApiUrl"].as_str().unwrap_or_default();
+    if edge && (public == api_url || !public.starts_with("https://")) {
+        problems.push(format!(
+            "output ApiUrl is {public:?}: with the edge, CloudFront's URL, not the origin's"
+        ));
+    } else if !edge && public != api_url {
+        problems.push(format!(
+            "output ApiUrl is {public:?}, expected {api_url} without the edge"
+        ));
+    }
+    if edge != outputs["DistributionId"].is_string() {
+        problems.push(format!(
+            "output DistributionId is {} with Edge {}",
+            outputs["DistributionId"], parameters["Edge"]
+        ));
+    }
+    let digests = if edge {
+        parameters["OriginVerifySha256"]
+            .as_str()
+            .unwrap_or_default()
+    } else {
+        ""
+    };
 
     // Functions, as declared, on this stack's table and secret.
     let expected = super::transformed::functions_expected();
@@ -181,6 +210,17 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
             problems.push(format!(
                 "{id}Function: JWT_SECRET_PARAM is {}, expected {secret}",
                 variables["JWT_SECRET_PARAM"]
+            ));
+        }
+        // Unset and empty alike leave the origin open: right only without
+        // the edge.
+        let verify = variables["ORIGIN_VERIFY_SHA256"]
+            .as_str()
+            .unwrap_or_default();
+        if !routes.is_empty() && (verify != digests || (edge && digests.is_empty())) {
+            problems.push(format!(
+                "{id}Function: ORIGIN_VERIFY_SHA256 is {verify:?}, expected {digests:?} \
+                 (the stack's OriginVerifySha256 with the edge, empty without)"
             ));
         }
         let aliases = config["Aliases"]
@@ -419,6 +459,54 @@ mod tests {
                 "{expected}: {problems:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_edge_decides_the_public_url_and_whether_the_origin_is_closed() {
+        let route = functions::ROUTES[0];
+        let id = logical_id(route.function);
+        let state = |edge: &str, url: &str, verify: &str| {
+            json!({
+                "stack": {
+                    "status": "CREATE_COMPLETE",
+                    "parameters": { "Edge": edge, "OriginVerifySha256": "ab,cd" },
+                    "outputs": { "ApiUrl": url, "OriginUrl": "https://a1.execute-api.us-east-1.amazonaws.com" }
+                },
+                "resources": [
+                    { "logical": "Table", "physical": "t", "type": "AWS::DynamoDB::Table" },
+                    { "logical": "HttpApi", "physical": "a1", "type": "AWS::ApiGatewayV2::Api" },
+                    { "logical": format!("{id}Function"), "physical": "f", "type": "AWS::Lambda::Function" }
+                ],
+                "tables": { "t": { "TableArn": "arn:aws:dynamodb:us-east-1:1:table/t" } },
+                "apis": [{ "ApiId": "a1" }],
+                "functions": { "f": { "Environment": { "Variables": { "ORIGIN_VERIFY_SHA256": verify } } } },
+                "ssm_parameters": ["/s"]
+            })
+        };
+        let about = |problems: Vec<String>, what: &str| {
+            problems
+                .into_iter()
+                .filter(|p| p.contains(what))
+                .collect::<Vec<_>>()
+        };
+        let origin = "https://a1.execute-api.us-east-1.amazonaws.com";
+        let rehearsed = problems(&state("disabled", origin, ""), "dev", "/s");
+        assert!(
+            about(rehearsed.clone(), "ApiUrl").is_empty(),
+            "{rehearsed:?}"
+        );
+        assert!(about(rehearsed, "ORIGIN_VERIFY").is_empty());
+        let open = problems(&state("enabled", origin, ""), "dev", "/s");
+        assert_eq!(about(open.clone(), "ApiUrl").len(), 1, "{open:?}");
+        assert_eq!(about(open.clone(), "ORIGIN_VERIFY").len(), 1, "{open:?}");
+        assert_eq!(about(open, "DistributionId").len(), 1);
+        let closed = problems(
+            &state("enabled", "https://d1.cloudfront.net", "ab,cd"),
+            "dev",
+            "/s",
+        );
+        assert!(about(closed.clone(), "ApiUrl").is_empty(), "{closed:?}");
+        assert!(about(closed, "ORIGIN_VERIFY").is_empty());
     }
 
     #[test]

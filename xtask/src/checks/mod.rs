@@ -7,13 +7,15 @@
 //! - [`binaries`]: `check-binaries`, template `Binary`s vs Cargo `[[bin]]`s.
 //! - [`lambda_smoke`]: `lambda-smoke`, the functions under `cargo lambda watch`.
 //! - [`transformed`]: the checks of the template after SAM's transform.
-//! - [`breaks`]: `check-transformed`, the template and known mistakes in it.
+//! - [`edge`]: the edge: CloudFront in the API's stack, the edge stack's web ACL.
+//! - [`breaks`]: `check-transformed`, the templates and known mistakes in them.
 //! - [`deployed`]: `check-deployed` and `check-retained`, a rehearsal deploy read back.
 
 pub mod artifacts;
 pub mod binaries;
 pub mod breaks;
 pub mod deployed;
+pub mod edge;
 pub mod feature_parity;
 pub mod lambda_smoke;
 pub mod openssl;

@@ -1,8 +1,12 @@
 //! `xtask check-samconfig [FILE]`: every environment that CI deploys (dev,
-//! prod) is fully described in samconfig.toml, and `sam build` builds the
+//! prod) is fully described in samconfig.toml, its edge stack too (its own
+//! section `[ENV-edge.deploy.parameters]`, in us-east-1), every parameter
+//! it overrides is one of its template's, and `sam build` builds the
 //! generated template.
 
 use toml::{Table, Value};
+
+use crate::template::edge::{EDGE_REGION, EDGE_TEMPLATE, SIGN_IN_ROUTES, edge_template};
 
 const ENVIRONMENTS: &[&str] = &["dev", "prod"];
 const REQUIRED: &[&str] = &[
@@ -12,6 +16,13 @@ const REQUIRED: &[&str] = &[
     "parameter_overrides",
 ];
 const TEMPLATE: &str = "infra/template.yaml";
+/// Overrides scripts/deploy.sh reads (the secrets' names, the domain).
+const REQUIRED_OVERRIDES: &[&str] = &[
+    "JwtSecretParameterName",
+    "OriginSecretParameterName",
+    "DomainName",
+    "HostedZoneId",
+];
 
 pub fn run(path: &std::path::Path) -> Result<(), String> {
     let problems = problems(&crate::checks::read(path)?)?;
@@ -22,6 +33,8 @@ pub fn run(path: &std::path::Path) -> Result<(), String> {
 pub fn problems(text: &str) -> Result<Vec<String>, String> {
     let config = parse(text)?;
     let mut problems = Vec::new();
+    let main = crate::template::sam_template(functions::ROUTES, functions::CONSUMERS);
+    let edge = edge_template(SIGN_IN_ROUTES);
     for env in ENVIRONMENTS {
         let deploy = section(&config, &[env, "deploy", "parameters"]);
         let table = format!("[{env}.deploy.parameters]");
@@ -39,6 +52,42 @@ pub fn problems(text: &str) -> Result<Vec<String>, String> {
                 "{table} must not set template_file (deploy the built one)"
             ));
         }
+        if let Ok(overrides) = overrides_in(&config, env) {
+            for name in REQUIRED_OVERRIDES {
+                if !overrides.iter().any(|(n, _)| n == name) {
+                    problems.push(format!(
+                        "{table} must override {name} (scripts/deploy.sh reads it; empty is a value)"
+                    ));
+                }
+            }
+            unknown_parameters(&mut problems, &table, &overrides, TEMPLATE, &main);
+        }
+        // The edge stack: its own section, its own template, us-east-1.
+        let edge_env = format!("{env}-edge");
+        let deploy = section(&config, &[&edge_env, "deploy", "parameters"]);
+        let table = format!("[{edge_env}.deploy.parameters]");
+        for key in ["stack_name", "parameter_overrides"] {
+            if !deploy.and_then(|d| d.get(key)).is_some_and(is_set) {
+                problems.push(format!("{table} lacks {key}"));
+            }
+        }
+        let setting = |key: &str| deploy.and_then(|d| d.get(key)).and_then(Value::as_str);
+        if setting("region") != Some(EDGE_REGION) {
+            problems.push(format!(
+                "{table} region must be {EDGE_REGION}: CloudFront takes its web ACL and \
+                 certificate from there only"
+            ));
+        }
+        if setting("template_file") != Some(EDGE_TEMPLATE) {
+            problems.push(format!("{table} template_file must be {EDGE_TEMPLATE}"));
+        }
+        let overrides = deploy.and_then(|d| d.get("parameter_overrides"));
+        if !overrides.is_some_and(|o| mentions(o, &format!("Environment={env}"))) {
+            problems.push(format!("{table} must override Environment={env}"));
+        }
+        if let Ok(overrides) = overrides_in(&config, &edge_env) {
+            unknown_parameters(&mut problems, &table, &overrides, EDGE_TEMPLATE, &edge);
+        }
     }
     let build = section(&config, &["default", "build", "parameters"]);
     if build
@@ -53,10 +102,97 @@ pub fn problems(text: &str) -> Result<Vec<String>, String> {
     Ok(problems)
 }
 
+/// A problem for each override that is no parameter of the template (a
+/// typo CloudFormation would refuse only at deploy time).
+fn unknown_parameters(
+    problems: &mut Vec<String>,
+    table: &str,
+    overrides: &[(String, String)],
+    path: &str,
+    template: &str,
+) {
+    let declared = parameter_names(template);
+    for (name, _) in overrides {
+        if !declared.contains(&name.as_str()) {
+            problems.push(format!(
+                "{table} overrides {name}, which {path} does not declare"
+            ));
+        }
+    }
+}
+
+/// The names under a template's `Parameters:` (two spaces in, as the
+/// generated templates write them).
+pub fn parameter_names(template: &str) -> Vec<&str> {
+    let Some(start) = template.find("\nParameters:\n") else {
+        return Vec::new();
+    };
+    template[start + "\nParameters:\n".len()..]
+        .lines()
+        .take_while(|line| line.is_empty() || line.starts_with(' ') || line.starts_with('#'))
+        .filter_map(|line| {
+            let name = line.strip_prefix("  ")?.strip_suffix(':')?;
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric())
+                .then_some(name)
+        })
+        .collect()
+}
+
 /// The `Name=value` pairs of `[env.deploy.parameters] parameter_overrides`,
 /// as `sam deploy --config-env env` passes them to CloudFormation.
 pub fn parameter_overrides(text: &str, env: &str) -> Result<Vec<(String, String)>, String> {
     overrides_in(&parse(text)?, env)
+}
+
+/// `env`'s overrides with `extra` in place of those of the same name, or
+/// after them: what `sam deploy --parameter-overrides` must be given, since
+/// overrides on its command line replace samconfig.toml's whole.
+pub fn with_overrides(
+    text: &str,
+    env: &str,
+    extra: &[(String, String)],
+) -> Result<Vec<(String, String)>, String> {
+    let mut overrides = parameter_overrides(text, env)?;
+    for (name, value) in extra {
+        match overrides.iter_mut().find(|(n, _)| n == name) {
+            Some(found) => found.1 = value.clone(),
+            None => overrides.push((name.clone(), value.clone())),
+        }
+    }
+    Ok(overrides)
+}
+
+/// `xtask samconfig-overrides ENV [Name=value...]`: [`with_overrides`] as
+/// `sam deploy --parameter-overrides` words, one line, an empty value as
+/// `Name=""` (sam reads a bare `Name=` as no value at all).
+pub fn overrides_line(text: &str, env: &str, extra: &[&str]) -> Result<String, String> {
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|word| {
+            word.split_once('=')
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .ok_or_else(|| format!("{word:?} is not Name=value"))
+        })
+        .collect::<Result<_, _>>()?;
+    let words: Vec<String> = with_overrides(text, env, &extra)?
+        .into_iter()
+        .map(|(name, value)| {
+            if value
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '\'')
+            {
+                Err(format!(
+                    "{name}: {value:?} cannot be one word of sam's overrides"
+                ))
+            } else if value.is_empty() {
+                Ok(format!("{name}=\"\""))
+            } else {
+                Ok(format!("{name}={value}"))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(words.join(" "))
 }
 
 fn overrides_in(config: &Table, env: &str) -> Result<Vec<(String, String)>, String> {
@@ -148,13 +284,25 @@ template_file = "infra/template.yaml"
 stack_name = "conduit-dev"
 region = "us-east-1"
 capabilities = "CAPABILITY_IAM"
-parameter_overrides = "Environment=dev JwtSecretParameterName=/conduit/dev/jwt-secret"
+parameter_overrides = "Environment=dev JwtSecretParameterName=/conduit/dev/jwt-secret OriginSecretParameterName=/conduit/dev/origin-secret DomainName=\"\" HostedZoneId=\"\""
+
+[dev-edge.deploy.parameters]
+stack_name = "conduit-dev-edge"
+region = "us-east-1"
+template_file = "infra/edge.yaml"
+parameter_overrides = "Environment=dev"
 
 [prod.deploy.parameters]
 stack_name = "conduit-prod"
-region = "us-east-1"
+region = "eu-west-1"
 capabilities = ["CAPABILITY_IAM"]
-parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod/jwt-secret"]
+parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod/jwt-secret", "OriginSecretParameterName=/conduit/prod/origin-secret", "DomainName=api.example.com", "HostedZoneId=Z123"]
+
+[prod-edge.deploy.parameters]
+stack_name = "conduit-prod-edge"
+region = "us-east-1"
+template_file = "infra/edge.yaml"
+parameter_overrides = "Environment=prod RateLimit=5000"
 "#;
 
     #[test]
@@ -192,6 +340,84 @@ parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod
     }
 
     #[test]
+    fn the_edge_stack_goes_to_us_east_1_with_its_own_template() {
+        let config = GOOD
+            .replacen(
+                "region = \"us-east-1\"\ntemplate_file = \"infra/edge.yaml\"",
+                "region = \"eu-west-1\"\ntemplate_file = \"infra/template.yaml\"",
+                1,
+            )
+            .replace(
+                "[prod-edge.deploy.parameters]",
+                "[prod-edges.deploy.parameters]",
+            );
+        let problems = problems(&config).unwrap();
+        for expected in [
+            "[dev-edge.deploy.parameters] region must be us-east-1",
+            "[dev-edge.deploy.parameters] template_file must be infra/edge.yaml",
+            "[prod-edge.deploy.parameters] lacks stack_name",
+            "[prod-edge.deploy.parameters] must override Environment=prod",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(expected)),
+                "{expected}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn overrides_must_be_parameters_of_their_template() {
+        let config = GOOD.replace("RateLimit=5000", "RateLimits=5000").replace(
+            "Environment=dev JwtSecret",
+            "Environment=dev WebAclId=x JwtSecret",
+        );
+        assert_eq!(
+            problems(&config).unwrap(),
+            [
+                "[dev.deploy.parameters] overrides WebAclId, which infra/template.yaml does not declare",
+                "[prod-edge.deploy.parameters] overrides RateLimits, which infra/edge.yaml does not declare",
+            ]
+        );
+        let config = GOOD.replace(r#" DomainName=\"\""#, "");
+        assert_eq!(
+            problems(&config).unwrap(),
+            [
+                "[dev.deploy.parameters] must override DomainName (scripts/deploy.sh reads it; empty is a value)"
+            ]
+        );
+    }
+
+    #[test]
+    fn extra_overrides_replace_or_follow_samconfigs_as_sam_words() {
+        assert_eq!(
+            overrides_line(GOOD, "dev", &["Edge=disabled", "DomainName=a.example.com"]).unwrap(),
+            "Environment=dev JwtSecretParameterName=/conduit/dev/jwt-secret \
+             OriginSecretParameterName=/conduit/dev/origin-secret DomainName=a.example.com \
+             HostedZoneId=\"\" Edge=disabled"
+        );
+        assert!(overrides_line(GOOD, "dev", &["Edge"]).is_err());
+        assert!(overrides_line(GOOD, "dev", &["Edge=a b"]).is_err());
+    }
+
+    #[test]
+    fn parameter_names_are_read_from_the_generated_templates() {
+        let main = crate::template::sam_template(functions::ROUTES, functions::CONSUMERS);
+        let names = parameter_names(&main);
+        for name in [
+            "Environment",
+            "Edge",
+            "WebAclArn",
+            "OriginVerifySha256",
+            "AlarmEmail",
+        ] {
+            assert!(names.contains(&name), "{name}: {names:?}");
+        }
+        assert!(!names.contains(&"Type") && !names.contains(&"Conditions"));
+        let edge = parameter_names(&crate::template::edge::edge_template(SIGN_IN_ROUTES)).len();
+        assert_eq!(edge, 5);
+    }
+
+    #[test]
     fn the_repositorys_samconfig_passes() {
         let root = crate::generated::workspace_root();
         let text = std::fs::read_to_string(root.join("samconfig.toml")).unwrap();
@@ -218,7 +444,7 @@ parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod
 
     #[test]
     fn each_environment_overrides_its_own_name() {
-        let config = GOOD.replace("\"Environment=prod\", ", "\"Environment=dev\", ");
+        let config = GOOD.replacen("\"Environment=prod\", ", "\"Environment=dev\", ", 1);
         assert_eq!(
             problems(&config).unwrap(),
             ["[prod.deploy.parameters] must override Environment=prod"]
@@ -250,7 +476,9 @@ parameter_overrides = ["Environment=prod", "JwtSecretParameterName=/conduit/prod
         let config = "[default.build.parameters]\ntemplate_file = \"infra/template.yaml\"\n\
                       [dev.deploy.parameters]\nstack_name = \"a\"\nregion = \"b\"\n\
                       capabilities = \"c\"\nparameter_overrides = \"Environment=dev\"\n";
-        assert_eq!(problems(config).unwrap().len(), 5);
+        // prod and its edge stack lack everything (5 + 5), dev the overrides
+        // deploy.sh reads (4) and its edge stack (5).
+        assert_eq!(problems(config).unwrap().len(), 19);
         assert!(problems("not toml = = 1").is_err());
     }
 }

@@ -1,10 +1,12 @@
 //! The template as SAM's transform leaves it
 //! (`infra/rehearsal/transform.py`), with the
-//! conditions and parameters of each environment in samconfig.toml
-//! resolved, checked against the route table and the consumer table. This
+//! conditions and parameters of each environment resolved (samconfig.toml's,
+//! and those scripts/deploy.sh adds, [`edge::deployments`](super::edge)),
+//! checked against the route table and the consumer table. This
 //! is what CloudFormation creates, so it shows what the linters cannot: the
 //! one API every route lands on, what each function's environment points
-//! at, the aliases callers invoke and the deployments that move them.
+//! at, the aliases callers invoke and the deployments that move them, and
+//! the edge in front of it all ([`edge`](super::edge)).
 //! Run by `xtask check-transformed PYTHON` ([`breaks`](super::breaks)),
 //! on the template and on copies with known mistakes.
 
@@ -12,42 +14,61 @@ use conduit_common::events::Consumer;
 use conduit_common::http::{Route, by_function};
 use serde_json::{Value, json};
 
+use super::edge::Edge;
 use crate::template::deployment::ALIAS;
 use crate::template::logical_id;
 
 /// The environments CI deploys, each with its parameters from samconfig.toml.
-const ENVIRONMENTS: &[&str] = &["dev", "prod"];
+pub(super) const ENVIRONMENTS: &[&str] = &["dev", "prod"];
 
 /// Prints the transformed template's problems, or that it passed.
 pub fn report(problems: &[String]) -> Result<(), String> {
     let passed = format!(
-        " ({} routes, {} functions, dev and prod)",
+        " ({} routes, {} functions, dev and prod, with the edge, with a domain and without the edge)",
         functions::ROUTES.len(),
         functions_expected().len()
     );
     super::report("transformed template", problems, &passed)
 }
 
-/// Every problem of the transformed template, per environment.
+/// Every problem of the transformed template, per environment and way of
+/// deploying it.
 pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     for env in ENVIRONMENTS {
-        let parameters = super::samconfig::parameter_overrides(samconfig, env)?;
-        let resolver = Resolver::new(template, &parameters);
-        let resolved = resolver.resolve(template);
-        let stack = Stack {
-            template: &resolved,
-            secret_parameter: resolver.parameters["JwtSecretParameterName"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        };
-        problems.extend(
-            stack
-                .problems(env)
+        for deployment in super::edge::deployments(samconfig, env)? {
+            let resolver = Resolver::new(template, &deployment.parameters);
+            let resolved = resolver.stack(template);
+            let edge = Edge::of(&resolver);
+            let stack = Stack {
+                template: &resolved,
+                secret_parameter: resolver.parameter("JwtSecretParameterName"),
+                edge: &edge,
+            };
+            let found = resolver
+                .broken_rules(template)
                 .into_iter()
-                .map(|problem| format!("{env}: {problem}")),
+                .chain(stack.problems(env));
+            problems.extend(found.map(|problem| format!("{}: {problem}", deployment.label)));
+        }
+        // A bare `sam deploy --config-env ENV` (samconfig.toml's parameters
+        // alone, no edge stack, no origin secret) must be refused, not
+        // deploy an edge without its firewall or an open origin.
+        let bare = Resolver::new(
+            template,
+            &super::samconfig::parameter_overrides(samconfig, env)?,
         );
+        if bare.parameter("Edge") == "enabled" {
+            let refused = bare.broken_rules(template);
+            for needed in ["WebAclArn", "OriginVerifySha256"] {
+                if !refused.iter().any(|rule| rule.contains(needed)) {
+                    problems.push(format!(
+                        "{env} as samconfig.toml alone deploys it: the template's rules do not \
+                         refuse an edge without {needed}"
+                    ));
+                }
+            }
+        }
     }
     Ok(problems)
 }
@@ -107,15 +128,17 @@ pub(super) fn mismatches(
 }
 
 /// Resolves what CloudFormation resolves before creating anything: `Ref`
-/// to a parameter, and `Fn::If` by the conditions. Everything else
-/// (`Fn::GetAtt`, `Fn::Sub`, `Ref` to a resource) is left as written.
-struct Resolver {
-    parameters: serde_json::Map<String, Value>,
+/// to a parameter, parameters in `Fn::Sub`, `Fn::If` by the conditions,
+/// `AWS::NoValue`, and the resources and outputs whose condition is false
+/// (left out, [`Resolver::stack`]). Everything else (`Fn::GetAtt`, `Ref`
+/// to a resource, `${Resource}` in `Fn::Sub`) is left as written.
+pub(super) struct Resolver {
+    pub(super) parameters: serde_json::Map<String, Value>,
     conditions: serde_json::Map<String, Value>,
 }
 
 impl Resolver {
-    fn new(template: &Value, overrides: &[(String, String)]) -> Self {
+    pub(super) fn new(template: &Value, overrides: &[(String, String)]) -> Self {
         let mut parameters = serde_json::Map::new();
         if let Some(declared) = template["Parameters"].as_object() {
             for (name, declaration) in declared {
@@ -136,7 +159,53 @@ impl Resolver {
         }
     }
 
-    fn resolve(&self, value: &Value) -> Value {
+    /// A parameter's value as text (`""` if it has none).
+    pub(super) fn parameter(&self, name: &str) -> String {
+        self.parameters.get(name).map(text).unwrap_or_default()
+    }
+
+    /// The stack CloudFormation would create: `template` resolved, without
+    /// the resources and outputs whose condition is false.
+    pub(super) fn stack(&self, template: &Value) -> Value {
+        let mut resolved = self.resolve(template);
+        for section in ["Resources", "Outputs"] {
+            let declared = &template[section];
+            if let Some(items) = resolved[section].as_object_mut() {
+                items.retain(|id, _| {
+                    declared[id]
+                        .get("Condition")
+                        .is_none_or(|condition| self.condition(condition))
+                });
+            }
+        }
+        resolved
+    }
+
+    /// The template's `Rules` that this deployment breaks: each assertion
+    /// that fails where its rule applies, by its description (CloudFormation
+    /// refuses such a deployment before creating anything).
+    pub(super) fn broken_rules(&self, template: &Value) -> Vec<String> {
+        let mut broken = Vec::new();
+        for (name, rule) in template["Rules"].as_object().into_iter().flatten() {
+            if !rule
+                .get("RuleCondition")
+                .is_none_or(|condition| self.condition(condition))
+            {
+                continue;
+            }
+            for assertion in rule["Assertions"].as_array().into_iter().flatten() {
+                if !self.condition(&assertion["Assert"]) {
+                    broken.push(format!(
+                        "rule {name}: {}",
+                        assertion["AssertDescription"].as_str().unwrap_or("fails")
+                    ));
+                }
+            }
+        }
+        broken
+    }
+
+    pub(super) fn resolve(&self, value: &Value) -> Value {
         match value {
             Value::Object(map) if map.len() == 1 => {
                 let (key, arg) = map.iter().next().expect("one entry");
@@ -148,26 +217,66 @@ impl Resolver {
                         let chosen = if self.condition(&args[0]) { 1 } else { 2 };
                         self.resolve(&args[chosen])
                     }
-                    _ => Value::Object(
-                        map.iter()
-                            .map(|(k, v)| (k.clone(), self.resolve(v)))
-                            .collect(),
-                    ),
+                    ("Fn::Sub", Value::String(text)) => self.sub(text),
+                    _ => self.resolve_entries(map),
                 }
             }
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), self.resolve(v)))
+            Value::Object(map) => self.resolve_entries(map),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.resolve(v))
+                    .filter(|v| !is_no_value(v))
                     .collect(),
             ),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.resolve(v)).collect()),
             other => other.clone(),
+        }
+    }
+
+    fn resolve_entries(&self, map: &serde_json::Map<String, Value>) -> Value {
+        Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), self.resolve(v)))
+                .filter(|(_, v)| !is_no_value(v))
+                .collect(),
+        )
+    }
+
+    /// `Fn::Sub` with the parameters it names put in: a plain string if
+    /// that was all, else `Fn::Sub` of what is left (resources, `AWS::`).
+    fn sub(&self, written: &str) -> Value {
+        let mut out = String::new();
+        let mut rest = written;
+        let mut left = false;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = &after[..end];
+            match self.parameters.get(name) {
+                Some(value) if !name.starts_with('!') => out.push_str(&text(value)),
+                _ => {
+                    out.push_str(&rest[start..start + 3 + end]);
+                    left = true;
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        if left {
+            json!({ "Fn::Sub": out })
+        } else {
+            Value::String(out)
         }
     }
 
     /// A condition, by name or written out (`Fn::Equals`, `Fn::Not`,
     /// `Fn::And`, `Fn::Or`, `Condition`).
-    fn condition(&self, condition: &Value) -> bool {
+    pub(super) fn condition(&self, condition: &Value) -> bool {
         if let Some(name) = condition.as_str() {
             return self
                 .conditions
@@ -180,11 +289,7 @@ impl Resolver {
         let args = arg.as_array().map(Vec::as_slice).unwrap_or_default();
         match key.as_str() {
             "Fn::Equals" if args.len() == 2 => {
-                let text = |v: &Value| match self.resolve(v) {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                text(&args[0]) == text(&args[1])
+                text(&self.resolve(&args[0])) == text(&self.resolve(&args[1]))
             }
             "Fn::Not" if args.len() == 1 => !self.condition(&args[0]),
             "Fn::And" => args.iter().all(|c| self.condition(c)),
@@ -195,22 +300,32 @@ impl Resolver {
     }
 }
 
+fn is_no_value(value: &Value) -> bool {
+    value == &json!({ "Ref": "AWS::NoValue" })
+}
+
+/// A resolved value as CloudFormation passes it on: a string as it is,
+/// anything else (a number) as written.
+pub(super) fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 /// A transformed template, resolved for one environment.
 struct Stack<'a> {
     template: &'a Value,
     /// The JWT secret's parameter name that environment deploys with.
     secret_parameter: String,
+    /// The edge it must have.
+    edge: &'a Edge,
 }
 
 impl Stack<'_> {
     fn resources_of(&self, kind: &str) -> Vec<(&str, &Value)> {
-        self.template["Resources"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, resource)| resource["Type"] == kind)
-            .map(|(id, resource)| (id.as_str(), resource))
-            .collect()
+        super::edge::resources_of(self.template, kind)
     }
 
     fn resource(&self, id: &str) -> &Value {
@@ -223,6 +338,7 @@ impl Stack<'_> {
         self.functions(&mut problems, env);
         self.table(&mut problems, env);
         self.consumers(&mut problems);
+        super::edge::distribution_problems(self.template, self.edge, &mut problems);
         problems
     }
 
@@ -334,6 +450,15 @@ impl Stack<'_> {
                     variables["JWT_SECRET_PARAM"]
                 ));
             }
+            let digests = self.edge.origin_verify();
+            if !routes.is_empty() && variables["ORIGIN_VERIFY_SHA256"] != digests {
+                problems.push(format!(
+                    "{id}Function: ORIGIN_VERIFY_SHA256 is {}, expected {digests:?} \
+                     (OriginVerifySha256 with the edge, so that the execute-api URL refuses \
+                     what did not come through CloudFront; empty without)",
+                    variables["ORIGIN_VERIFY_SHA256"]
+                ));
+            }
             self.policies(problems, id, routes);
             self.deployment(problems, id, env);
         }
@@ -347,6 +472,13 @@ impl Stack<'_> {
                 format!("{id}FunctionRole"),
                 crate::template::policies(route),
             ),
+            // A job off the table (JobAccess) gets none of its policies.
+            None if functions::JOBS.iter().any(|job| {
+                logical_id(job.name) == id && job.access != conduit_common::events::JobAccess::Table
+            }) =>
+            {
+                (format!("{id}Role"), &[])
+            }
             None => (
                 format!("{id}Role"),
                 &["ReadAccessPolicy", "WriteAccessPolicy"],
@@ -549,10 +681,68 @@ mod tests {
     }
 
     #[test]
+    fn subs_no_values_conditional_resources_and_rules_resolve_as_cloudformation_does() {
+        let template = json!({
+            "Parameters": {
+                "Name": { "Type": "String", "Default": "/n" },
+                "Version": { "Type": "Number", "Default": 0 },
+                "Edge": { "Type": "String", "Default": "enabled" }
+            },
+            "Conditions": { "HasEdge": { "Fn::Equals": [{ "Ref": "Edge" }, "enabled"] } },
+            "Rules": { "Versioned": {
+                "RuleCondition": { "Fn::Equals": [{ "Ref": "Edge" }, "enabled"] },
+                "Assertions": [{
+                    "Assert": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "Version" }, "0"] }] },
+                    "AssertDescription": "needs a version"
+                }]
+            } },
+            "Resources": {
+                "Edge": { "Condition": "HasEdge", "Properties": {
+                    "Secret": { "Fn::Sub": "{{resolve:ssm:${Name}:${Version}}}" },
+                    "Url": { "Fn::Sub": "https://${Api}.${AWS::Region}/${Name}" },
+                    "Gone": { "Fn::If": ["HasEdge", { "Ref": "AWS::NoValue" }, 1] },
+                    "List": [1, { "Ref": "AWS::NoValue" }]
+                } }
+            },
+            "Outputs": { "Id": { "Condition": "HasEdge", "Value": { "Ref": "Edge" } } }
+        });
+        let with = |overrides: &[(&str, &str)]| {
+            let overrides: Vec<(String, String)> = overrides
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Resolver::new(&template, &overrides)
+        };
+        let edge = with(&[("Version", "3")]);
+        assert!(edge.broken_rules(&template).is_empty());
+        let stack = edge.stack(&template);
+        let properties = &stack["Resources"]["Edge"]["Properties"];
+        assert_eq!(properties["Secret"], "{{resolve:ssm:/n:3}}");
+        assert_eq!(
+            properties["Url"],
+            json!({ "Fn::Sub": "https://${Api}.${AWS::Region}/${Name}".replace("${Name}", "/n") })
+        );
+        assert!(properties.get("Gone").is_none());
+        assert_eq!(properties["List"], json!([1]));
+        assert!(stack["Outputs"]["Id"].is_object());
+        assert_eq!(
+            with(&[]).broken_rules(&template),
+            ["rule Versioned: needs a version"]
+        );
+        let without = with(&[("Edge", "disabled")]);
+        assert!(without.broken_rules(&template).is_empty());
+        let stack = without.stack(&template);
+        assert_eq!(stack["Resources"], json!({}));
+        assert_eq!(stack["Outputs"], json!({}));
+    }
+
+    #[test]
     fn an_empty_template_is_every_problem_not_a_pass() {
+        let no_edge = Edge::of(&Resolver::new(&json!({}), &[]));
         let problems = Stack {
             template: &json!({}),
             secret_parameter: String::new(),
+            edge: &no_edge,
         }
         .problems("dev");
         assert!(problems.iter().any(|p| p.contains("expected one HTTP API")));

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use conduit_common::events::Job;
+use conduit_common::events::{Job, JobAccess};
 use conduit_common::telemetry::metrics::NAMESPACE;
 
 use super::{log_group, logical_id};
@@ -65,15 +65,12 @@ fn job_resources(out: &mut String, job: &Job) {
           - Effect: Allow
             Principal: {{ Service: lambda.amazonaws.com }}
             Action: sts:AssumeRole
-      ManagedPolicyArns:
-        - !Ref ReadAccessPolicy
-        - !Ref WriteAccessPolicy
-      Policies:
+{managed_policies}      Policies:
         - PolicyName: scheduled-job
           PolicyDocument:
             Version: "2012-10-17"
             Statement:
-              - Sid: WriteItsLogs
+{access_statements}              - Sid: WriteItsLogs
                 Effect: Allow
                 Action:
                   - logs:CreateLogStream
@@ -108,9 +105,50 @@ fn job_resources(out: &mut String, job: &Job) {
 "#,
         summary = job.summary,
         schedule = job.schedule,
+        managed_policies = managed_policies(job.access),
+        access_statements = access_statements(job.access),
         log_group = log_group(&id, name),
         deployment_preference = super::deployment::deployment_preference(&id),
     )
     .expect("writing to a String cannot fail");
     super::deployment::rollback_alarm(out, &id, name, &[]);
+}
+
+/// The table policies of head.yaml, for a job on the table.
+fn managed_policies(access: JobAccess) -> &'static str {
+    match access {
+        JobAccess::Table => {
+            "      ManagedPolicyArns:\n        - !Ref ReadAccessPolicy\n        - !Ref WriteAccessPolicy\n"
+        }
+        JobAccess::SigningKeys => "",
+    }
+}
+
+/// A job's own statements beyond its logs and traces: for the key
+/// rotation, reading and replacing the key set's SecureString (decrypted
+/// and encrypted only through SSM, only for that parameter).
+fn access_statements(access: JobAccess) -> &'static str {
+    match access {
+        JobAccess::Table => "",
+        JobAccess::SigningKeys => {
+            r#"              - Sid: RotateSigningKeys
+                Effect: Allow
+                Action:
+                  - ssm:GetParameter
+                  - ssm:PutParameter
+                Resource: !Sub "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"
+              - Sid: EncryptSigningKeys
+                Effect: Allow
+                Action:
+                  - kms:Decrypt
+                  - kms:Encrypt
+                  - kms:GenerateDataKey
+                Resource: !Sub "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"
+                Condition:
+                  StringEquals:
+                    kms:ViaService: !Sub "ssm.${AWS::Region}.amazonaws.com"
+                    kms:EncryptionContext:PARAMETER_ARN: !Sub "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"
+"#
+        }
+    }
 }

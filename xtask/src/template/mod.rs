@@ -4,9 +4,12 @@
 //! `tail.yaml`; only the per-route resources, the stream consumers'
 //! ([`consumers`]), the scheduled jobs' ([`jobs`]), and the dashboard and
 //! alarms on the functions' own metrics ([`monitoring`]), are generated here.
+//! The edge ([`edge`]): CloudFront in this template, and its companion
+//! stack `infra/edge.yaml` (the web ACL and the certificate, in us-east-1).
 
 mod consumers;
 pub(crate) mod deployment;
+pub(crate) mod edge;
 mod jobs;
 mod monitoring;
 
@@ -23,7 +26,9 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
         "{{ ProjectionType: INCLUDE, NonKeyAttributes: [{}] }}",
         conduit_common::db::schema::INDEX_ATTRIBUTES.join(", ")
     );
-    let mut out = include_str!("head.yaml").replace("{{INDEX_PROJECTION}}", &projection);
+    let mut out = include_str!("head.yaml")
+        .replace("{{INDEX_PROJECTION}}", &projection)
+        .replace("{{EDGE}}\n", &edge::distribution());
     for (name, served) in by_function(routes) {
         function(&mut out, name, &served);
     }

@@ -1,0 +1,140 @@
+//! The edge in front of the API, in two stacks:
+//!
+//! - in the API's own stack (`infra/template.yaml`), CloudFront
+//!   (`distribution.yaml`): the distribution whose origin is the HTTP API,
+//!   its cache and origin request policies, its log bucket and its domain's
+//!   records, all under the condition `HasEdge`;
+//! - in `infra/edge.yaml`, deployed to [`EDGE_REGION`] whatever the API's
+//!   region (CloudFront takes its web ACL and certificate only from there):
+//!   the web ACL, with a tighter rate limit on the sign-in routes generated
+//!   from the route table ([`SIGN_IN_ROUTES`]), and the certificate.
+
+use std::fmt::Write;
+
+use conduit_common::error::ApiError;
+use conduit_common::http::{MAX_BODY_BYTES, ORIGIN_VERIFY_HEADER, Route};
+
+/// Where the edge stack goes: the only region CloudFront takes a web ACL
+/// (Scope `CLOUDFRONT`) or an ACM certificate from.
+pub const EDGE_REGION: &str = "us-east-1";
+
+/// The edge stack's template, from the workspace root.
+pub const EDGE_TEMPLATE: &str = "infra/edge.yaml";
+
+/// The hosted zone of every CloudFront distribution, for alias records.
+pub const CLOUDFRONT_ZONE: &str = "Z2FDTNDATAQYW2";
+
+/// The routes a password guess or a new account goes through, limited per
+/// client address more tightly at the edge than the rest of the API.
+pub static SIGN_IN_ROUTES: &[&Route] = &[&functions::routes::LOGIN, &functions::routes::REGISTER];
+
+/// The main template's edge resources (`{{EDGE}}` in head.yaml).
+pub fn distribution() -> String {
+    include_str!("distribution.yaml")
+        .replace("{{ORIGIN_VERIFY_HEADER}}", ORIGIN_VERIFY_HEADER)
+        .replace("{{CLOUDFRONT_ZONE}}", CLOUDFRONT_ZONE)
+}
+
+/// The whole `infra/edge.yaml`, its sign-in rule over `sign_in`.
+pub fn edge_template(sign_in: &[&Route]) -> String {
+    let routes: Vec<String> = sign_in
+        .iter()
+        .map(|route| format!("{} {}", route.method, route.path))
+        .collect();
+    // Single-quoted YAML: a quote is doubled.
+    let too_many = ApiError::TooManyRequests {
+        retry_after_secs: 300,
+    }
+    .body()
+    .replace('\'', "''");
+    include_str!("edge.yaml")
+        .replace("{{SIGN_IN_ROUTES}}", &routes.join(", "))
+        .replace("{{SIGN_IN_SCOPE}}\n", &scope_down(sign_in))
+        .replace("{{TOO_MANY_REQUESTS}}", &too_many)
+        .replace("{{MAX_BODY}}", &format!("{} KiB", MAX_BODY_BYTES / 1024))
+}
+
+/// The requests of `routes`: each its method and exact path (API Gateway's
+/// routing is exact and case-sensitive); several, any of them. At the
+/// indentation of `ScopeDownStatement`'s value in edge.yaml.
+fn scope_down(routes: &[&Route]) -> String {
+    const INDENT: usize = 16;
+    match routes {
+        [] => panic!("a scope-down statement needs a route"),
+        [route] => format!("{}{}", " ".repeat(INDENT), and_statement(INDENT, route)),
+        _ => {
+            let pad = " ".repeat(INDENT);
+            let mut out = format!("{pad}OrStatement:\n{pad}  Statements:\n");
+            for route in routes {
+                write!(out, "{pad}    - {}", and_statement(INDENT + 6, route))
+                    .expect("writing to a String cannot fail");
+            }
+            out
+        }
+    }
+}
+
+/// `AndStatement` (its key written at column `indent`): the route's method
+/// and path.
+fn and_statement(indent: usize, route: &Route) -> String {
+    let pad = " ".repeat(indent);
+    format!(
+        "AndStatement:\n{pad}  Statements:\n{}{}",
+        byte_match(indent + 4, "Method", route.method.as_str()),
+        byte_match(indent + 4, "UriPath", route.path),
+    )
+}
+
+/// A `ByteMatchStatement` list item: `field` (`Method`, `UriPath`) is
+/// exactly `value`.
+fn byte_match(indent: usize, field: &str, value: &str) -> String {
+    let pad = " ".repeat(indent);
+    format!(
+        "{pad}- ByteMatchStatement:\n\
+         {pad}    FieldToMatch: {{ {field}: {{}} }}\n\
+         {pad}    PositionalConstraint: EXACTLY\n\
+         {pad}    SearchString: {value}\n\
+         {pad}    TextTransformations: [{{ Priority: 0, Type: NONE }}]\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use conduit_common::auth::Access;
+
+    use super::*;
+
+    #[test]
+    fn the_sign_in_routes_are_anonymous_posts_of_the_route_table() {
+        for route in SIGN_IN_ROUTES {
+            assert!(
+                functions::ROUTES.iter().any(|r| std::ptr::eq(*r, *route)),
+                "{route:?} is not in the route table"
+            );
+            assert_eq!(route.method.as_str(), "POST", "{route:?}");
+            assert!(matches!(route.access, Access::Anonymous), "{route:?}");
+        }
+    }
+
+    #[test]
+    fn the_sign_in_rule_matches_each_route_by_method_and_exact_path() {
+        let template = edge_template(SIGN_IN_ROUTES);
+        assert!(!template.contains("{{"), "a placeholder is left");
+        for route in SIGN_IN_ROUTES {
+            assert!(
+                template.contains(&format!("SearchString: {}\n", route.path)),
+                "{route:?}"
+            );
+        }
+        assert!(template.contains("OrStatement:"));
+        let one = edge_template(&SIGN_IN_ROUTES[..1]);
+        assert!(!one.contains("OrStatement:") && one.contains("AndStatement:"));
+    }
+
+    #[test]
+    fn the_main_templates_edge_has_no_placeholder_left() {
+        let edge = distribution();
+        assert!(edge.contains(&format!("HeaderName: {ORIGIN_VERIFY_HEADER}\n")));
+        assert!(!edge.contains("{{ORIGIN") && !edge.contains("{{CLOUDFRONT"));
+    }
+}
