@@ -108,8 +108,8 @@ repair: ## Recount every counter from its items and fix drift, while `make dev` 
 	DYNAMODB_ENDPOINT=http://127.0.0.1:$${DYNAMODB_PORT:-8000} \
 	  cargo run -q -p conduit-local --bin conduit-admin -- repair $(or $(RATE),100)
 
-rotate-keys: ## Rotate the token signing keys of make dev's data one step (in AWS: JWT_SECRET_PARAM=<name> conduit-admin rotate-keys)
-	cargo run -q -p conduit-local --bin conduit-admin -- rotate-keys
+rotate-keys: ## Rotate the token signing keys of make dev's data one step (FORCE=1 within 30 days of the last; in AWS: JWT_SECRET_PARAM=<name> conduit-admin rotate-keys)
+	cargo run -q -p conduit-local --bin conduit-admin -- rotate-keys $(if $(FORCE),--force)
 
 lambda-smoke: ## The functions as cargo lambda watch builds and runs them, driven by cargo lambda invoke
 	scripts/lambda-smoke.sh

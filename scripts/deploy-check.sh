@@ -142,9 +142,10 @@ for n in $breaks; do on_exit rm -f ".aws-sam/build/rehearsal-break-$n.yaml"; don
 # runs it: the edge stack deployed and the origin secret created (version 1),
 # the stack's overrides printed (samconfig.toml's, then the edge's). Then
 # the origin secret as the next deploys keep it: left alone, then rotated
-# (version 2: the new digest, and the previous one, which stays accepted).
+# (version 2: the new digest, and version 1's while CloudFront sends it),
+# then version 1 retired once CloudFront sends version 2.
 rehearse_edge() {
-  local printed digest again rotated
+  local printed digest again rotated retired
   printed=$(scripts/deploy.sh dev --edge 2> "$TEMP_DIR/deploy-dev-edge.log") \
     || { tail -40 "$TEMP_DIR/deploy-dev-edge.log"; echo "FAIL: scripts/deploy.sh dev --edge"; return 1; }
   digest=${printed##*OriginVerifySha256=}
@@ -154,13 +155,15 @@ rehearse_edge() {
     echo "FAIL: scripts/deploy.sh dev --edge printed: $printed"
     return 1
   fi
-  again=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" 2>/dev/null)
-  rotated=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --rotate 2>/dev/null)
-  if [ "$again" != "1 $digest" ] || [[ ! $rotated =~ ^2\ [0-9a-f]{64},$digest$ ]]; then
-    echo "FAIL: origin secret: then '$again', rotated '$rotated' (created with digest $digest)"
+  again=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --also 1 2>/dev/null)
+  rotated=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --rotate --also 1 2>/dev/null)
+  retired=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --also 2 2>/dev/null)
+  if [ "$again" != "1 $digest" ] || [[ ! $rotated =~ ^2\ ([0-9a-f]{64}),$digest$ ]] ||
+    [ "$retired" != "2 ${BASH_REMATCH[1]}" ]; then
+    echo "FAIL: origin secret: then '$again', rotated '$rotated', retired '$retired' (created with digest $digest)"
     return 1
   fi
-  echo "edge: the edge stack deployed, the origin secret created at version 1, rotated to 2 with the previous digest kept"
+  echo "edge: the edge stack deployed, the origin secret created at version 1, rotated to 2 with version 1 accepted, then retired"
 }
 
 # Each in an account of its own: dev, then its delete and redeploy; prod

@@ -10,12 +10,13 @@
 #                                       migrations
 #   scripts/deploy.sh dev|prod --rotate-origin-secret
 #                                       the same with a new origin secret (what CloudFront sends
-#                                       the API in x-origin-verify), deployed in two steps: the
-#                                       functions accept the new secret besides the current one,
-#                                       then CloudFront sends the new one. The previous secret
-#                                       stays accepted until the next rotation, so the edges
-#                                       that still send it are served. Rotate only this way:
-#                                       the first step deploys the version before the newest.
+#                                       the API in x-origin-verify), deployed in three steps: the
+#                                       functions accept the new secret besides the one CloudFront
+#                                       sends (the stack's OriginSecretVersion output); CloudFront
+#                                       sends the new one (the stack waits until every edge has
+#                                       it); the old one is no longer accepted. Any deploy accepts
+#                                       the secret CloudFront sends and the latest, so an
+#                                       interrupted rotation is finished by the next deploy.
 #   scripts/deploy.sh dev|prod --edge   for the deploy workflow: the edge stack and the origin
 #                                       secret only; prints the API stack's parameter overrides
 #                                       (samconfig.toml's and the edge's) for its own sam deploy
@@ -75,12 +76,21 @@ deploy_edge() {
   [ -n "$web_acl" ] || { echo "the edge stack $stack has no WebAclArn output" >&2; exit 1; }
 }
 
+# The version of the origin secret CloudFront sends now (the stack's
+# output; empty before the first deploy with the edge).
+sent_version() {
+  stack_output "$(xtask samconfig "$env" stack_name)" "$region" OriginSecretVersion 2>/dev/null || true
+}
+
 # The origin secret, in the API's region (the template reads it there):
-# sets version and digests. $1: --rotate, or nothing.
+# sets version (the latest) and digests (the latest's, and the one of
+# version $1, the one CloudFront sends, until it sends the latest).
+# $2: --rotate, or nothing.
 origin_secret() {
-  local name out
+  local name out also=$1
+  shift
   name=$(xtask samconfig "$env" OriginSecretParameterName)
-  out=$(AWS_REGION=$region .venv/bin/python scripts/origin-secret.py "$name" "$@")
+  out=$(AWS_REGION=$region .venv/bin/python scripts/origin-secret.py "$name" "$@" --also "$also")
   read -r version digests <<<"$out"
 }
 
@@ -94,7 +104,7 @@ api_overrides() {
 if [ "$mode" = --edge ]; then
   # The workflow's environment approval is the review.
   deploy_edge --no-confirm-changeset --no-progressbar
-  origin_secret
+  origin_secret "$(sent_version)"
   api_overrides "$version"
   exit 0
 fi
@@ -113,16 +123,22 @@ deploy_api() {
   sam deploy --config-env "$env" --region "$region" --parameter-overrides "${overrides[@]}"
 }
 
+sent=$(sent_version)
 if [ "$mode" = --rotate-origin-secret ]; then
-  origin_secret --rotate
-  if [[ $digests == *,* ]]; then
+  origin_secret "$sent" --rotate
+  if [ -n "$sent" ]; then
     # First the functions accept the new secret too (the stack waits for
     # CodeDeploy to move every alias), CloudFront still sending the old.
-    deploy_api $((version - 1))
+    deploy_api "$sent"
   fi
-else
-  origin_secret
+  # Then CloudFront sends the new one (the stack waits until every edge
+  # has it), the old one still accepted meanwhile.
+  deploy_api "$version"
+  sent=$version
 fi
+# The secret CloudFront sends, and the latest (the same but after an
+# interrupted rotation): the old one is no longer accepted.
+origin_secret "$sent"
 deploy_api "$version"
 
 # The data migrations not yet finished (common/src/db/migrations.rs), run

@@ -2,16 +2,19 @@
 asked, and prints what its stack needs: the version CloudFront must send,
 and the digests the functions must accept. Never prints the secret.
 
-    origin-secret.py NAME [--rotate]
+    origin-secret.py NAME [--rotate] [--also VERSION]
 
 prints
 
     VERSION HASHES
 
 VERSION: the parameter's latest version; HASHES: the SHA-256 digests (hex)
-of that version's value and of the one before it, if any, comma-separated:
-the stack's OriginVerifySha256, so that requests CloudFront signed with the
-previous secret are still served while its edges take the new one.
+of that version's value and, with --also, of version VERSION's (the one
+CloudFront sends now, the stack's OriginSecretVersion output), comma-
+separated: the stack's OriginVerifySha256. Requests CloudFront still signs
+with that version are served while its edges move to the latest; once they
+have (the deploy after), only the latest is accepted, and a secret that
+leaked before a rotation stops working.
 
 NAME is the environment's OriginSecretParameterName override in
 samconfig.toml. The secret is a String parameter, created randomly if it is
@@ -40,9 +43,20 @@ def new_secret():
     return secrets.token_urlsafe(32)
 
 
+USAGE = "usage: origin-secret.py NAME [--rotate] [--also VERSION]"
+
+
 def main(name, *options):
-    if any(option != "--rotate" for option in options):
-        sys.exit(f"usage: origin-secret.py NAME [--rotate]; unknown {options}")
+    options = list(options)
+    rotate = "--rotate" in options
+    if rotate:
+        options.remove("--rotate")
+    also = None
+    if options[:1] == ["--also"] and len(options) == 2:
+        also = options[1] or None
+        options = []
+    if options:
+        sys.exit(f"{USAGE}; unknown {options}")
     ssm = boto3.client("ssm")
     try:
         ssm.put_parameter(
@@ -54,23 +68,20 @@ def main(name, *options):
         )
         print(f"created origin secret {name}", file=sys.stderr)
     except ssm.exceptions.ParameterAlreadyExists:
-        if options:
+        if rotate:
             ssm.put_parameter(Name=name, Type="String", Overwrite=True, Value=new_secret())
             print(f"rotated origin secret {name}", file=sys.stderr)
         else:
             print(f"origin secret {name} exists", file=sys.stderr)
-    history = [
-        entry
-        for page in ssm.get_paginator("get_parameter_history").paginate(Name=name)
-        for entry in page["Parameters"]
-    ]
-    history.sort(key=lambda entry: entry["Version"])
-    latest = history[-1]
-    accepted = [digest(entry["Value"]) for entry in reversed(history[-2:])]
+    latest = ssm.get_parameter(Name=name)["Parameter"]
+    accepted = [digest(latest["Value"])]
+    if also is not None and int(also) != latest["Version"]:
+        sent = ssm.get_parameter(Name=f"{name}:{also}")["Parameter"]
+        accepted.append(digest(sent["Value"]))
     print(latest["Version"], ",".join(accepted))
 
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: origin-secret.py NAME [--rotate]")
+        sys.exit(USAGE)
     main(*sys.argv[1:])

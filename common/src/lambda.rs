@@ -163,20 +163,21 @@ impl KeyReload {
         }
     }
 
-    fn when_due(&self, state: &Arc<AppState>) {
-        let Some(store) = &self.store else { return };
+    /// Starts the reload when due; its task, for tests to wait on.
+    fn when_due(&self, state: &Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> {
+        let store = self.store.as_ref()?;
         let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
         if loaded.elapsed() < RELOAD_AFTER {
-            return;
+            return None;
         }
         *loaded = std::time::Instant::now();
         let (store, state) = (store.clone(), state.clone());
-        tokio::spawn(async move {
+        Some(tokio::spawn(async move {
             match store.load().await {
                 Ok(set) => state.jwt.install(&set),
                 Err(err) => tracing::warn!(error = %err, "cannot reload the signing keys"),
             }
-        });
+        }))
     }
 }
 
@@ -230,4 +231,50 @@ pub fn run_job(job: &'static Job) -> Result<(), lambda_runtime::Error> {
         ))
         .await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Instant, SystemTime};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_instance_follows_a_rotation_once_its_reload_is_due() {
+        let dir = std::env::temp_dir().join(format!("conduit-reload-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = KeyStore::File(dir.join("keys"));
+        let set = store.load_or_create().await.unwrap();
+        let config = Config::from_lookup(|name| match name {
+            "TABLE_NAME" => Some("t".into()),
+            "JWT_SECRET" => Some(set.to_json()),
+            _ => None,
+        })
+        .unwrap();
+        // Never called: nothing here touches the table.
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version_latest()
+                .build(),
+        );
+        let state = Arc::new(AppState::new(config, client));
+        let rotated = store.rotate(SystemTime::now(), false).await.unwrap();
+        let kid = |state: &AppState| {
+            let token = state.jwt.issue("u", "s").unwrap();
+            jsonwebtoken::decode_header(&token).unwrap().kid.unwrap()
+        };
+
+        let reload = KeyReload {
+            store: Some(Arc::new(store)),
+            loaded: std::sync::Mutex::new(Instant::now()),
+        };
+        assert!(reload.when_due(&state).is_none(), "loaded just now");
+        assert_eq!(kid(&state), set.current.kid);
+
+        *reload.loaded.lock().unwrap() = Instant::now() - RELOAD_AFTER;
+        reload.when_due(&state).expect("due").await.unwrap();
+        assert_eq!(kid(&state), rotated.current.kid);
+        assert!(reload.when_due(&state).is_none(), "not due again at once");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -3,7 +3,9 @@
 //! [`JOBS`] by `make generate`), and a `conduit-admin` command locally.
 
 use conduit_common::ApiError;
-use conduit_common::auth::key_store::KeyStore;
+use std::time::SystemTime;
+
+use conduit_common::auth::key_store::{KeyStore, RotateError};
 use conduit_common::db::repair::RepairSettings;
 use conduit_common::events::{Job, JobAccess, JobContext};
 use conduit_common::telemetry::metrics;
@@ -74,7 +76,16 @@ async fn rotate_signing_keys(context: &JobContext) -> Result<String, ApiError> {
         sdk: Box::new(context.sdk.clone()),
         name,
     };
-    let rotated = store.rotate().await;
+    // A retried or repeated run finds the keys just rotated and leaves
+    // them: rotating again would retire the key live tokens were signed with.
+    let rotated = match store.rotate(SystemTime::now(), false).await {
+        Err(RotateError::TooSoon(why)) => {
+            metrics::record_key_rotation(false);
+            tracing::info!("{why}");
+            return Ok(format!("not rotated: {why}"));
+        }
+        rotated => rotated,
+    };
     metrics::record_key_rotation(rotated.is_err());
     let set = rotated.map_err(ApiError::internal)?;
     let summary = set.to_string();

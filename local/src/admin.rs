@@ -7,10 +7,14 @@
 //!                                deploy runs it after every deploy)
 //!     conduit-admin repair [RATE]   (recount every counter and fix drift,
 //!                                reading at most RATE units a second: 100)
-//!     conduit-admin rotate-keys (rotate the token signing keys one step: in
+//!     conduit-admin rotate-keys [--force]
+//!                               (rotate the token signing keys one step: in
 //!                                AWS the set in JWT_SECRET_PARAM, which the
 //!                                scheduled job rotates every 31 days; locally
-//!                                DATA_DIR/dev-jwt-secret, default .data/)
+//!                                DATA_DIR/dev-jwt-secret, default .data/;
+//!                                refused within 30 days of the last unless
+//!                                forced, which signs out the tokens of the
+//!                                key it retires: for a leaked key)
 //!
 //! Environment: `TABLE_NAME` (default `conduit`), `DYNAMODB_ENDPOINT` (for a
 //! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs; unset
@@ -29,15 +33,17 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: conduit-admin grant <username> <user|moderator|admin> \
      | conduit-admin migrate | conduit-admin repair [read units a second] \
-     | conduit-admin rotate-keys";
+     | conduit-admin rotate-keys [--force]";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [command] = args.as_slice()
-        && command == "rotate-keys"
-    {
-        return rotate_keys().await;
+    match args.as_slice() {
+        [command] if command == "rotate-keys" => return rotate_keys(false).await,
+        [command, force] if command == "rotate-keys" && force == "--force" => {
+            return rotate_keys(true).await;
+        }
+        _ => {}
     }
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "conduit".into());
     let endpoint = std::env::var("DYNAMODB_ENDPOINT")
@@ -101,8 +107,10 @@ async fn repair(db: &Db, rate: f64) -> Result<(), Error> {
     Ok(())
 }
 
-/// Rotates the signing keys one step, where the instances read them.
-async fn rotate_keys() -> Result<(), Error> {
+/// Rotates the signing keys one step, where the instances read them;
+/// `force`: even within the minimum interval (a leaked key), which signs
+/// out the holders of tokens signed with the key it retires.
+async fn rotate_keys(force: bool) -> Result<(), Error> {
     let store = match std::env::var("JWT_SECRET_PARAM") {
         Ok(name) => KeyStore::Parameter {
             sdk: Box::new(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
@@ -113,7 +121,7 @@ async fn rotate_keys() -> Result<(), Error> {
             KeyStore::File(std::path::Path::new(&data_dir).join("dev-jwt-secret"))
         }
     };
-    let set = store.rotate().await?;
+    let set = store.rotate(std::time::SystemTime::now(), force).await?;
     println!("signing keys rotated: {set}");
     Ok(())
 }

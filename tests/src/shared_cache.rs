@@ -12,7 +12,9 @@
 //!   CloudFront's origin custom header does, so the API behind it can be
 //!   closed to everything else;
 //! - the `Host` header is the origin's own (CloudFront forwards every
-//!   header but Host).
+//!   header but Host);
+//! - `x-viewer-address` is the client's address, whatever the client sent
+//!   (the template's viewer-request function).
 //!
 //! Each answer says what the cache did in `x-cache-status` (nginx's
 //! `$upstream_cache_status`: HIT, MISS, EXPIRED, REVALIDATED, ...).
@@ -155,6 +157,7 @@ http {
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header X-Origin-Verify "{ORIGIN_SECRET}";
+            proxy_set_header X-Viewer-Address $remote_addr;
             proxy_cache edge;
             proxy_cache_key "$request_method $request_uri $http_authorization $http_origin";
             proxy_cache_methods GET HEAD;

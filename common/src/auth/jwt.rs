@@ -174,6 +174,9 @@ mod tests {
         JwtKeys::new(&config())
     }
 
+    /// Some moment, in seconds since 1970.
+    const NOW: u64 = 1_780_000_000;
+
     fn secret() -> String {
         config().jwt_keys.current.secret
     }
@@ -253,7 +256,7 @@ mod tests {
     #[test]
     fn tokens_name_their_key_and_verify_until_it_is_retired() {
         let keys = keys();
-        let set = config().jwt_keys.rotated();
+        let set = config().jwt_keys.rotated(NOW);
         keys.install(&set);
         let before = keys.issue("u", "s").unwrap();
         let kid = jsonwebtoken::decode_header(&before).unwrap().kid;
@@ -263,7 +266,7 @@ mod tests {
         // current key signs: it was published as `next`.
         let stale = JwtKeys::new(&config());
         stale.install(&set);
-        let rotated = set.rotated();
+        let rotated = set.rotated(NOW);
         keys.install(&rotated);
         let after = keys.issue("u", "s").unwrap();
         assert!(
@@ -273,7 +276,7 @@ mod tests {
         keys.decode(&before)
             .expect("the previous key still verifies");
 
-        keys.install(&rotated.rotated());
+        keys.install(&rotated.rotated(NOW));
         assert!(keys.decode(&before).is_err(), "its key is retired");
         keys.decode(&after).expect("now the previous key");
     }
@@ -290,10 +293,10 @@ mod tests {
         .unwrap();
         keys.decode(&legacy).expect("signed with the current key");
         // A bare secret's first rotation only publishes the next key.
-        let set = config().jwt_keys.rotated().rotated();
+        let set = config().jwt_keys.rotated(NOW).rotated(NOW);
         keys.install(&set);
         keys.decode(&legacy).expect("signed with the previous key");
-        keys.install(&set.rotated());
+        keys.install(&set.rotated(NOW));
         assert!(keys.decode(&legacy).is_err(), "its key is retired");
     }
 

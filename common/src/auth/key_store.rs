@@ -3,9 +3,19 @@
 //! creates), a file under the data directory locally.
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use super::keys::KeySet;
 use crate::state::{put_secure_parameter, secure_parameter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// Not rotated: the last rotation is too recent.
+    #[error("not rotated: {0}")]
+    TooSoon(String),
+    #[error("{0}")]
+    Failed(String),
+}
 
 pub enum KeyStore {
     Parameter {
@@ -47,11 +57,18 @@ impl KeyStore {
         self.load().await
     }
 
-    /// Rotates the stored set one step ([`KeySet::rotated`]) and returns
-    /// the new one. The instances pick it up when they next reload.
-    pub async fn rotate(&self) -> Result<KeySet, String> {
-        let rotated = self.load().await?.rotated();
-        self.save(&rotated).await?;
+    /// Rotates the stored set one step ([`KeySet::rotated`]) at `now` and
+    /// returns the new one; the instances pick it up when they next reload.
+    /// Refused when the last rotation is too recent ([`KeySet::too_soon`]),
+    /// unless `force`d.
+    pub async fn rotate(&self, now: SystemTime, force: bool) -> Result<KeySet, RotateError> {
+        let now = crate::time::epoch_secs(now);
+        let set = self.load().await.map_err(RotateError::Failed)?;
+        if let Some(why) = set.too_soon(now).filter(|_| !force) {
+            return Err(RotateError::TooSoon(why));
+        }
+        let rotated = set.rotated(now);
+        self.save(&rotated).await.map_err(RotateError::Failed)?;
         Ok(rotated)
     }
 }
@@ -84,9 +101,16 @@ mod tests {
         let store = KeyStore::File(dir.join("keys"));
         let created = store.load_or_create().await.unwrap();
         assert_eq!(store.load_or_create().await.unwrap(), created);
-        let rotated = store.rotate().await.unwrap();
+        let rotated = store.rotate(SystemTime::now(), false).await.unwrap();
         assert_eq!(store.load().await.unwrap(), rotated);
         assert_eq!(rotated.previous, Some(created.current));
+
+        // Run again at once (a retried job): refused, the set unchanged.
+        let again = store.rotate(SystemTime::now(), false).await;
+        assert!(matches!(again, Err(RotateError::TooSoon(_))), "{again:?}");
+        assert_eq!(store.load().await.unwrap(), rotated);
+        let forced = store.rotate(SystemTime::now(), true).await.unwrap();
+        assert_eq!(forced.previous, Some(rotated.current));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -14,7 +14,9 @@
 //! retired) and makes a fresh `next`. A token signed with a retired key is
 //! refused. A key signs for one rotation period and is accepted for one
 //! more, so the period must exceed the tokens' lifetime plus the time an
-//! instance may go without reloading ([`RELOAD_AFTER`]).
+//! instance may go without reloading ([`RELOAD_AFTER`]): a rotation sooner
+//! than [`MIN_ROTATION_INTERVAL`] after the last is refused unless forced
+//! (a leaked key), so a job run twice cannot sign everyone out.
 //!
 //! The set is stored as JSON in the JWT secret's parameter (SSM in AWS, a
 //! file locally). A bare secret, as stored before key ids, is read as a
@@ -26,12 +28,19 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConfigError, MIN_SECRET_BYTES};
+use crate::config::{ConfigError, MAX_TOKEN_TTL, MIN_SECRET_BYTES};
 
 /// How long an instance serves with the set it loaded before it reads it
-/// again (`lambda.rs`); the rotation period must exceed the token lifetime
-/// by at least this.
+/// again (on its first request after, in the background: `lambda.rs`);
+/// the rotation period must exceed the token lifetime by at least this.
 pub const RELOAD_AFTER: Duration = Duration::from_secs(600);
+
+/// The shortest time between two rotations that signs nobody out: a key
+/// retired by the second may have signed, just before the first (or up to
+/// [`RELOAD_AFTER`] after it, on an instance not yet reloaded), a token of
+/// the longest lifetime.
+pub const MIN_ROTATION_INTERVAL: Duration =
+    Duration::from_secs(MAX_TOKEN_TTL.as_secs() + RELOAD_AFTER.as_secs());
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SigningKey {
@@ -76,6 +85,9 @@ pub struct KeySet {
     pub next: Option<SigningKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<SigningKey>,
+    /// When the set was last rotated (seconds since 1970).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<u64>,
 }
 
 impl KeySet {
@@ -85,6 +97,7 @@ impl KeySet {
             current: SigningKey::generate(),
             next: Some(SigningKey::generate()),
             previous: None,
+            rotated_at: None,
         }
     }
 
@@ -95,13 +108,22 @@ impl KeySet {
             name: "JWT_SECRET",
             reason,
         };
-        let set = match stored.trim_start().starts_with('{') {
-            true => serde_json::from_str::<KeySet>(stored)
-                .map_err(|err| invalid(format!("not a key set: {err}")))?,
+        let stored = stored.trim();
+        let set = match stored.starts_with('{') {
+            // Where, not what: serde's message may quote a value, a secret.
+            true => serde_json::from_str::<KeySet>(stored).map_err(|err| {
+                invalid(format!(
+                    "not a key set ({:?} error at line {}, column {})",
+                    err.classify(),
+                    err.line(),
+                    err.column()
+                ))
+            })?,
             false => KeySet {
                 current: SigningKey::from_secret(stored.to_owned()),
                 next: None,
                 previous: None,
+                rotated_at: None,
             },
         };
         for key in set.keys() {
@@ -121,22 +143,39 @@ impl KeySet {
         serde_json::to_string(self).expect("a key set serialises")
     }
 
-    /// The set after one rotation. A set without a `next` key (a bare
-    /// secret, stored before rotation) first gets one, unused: promoting a
-    /// key no instance has seen would have the instances that did not
-    /// reload yet refuse the tokens it signs.
-    pub fn rotated(&self) -> KeySet {
+    /// The set after one rotation at `now` (seconds since 1970). A set
+    /// without a `next` key (a bare secret, stored before rotation) first
+    /// gets one, unused: promoting a key no instance has seen would have
+    /// the instances that did not reload yet refuse the tokens it signs.
+    pub fn rotated(&self, now: u64) -> KeySet {
         match &self.next {
             Some(next) => KeySet {
                 previous: Some(self.current.clone()),
                 current: next.clone(),
                 next: Some(SigningKey::generate()),
+                rotated_at: Some(now),
             },
             None => KeySet {
                 next: Some(SigningKey::generate()),
+                rotated_at: Some(now),
                 ..self.clone()
             },
         }
+    }
+
+    /// Why a rotation at `now` would sign someone out, if it would: the
+    /// last one was less than [`MIN_ROTATION_INTERVAL`] ago.
+    pub fn too_soon(&self, now: u64) -> Option<String> {
+        let last = self.rotated_at?;
+        let next = last + MIN_ROTATION_INTERVAL.as_secs();
+        (now < next).then(|| {
+            format!(
+                "the keys were rotated {} hours ago: the key this rotation would retire may \
+                 still have signed valid tokens for {} more hours (force it only for a leaked key)",
+                now.saturating_sub(last) / 3600,
+                (next - now).div_ceil(3600)
+            )
+        })
     }
 
     /// Every key a token may be signed with: current, next, previous.
@@ -166,17 +205,19 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "a-bare-secret-stored-before-key-ids-0123";
+    /// Some moment, in seconds since 1970.
+    const NOW: u64 = 1_780_000_000;
 
     #[test]
     fn a_rotation_moves_every_key_one_step() {
         let set = KeySet::generate();
-        let rotated = set.rotated();
+        let rotated = set.rotated(NOW);
         assert_eq!(Some(&rotated.current), set.next.as_ref());
         assert_eq!(rotated.previous.as_ref(), Some(&set.current));
         let next = rotated.next.as_ref().unwrap();
         assert!(set.keys().all(|key| key.kid != next.kid));
 
-        let twice = rotated.rotated();
+        let twice = rotated.rotated(NOW);
         assert!(
             twice.keys().all(|key| key != &set.current),
             "retired after two rotations"
@@ -193,15 +234,43 @@ mod tests {
             "a stable id"
         );
 
-        let rotated = set.rotated();
+        let rotated = set.rotated(NOW);
         assert_eq!(rotated.current, set.current);
         assert!(rotated.next.is_some() && rotated.previous.is_none());
     }
 
     #[test]
     fn a_stored_set_reads_back_as_written() {
-        let set = KeySet::generate().rotated();
+        let set = KeySet::generate().rotated(NOW);
         assert_eq!(KeySet::parse(&set.to_json()).unwrap(), set);
+        assert_eq!(
+            KeySet::parse(&format!("\n{}\n", set.to_json())).unwrap(),
+            set
+        );
+    }
+
+    #[test]
+    fn a_rotation_within_the_minimum_interval_is_too_soon() {
+        let set = KeySet::generate();
+        assert_eq!(set.too_soon(NOW), None, "never rotated");
+        let rotated = set.rotated(NOW);
+        let interval = MIN_ROTATION_INTERVAL.as_secs();
+        assert!(rotated.too_soon(NOW).is_some());
+        assert!(rotated.too_soon(NOW + interval - 1).is_some());
+        assert_eq!(rotated.too_soon(NOW + interval), None);
+    }
+
+    #[test]
+    fn parse_errors_never_quote_the_stored_value() {
+        let wrong = format!(r#"{{"current": {{"kid": 7, "secret": "{SECRET}"}}}}"#);
+        let err = KeySet::parse(&wrong).unwrap_err().to_string();
+        assert!(
+            !err.contains(SECRET) && !err.contains("bare-secret"),
+            "{err}"
+        );
+        let wrong = format!(r#"{{"current": "{SECRET}"}}"#);
+        let err = KeySet::parse(&wrong).unwrap_err().to_string();
+        assert!(!err.contains("bare-secret"), "{err}");
     }
 
     #[test]

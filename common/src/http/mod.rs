@@ -13,7 +13,7 @@ pub use ctx::{
 };
 pub use pipeline::{
     MAX_BODY_BYTES, NeverStore, ORIGIN_VERIFY_HEADER, REQUEST_ID_HEADER, RequestIds,
-    SHARED_MAX_AGE, handle,
+    SHARED_MAX_AGE, VIEWER_ADDRESS_HEADER, handle,
 };
 pub use response::{created, json, no_content};
 pub use route::{

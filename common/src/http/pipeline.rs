@@ -315,6 +315,11 @@ async fn run(
 /// origin secret (the template's `OriginCustomHeaders`).
 pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
 
+/// The header in which CloudFront (a function on every viewer request, in
+/// the template) tells the viewer's address, overwriting whatever the
+/// client sent: trusted only on a request that carries the origin secret.
+pub const VIEWER_ADDRESS_HEADER: &str = "x-viewer-address";
+
 /// Whether a request carries a current origin secret, when the deployment
 /// closes the origin (`Config::origin_verify` not empty). A request sent
 /// straight to the execute-api URL lacks it, and would otherwise skip the

@@ -3,6 +3,8 @@
 //! the scheduled job runs. Nobody is signed out by a rotation; a token
 //! stops working only once its key is retired.
 
+use std::time::SystemTime;
+
 use conduit_common::auth::key_store::KeyStore;
 use conduit_tests::over_http::HttpClient;
 use conduit_tests::spawn_app;
@@ -36,7 +38,7 @@ async fn a_rotation_signs_nobody_out_and_a_retired_key_stops_verifying() {
 
     // The first rotation: the fresh instance reloads; the stale one still
     // has the old set.
-    let rotated = store.rotate().await.unwrap();
+    let rotated = store.rotate(SystemTime::now(), false).await.unwrap();
     fresh.state.jwt.install(&store.load().await.unwrap());
     let (status, login) = fresh_client.login("jake@example.com", "password123").await;
     assert_eq!(status, StatusCode::OK, "{login:?}");
@@ -57,8 +59,9 @@ async fn a_rotation_signs_nobody_out_and_a_retired_key_stops_verifying() {
         );
     }
 
-    // The second: the first token's key is retired everywhere.
-    store.rotate().await.unwrap();
+    // The second, forced (the scheduled job would wait the interval): the
+    // first token's key is retired everywhere.
+    store.rotate(SystemTime::now(), true).await.unwrap();
     let set = store.load().await.unwrap();
     fresh.state.jwt.install(&set);
     stale.state.jwt.install(&set);

@@ -222,9 +222,9 @@ async fn behind_the_edge_each_viewer_has_their_own_limit() {
         ("ORIGIN_VERIFY_SHA256", DIGEST),
     ])
     .await;
-    // Every request comes from one CloudFront address (API Gateway's
-    // sourceIp, appended to X-Forwarded-For too); the viewer is the address
-    // CloudFront appended before it, after whatever the client claimed.
+    // Every request comes from one CloudFront address; the viewer is the
+    // address CloudFront's function states, whatever the client claimed in
+    // X-Forwarded-For.
     let cloudfront = conduit_common::http::ClientAddr("130.176.1.1".parse().unwrap());
     let login = |viewer: &str, email: &str| {
         let body = json!({"user": {"email": email, "password": "password123"}});
@@ -233,10 +233,8 @@ async fn behind_the_edge_each_viewer_has_their_own_limit() {
             .uri("/api/users/login")
             .header("content-type", "application/json")
             .header("x-origin-verify", SECRET)
-            .header(
-                "x-forwarded-for",
-                format!("192.0.2.1, {viewer}, 130.176.1.1"),
-            )
+            .header("x-forwarded-for", "192.0.2.1")
+            .header("x-viewer-address", viewer)
             .extension(cloudfront)
             .body(conduit_common::lambda_http::Body::Text(body.to_string()))
             .unwrap()

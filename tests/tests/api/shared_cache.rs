@@ -158,6 +158,14 @@ fn served_from_cache(status: &str) -> bool {
     matches!(status, "HIT" | "STALE" | "UPDATING")
 }
 
+/// Whether nginx had the response stored: served it, or revalidated it
+/// (the API answered 304 to its `If-None-Match`, and the stored body went
+/// out). However slow the machine, an anonymous read asked again after
+/// the copy expired is still one of these.
+fn stored_by_cache(status: &str) -> bool {
+    served_from_cache(status) || status == "REVALIDATED"
+}
+
 #[tokio::test]
 #[ignore = "needs nginx: make shared-cache"]
 async fn no_reader_is_ever_served_a_response_made_for_another() {
@@ -192,7 +200,7 @@ async fn no_reader_is_ever_served_a_response_made_for_another() {
                 let status = cache_status(&through).to_owned();
                 if token.is_some() {
                     assert!(
-                        !served_from_cache(&status),
+                        !stored_by_cache(&status),
                         "{who}: GET {path} answered from the shared cache ({status})"
                     );
                 }
@@ -221,12 +229,12 @@ async fn no_reader_is_ever_served_a_response_made_for_another() {
             "alice and anyone see the same {path}"
         );
     }
-    let anonymous_hits = statuses
+    let anonymous_stored = statuses
         .iter()
-        .filter(|((who, status), _)| *who == "anonymous" && served_from_cache(status))
+        .filter(|((who, status), _)| *who == "anonymous" && stored_by_cache(status))
         .map(|(_, count)| count)
         .sum::<usize>();
-    assert!(anonymous_hits > 0, "the cache served nothing: {statuses:?}");
+    assert!(anonymous_stored > 0, "the cache kept nothing: {statuses:?}");
     println!("shared cache, every GET route x 3 readers x 3 rounds, no leak: {statuses:?}");
 }
 
@@ -364,7 +372,7 @@ async fn the_caches_answer_most_of_the_anonymous_read_mix() {
     assert!(anonymous.from_cache > 0, "{anonymous:?}");
     println!(
         "bench read mix through the shared cache: anonymous {} of {} from the cache ({:.0}%), \
-         {} revalidated with a 304 from the API; signed in 0 of {}; in-process cache hits: \
+         {} more revalidated with a 304 from the API; signed in 0 of {}; in-process cache hits: \
          {in_process_hits} over {origin_requests} requests that reached the API",
         anonymous.from_cache,
         anonymous.reads,

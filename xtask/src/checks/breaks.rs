@@ -132,6 +132,14 @@ pub const BREAKS: &[Break] = &[
         reported: "is not the stack's cache policy",
     },
     Break {
+        what: "the viewer-address function left off the distribution",
+        file: In::Template,
+        find: "          FunctionAssociations:\n            - EventType: viewer-request\n",
+        replace: "          FunctionAssociations:\n            - EventType: viewer-response\n",
+        built: None,
+        reported: "login limits would count CloudFront's address",
+    },
+    Break {
         what: "a write among the cached methods",
         file: In::Template,
         find: "CachedMethods: [GET, HEAD]",

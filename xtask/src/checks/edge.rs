@@ -19,7 +19,9 @@
 //!   limit only counting; blocking in prod, counting in dev; the
 //!   certificate of the domain, if any.
 
-use conduit_common::http::{MAX_BODY_BYTES, ORIGIN_VERIFY_HEADER, Route, SHARED_MAX_AGE};
+use conduit_common::http::{
+    MAX_BODY_BYTES, ORIGIN_VERIFY_HEADER, Route, SHARED_MAX_AGE, VIEWER_ADDRESS_HEADER,
+};
 use serde_json::{Value, json};
 
 use super::transformed::{ENVIRONMENTS, Resolver, text};
@@ -448,7 +450,51 @@ fn behavior_problems<'a>(
             behavior["OriginRequestPolicyId"]
         )),
     }
+    viewer_address_problems(template, &which, behavior, problems);
     policies
+}
+
+/// Every viewer request runs the stack's function that states the
+/// viewer's address in `VIEWER_ADDRESS_HEADER` (overwriting the client's):
+/// without it the API's per-client login limits would count CloudFront's
+/// address, or one the client chose.
+fn viewer_address_problems(
+    template: &Value,
+    which: &str,
+    behavior: &Value,
+    problems: &mut Vec<String>,
+) {
+    let sets_the_address = |function: &str| {
+        let resource = &template["Resources"][function];
+        let code = resource["Properties"]["FunctionCode"]
+            .as_str()
+            .unwrap_or_default();
+        resource["Type"] == "AWS::CloudFront::Function"
+            && code.contains(&format!("request.headers['{VIEWER_ADDRESS_HEADER}']"))
+            && code.contains("event.viewer.ip")
+    };
+    let associated = behavior["FunctionAssociations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|association| association["EventType"] == "viewer-request")
+        .filter_map(|association| get_att_resource(&association["FunctionARN"]))
+        .any(sets_the_address);
+    if !associated {
+        problems.push(format!(
+            "{which}: no viewer-request function sets {VIEWER_ADDRESS_HEADER} from the \
+             viewer's address: the login limits would count CloudFront's address"
+        ));
+    }
+}
+
+/// The resource an `Fn::GetAtt` names, in either of its spellings.
+fn get_att_resource(value: &Value) -> Option<&str> {
+    match &value["Fn::GetAtt"] {
+        Value::Array(parts) => parts.first()?.as_str(),
+        Value::String(dotted) => dotted.split('.').next(),
+        _ => None,
+    }
 }
 
 /// The cache key holds Authorization (a signed-in reader's response is

@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use conduit_common::error::ApiError;
-use conduit_common::http::{MAX_BODY_BYTES, ORIGIN_VERIFY_HEADER, Route};
+use conduit_common::http::{MAX_BODY_BYTES, ORIGIN_VERIFY_HEADER, Route, VIEWER_ADDRESS_HEADER};
 
 /// Where the edge stack goes: the only region CloudFront takes a web ACL
 /// (Scope `CLOUDFRONT`) or an ACM certificate from.
@@ -32,6 +32,7 @@ pub static SIGN_IN_ROUTES: &[&Route] = &[&functions::routes::LOGIN, &functions::
 pub fn distribution() -> String {
     include_str!("distribution.yaml")
         .replace("{{ORIGIN_VERIFY_HEADER}}", ORIGIN_VERIFY_HEADER)
+        .replace("{{VIEWER_ADDRESS_HEADER}}", VIEWER_ADDRESS_HEADER)
         .replace("{{CLOUDFRONT_ZONE}}", CLOUDFRONT_ZONE)
 }
 
@@ -86,15 +87,21 @@ fn and_statement(indent: usize, route: &Route) -> String {
 }
 
 /// A `ByteMatchStatement` list item: `field` (`Method`, `UriPath`) is
-/// exactly `value`.
+/// exactly `value`. A path is matched once decoded and normalised, so that
+/// `/api/users/%6Cogin` or `/api//users/login` cannot slip past the
+/// tighter limit while still reaching the route.
 fn byte_match(indent: usize, field: &str, value: &str) -> String {
     let pad = " ".repeat(indent);
+    let transformations = match field {
+        "UriPath" => "[{ Priority: 0, Type: URL_DECODE }, { Priority: 1, Type: NORMALIZE_PATH }]",
+        _ => "[{ Priority: 0, Type: NONE }]",
+    };
     format!(
         "{pad}- ByteMatchStatement:\n\
          {pad}    FieldToMatch: {{ {field}: {{}} }}\n\
          {pad}    PositionalConstraint: EXACTLY\n\
          {pad}    SearchString: {value}\n\
-         {pad}    TextTransformations: [{{ Priority: 0, Type: NONE }}]\n"
+         {pad}    TextTransformations: {transformations}\n"
     )
 }
 
