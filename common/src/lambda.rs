@@ -251,13 +251,7 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        // Never called: nothing here touches the table.
-        let client = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::Config::builder()
-                .behavior_version_latest()
-                .build(),
-        );
-        let state = Arc::new(AppState::new(config, client));
+        let state = AppState::without_table(config);
         let rotated = store.rotate(SystemTime::now(), false).await.unwrap();
         let kid = |state: &AppState| {
             let token = state.jwt.issue("u", "s").unwrap();

@@ -133,3 +133,17 @@ fn ssm_client(sdk: &aws_config::SdkConfig) -> aws_sdk_ssm::Client {
     }
     aws_sdk_ssm::Client::from_conf(config.build())
 }
+
+#[cfg(test)]
+impl AppState {
+    /// A state for unit tests of what touches no table: its DynamoDB
+    /// client is never called.
+    pub(crate) fn without_table(config: Config) -> std::sync::Arc<AppState> {
+        let client = Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version_latest()
+                .build(),
+        );
+        std::sync::Arc::new(AppState::new(config, client))
+    }
+}

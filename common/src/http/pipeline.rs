@@ -446,13 +446,8 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        // Never called: the route touches no table.
-        let client = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::Config::builder()
-                .behavior_version_latest()
-                .build(),
-        );
-        Arc::new(AppState::new(config, client))
+        // The route touches no table.
+        AppState::without_table(config)
     }
 
     #[tokio::test]
