@@ -83,10 +83,12 @@ fuzz name "Mutation.logout Mutation.endSession Mutation.endUserSessions" \
   run functions/schema.graphql --url "$SERVER_URL/api/graphql" \
   --checks response_schema_conformance
 set -e
-# Every 5xx, and every GraphQL field that failed on our side, is logged.
-if grep -q '"status":5\|request failed\|graphql field failed' "$SERVER_DIR/server.log"; then
+# Every 5xx, and every GraphQL field that failed on our side, is logged at
+# error level (the server runs at RUST_LOG=warn, so its per-request info
+# line, with the status, is not there to grep).
+if grep -q 'request failed\|graphql field failed' "$SERVER_DIR/server.log"; then
   echo "server errors were logged:" >&2
-  grep '"status":5\|request failed\|graphql field failed' "$SERVER_DIR/server.log" | head -20 >&2
+  grep 'request failed\|graphql field failed' "$SERVER_DIR/server.log" | head -20 >&2
   status=1
 fi
 exit "$status"

@@ -69,8 +69,10 @@ fn operation(route: &Route) -> Operation {
     let ok = ResponseBuilder::new().description(status_description(api.status));
     let ok = match api.response {
         ResponseBody::Json(body) => ok.content("application/json", json_content(body)),
-        ResponseBody::Document(content_type) => {
-            ok.content(content_type, ContentBuilder::new().build())
+        ResponseBody::Document(content_types) => {
+            content_types.iter().fold(ok, |ok, content_type| {
+                ok.content(*content_type, ContentBuilder::new().build())
+            })
         }
         ResponseBody::Empty => ok,
     };

@@ -168,13 +168,14 @@ routes! {
         Api::ok::<GraphQlResponse>().query(GRAPHQL_GET).graphql(), Deploy::HASHES_PASSWORDS;
     GRAPHIQL_ASSET = "graphiql_asset", GET "/api/graphql/{file}", Anonymous,
         graphql::explorer::asset, "GraphiQL's files (its page is GET /api/graphql in a browser)",
-        Api::document("text/javascript"), Deploy::SERVES_DOCS;
+        Api::document(&["text/javascript", "text/css"]), Deploy::SERVES_DOCS;
     OPENAPI = "openapi", GET "/api/openapi.json", Anonymous, docs::openapi,
         "This API's OpenAPI 3.1 document",
-        Api::document("application/json"), Deploy::SERVES_DOCS;
+        Api::document(&["application/json"]), Deploy::SERVES_DOCS;
     API_DOCS = "api_docs", GET "/api/docs", Anonymous, docs::api_docs, "Swagger UI",
-        Api::document("text/html"), Deploy::SERVES_DOCS;
+        Api::document(&["text/html"]), Deploy::SERVES_DOCS;
     API_DOCS_ASSET = "api_docs_asset", GET "/api/docs/{file}", Anonymous, docs::api_docs_asset,
         "Swagger UI's assets",
-        Api::document("text/html"), Deploy::SERVES_DOCS;
+        Api::document(&["text/html", "text/javascript", "text/css", "image/png"]),
+        Deploy::SERVES_DOCS;
 }

@@ -99,11 +99,8 @@ async fn handle_in_span(
     let ((result, user_id), usage) = meter::measure(run(route, state, req)).await;
     let (mut response, outcome) = match result {
         Ok(response) => {
-            let outcome = if response.status().is_client_error() {
-                Outcome::ClientError
-            } else {
-                Outcome::Ok
-            };
+            let reported = response.extensions().get::<Outcome>().copied();
+            let outcome = Outcome::of(response.status(), reported);
             (response, outcome)
         }
         Err(err) => {

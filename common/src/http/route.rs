@@ -138,8 +138,9 @@ pub struct Api {
 #[derive(Clone, Copy)]
 pub enum ResponseBody {
     Json(BodyType),
-    /// A document served as it is (the docs pages), of this content type.
-    Document(&'static str),
+    /// A document served as it is (the docs pages and their files), of one
+    /// of these content types.
+    Document(&'static [&'static str]),
     Empty,
 }
 
@@ -159,9 +160,9 @@ impl Api {
         Self::answers(204, ResponseBody::Empty)
     }
 
-    /// `200` with a document of `content_type`.
-    pub const fn document(content_type: &'static str) -> Self {
-        Self::answers(200, ResponseBody::Document(content_type))
+    /// `200` with a document of one of `content_types`.
+    pub const fn document(content_types: &'static [&'static str]) -> Self {
+        Self::answers(200, ResponseBody::Document(content_types))
     }
 
     const fn answers(status: u16, response: ResponseBody) -> Self {

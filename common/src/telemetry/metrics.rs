@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use lambda_http::http::StatusCode;
 use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
 
 use crate::meter::Usage;
@@ -46,15 +47,32 @@ pub mod name {
     pub const KEY_ROTATION_FAILURES: &str = "SigningKeyRotationFailures";
 }
 
-/// How a request ended, as the metrics count it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a request ended, as the metrics count it: from its status, or
+/// worse, from what its handler reports. A handler whose response does not
+/// say it all puts an `Outcome` in the response's extensions: GraphQL
+/// answers a failed field in a 200 (a failed query in a 503 that is its own
+/// response, not an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
     Ok,
     ClientError,
     /// A dependency failed: 503 with `Retry-After`.
     DependencyFailure,
-    /// Any other 5xx.
+    /// Any other 5xx: a bug.
     ServerError,
+}
+
+impl Outcome {
+    /// A response's outcome, from its status and what its handler reported.
+    pub fn of(status: StatusCode, reported: Option<Outcome>) -> Outcome {
+        let by_status = match status.as_u16() {
+            503 => Outcome::DependencyFailure,
+            500..=599 => Outcome::ServerError,
+            400..=499 => Outcome::ClientError,
+            _ => Outcome::Ok,
+        };
+        by_status.max(reported.unwrap_or(Outcome::Ok))
+    }
 }
 
 /// Installs the EMF recorder for this process. `service` is the stack's name.
@@ -143,5 +161,34 @@ pub fn flush(
     }
     if let Err(err) = collector.flush(std::io::stdout().lock()) {
         tracing::warn!(error = %err, "could not write metrics");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_is_the_worse_of_the_status_and_the_report() {
+        let of = Outcome::of;
+        assert_eq!(of(StatusCode::OK, None), Outcome::Ok);
+        assert_eq!(of(StatusCode::NOT_FOUND, None), Outcome::ClientError);
+        assert_eq!(
+            of(StatusCode::SERVICE_UNAVAILABLE, None),
+            Outcome::DependencyFailure
+        );
+        assert_eq!(of(StatusCode::BAD_GATEWAY, None), Outcome::ServerError);
+        // A GraphQL 200 whose field failed, on a bug or on the database.
+        let reported = |outcome| of(StatusCode::OK, Some(outcome));
+        assert_eq!(reported(Outcome::ServerError), Outcome::ServerError);
+        assert_eq!(
+            reported(Outcome::DependencyFailure),
+            Outcome::DependencyFailure
+        );
+        // A report never makes a failure look better than its status.
+        assert_eq!(
+            of(StatusCode::INTERNAL_SERVER_ERROR, Some(Outcome::Ok)),
+            Outcome::ServerError
+        );
     }
 }

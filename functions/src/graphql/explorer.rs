@@ -73,3 +73,16 @@ fn file(content_type: &str, encoding: Option<&str>, bytes: &[u8]) -> ApiResult {
         .body(Body::Binary(bytes.to_vec()))
         .expect("static response parts are valid"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_served_as_a_type_its_route_documents() {
+        let documented = crate::handlers::docs::tests::documented(&crate::routes::GRAPHIQL_ASSET);
+        for (name, content_type, ..) in FILES {
+            assert!(documented.contains(content_type), "{name}: {content_type}");
+        }
+    }
+}

@@ -32,6 +32,7 @@ use conduit_common::ApiError;
 use conduit_common::http::{ApiResult, Ctx, NeverStore, json};
 use conduit_common::lambda_http::http::{Method, StatusCode, header};
 use conduit_common::meter;
+use conduit_common::telemetry::metrics::Outcome;
 
 use calls::Caller;
 use loaders::{Loaded, ResponseLoader, Shown};
@@ -188,20 +189,32 @@ fn runs_mutation(request: &async_graphql::Request) -> bool {
 /// 503 would do it twice (each failed field says `UNAVAILABLE` and when to
 /// retry, all the same). Never kept by a cache: a response may carry a
 /// token (login) or say where a user signs in from (sessions).
+///
+/// A failed field is also reported to the metrics, whatever the status
+/// (`Outcome`): a bug's as a fault, the database's as a dependency failure,
+/// so that GraphQL's failures reach the same alarms as REST's.
 fn respond(response: &BatchResponse, mutates: bool) -> ApiResult {
-    let unavailable = match response {
+    let codes: Vec<&async_graphql::Value> = match response {
         BatchResponse::Single(r) => vec![r],
         BatchResponse::Batch(rs) => rs.iter().collect(),
     }
-    .iter()
+    .into_iter()
     .flat_map(|r| &r.errors)
-    .any(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|x| x.get("code"))
-            .is_some_and(|code| *code == async_graphql::Value::from("UNAVAILABLE"))
-    });
-    let unavailable = unavailable && !mutates;
+    .filter_map(|e| e.extensions.as_ref().and_then(|x| x.get("code")))
+    .collect();
+    let failed = |code: &str| {
+        codes
+            .iter()
+            .any(|c| **c == async_graphql::Value::from(code))
+    };
+    let outcome = if failed("INTERNAL_SERVER_ERROR") {
+        Outcome::ServerError
+    } else if failed("UNAVAILABLE") {
+        Outcome::DependencyFailure
+    } else {
+        Outcome::Ok
+    };
+    let unavailable = failed("UNAVAILABLE") && !mutates;
     let status = match unavailable {
         true => StatusCode::SERVICE_UNAVAILABLE,
         false => StatusCode::OK,
@@ -213,5 +226,6 @@ fn respond(response: &BatchResponse, mutates: bool) -> ApiResult {
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
     }
     response.extensions_mut().insert(NeverStore);
+    response.extensions_mut().insert(outcome);
     Ok(response)
 }

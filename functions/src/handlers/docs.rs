@@ -73,3 +73,27 @@ fn swagger_file(name: &str) -> ApiResult {
         .body(Body::Binary(bytes.to_vec()))
         .expect("static response parts are valid"))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use conduit_common::http::ResponseBody;
+
+    use super::*;
+
+    /// The content types a route's OpenAPI entry documents.
+    pub(crate) fn documented(route: &conduit_common::http::Route) -> &'static [&'static str] {
+        match route.api.response {
+            ResponseBody::Document(content_types) => content_types,
+            _ => panic!("{} serves no document", route.name),
+        }
+    }
+
+    #[test]
+    fn every_file_is_served_as_a_type_its_route_documents() {
+        let documented = documented(&crate::routes::API_DOCS_ASSET);
+        for (name, content_type, _) in SWAGGER_FILES {
+            let essence = content_type.split(';').next().unwrap_or_default();
+            assert!(documented.contains(&essence), "{name}: {content_type}");
+        }
+    }
+}

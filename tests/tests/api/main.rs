@@ -12,6 +12,7 @@ mod edge;
 mod graphql;
 mod keys;
 mod login_limits;
+mod metrics;
 mod migrations;
 mod outages;
 mod own_changes;

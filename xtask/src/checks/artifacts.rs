@@ -1,6 +1,7 @@
 //! `xtask check-artifacts BUILD_DIR [SIZES_JSON]`, after `sam build`: each
 //! function's `BUILD_DIR/<function>/bootstrap`, raw and zipped, in a table;
-//! fails if any zip is over [`BUDGET`] (cold starts grow with the code
+//! fails if a function of the template has none, or if any zip is over
+//! [`BUDGET`] (cold starts grow with the code
 //! Lambda has to fetch and load). With SIZES_JSON, also writes the sizes
 //! there for `make bench`, which reports them beside the cold starts.
 //!
@@ -28,6 +29,10 @@ pub struct Artifact {
 
 pub fn run(build_dir: &str, sizes_json: Option<&str>) -> Result<(), String> {
     let artifacts = measure(Path::new(build_dir))?;
+    let expected: Vec<String> = crate::template::function_names()
+        .map(|name| format!("{}Function", crate::template::logical_id(name)))
+        .collect();
+    check_complete(&artifacts, &expected)?;
     print!("{}", table(&artifacts));
     if let Some(path) = sizes_json {
         std::fs::write(path, sizes(&artifacts)).map_err(|err| format!("writing {path}: {err}"))?;
@@ -61,6 +66,25 @@ pub fn measure(build_dir: &Path) -> Result<Vec<Artifact>, String> {
     }
     artifacts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(artifacts)
+}
+
+/// Every function of the template was built: a missing bootstrap would
+/// otherwise pass the budget unnoticed, and fail only at deploy.
+pub fn check_complete(artifacts: &[Artifact], expected: &[String]) -> Result<(), String> {
+    let missing: Vec<&str> = expected
+        .iter()
+        .filter(|name| !artifacts.iter().any(|artifact| &artifact.name == *name))
+        .map(String::as_str)
+        .collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        missing => Err(format!(
+            "{} of {} functions have no bootstrap: {}",
+            missing.len(),
+            expected.len(),
+            missing.join(", ")
+        )),
+    }
 }
 
 /// The size of a zip holding `bootstrap` (executable) with these bytes.
@@ -204,6 +228,22 @@ mod tests {
         );
         let sizes: serde_json::Value = serde_json::from_str(&sizes(&artifacts)).unwrap();
         assert_eq!(sizes["GetTagsFunction"]["bootstrap_bytes"], 3000);
+    }
+
+    #[test]
+    fn a_build_missing_a_function_is_an_error() {
+        let expected = [
+            "AddCommentFunction".to_owned(),
+            "GetTagsFunction".to_owned(),
+        ];
+        let one = [artifact("AddCommentFunction", 1)];
+        let err = check_complete(&one, &expected).unwrap_err();
+        assert_eq!(err, "1 of 2 functions have no bootstrap: GetTagsFunction");
+        let both = [
+            artifact("AddCommentFunction", 1),
+            artifact("GetTagsFunction", 1),
+        ];
+        check_complete(&both, &expected).unwrap();
     }
 
     #[test]

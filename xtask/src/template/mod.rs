@@ -38,6 +38,16 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
     out
 }
 
+/// The name of every function of the template: one per route's function,
+/// consumer and job. Its logical id is `<logical_id(name)>Function`.
+pub(crate) fn function_names() -> impl Iterator<Item = &'static str> {
+    by_function(functions::ROUTES)
+        .into_iter()
+        .map(|(name, _)| name)
+        .chain(functions::CONSUMERS.iter().map(|consumer| consumer.name))
+        .chain(functions::JOBS.iter().map(|job| job.name))
+}
+
 /// IAM policies (logical IDs in head.yaml) a route's function
 /// needs, from its declared table access.
 pub(crate) fn policies(route: &Route) -> &'static [&'static str] {
@@ -217,13 +227,8 @@ mod tests {
             &template[template.find("Globals:").unwrap()..template.find("Resources:").unwrap()];
         assert!(globals.contains(&format!("AutoPublishAlias: {}", deployment::ALIAS)));
         assert!(globals.contains("Type: !If [IsProd, Canary10Percent10Minutes, AllAtOnce]"));
-        let names = by_function(functions::ROUTES)
-            .into_iter()
-            .map(|(name, _)| name)
-            .chain(functions::CONSUMERS.iter().map(|consumer| consumer.name))
-            .chain(functions::JOBS.iter().map(|job| job.name));
         let mut count = 0;
-        for name in names {
+        for name in function_names() {
             let id = logical_id(name);
             let start = template.find(&format!("  {id}Function:\n")).unwrap();
             let function = &template[start..start + template[start..].find("\n\n").unwrap()];
