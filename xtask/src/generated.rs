@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{shims, template, watch_router};
+use crate::{runbooks, shims, template, watch_router};
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,6 +50,10 @@ pub fn files(root: &Path) -> Result<Vec<(String, String)>, String> {
             template::edge::edge_template(template::edge::SIGN_IN_ROUTES),
         ),
         ("functions/openapi.json".to_owned(), openapi_json()),
+        (
+            "docs/operations.md".to_owned(),
+            runbooks::operations_md(functions::JOBS),
+        ),
         ("functions/schema.graphql".to_owned(), graphql_schema()),
         (
             "Cargo.toml".to_owned(),

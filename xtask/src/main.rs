@@ -9,6 +9,7 @@
 mod checks;
 mod emf;
 mod generated;
+mod runbooks;
 mod shims;
 mod template;
 mod watch_router;
