@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity shared-cache api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair rotate-keys deploy rotate-origin-secret destroy clean
+.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity shared-cache supply-chain api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair rotate-keys deploy rotate-origin-secret destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,7 +59,7 @@ test: ## Everything CI runs
 	  [ $$status -eq 0 ] && [ $$passed -eq 0 ]
 	@echo "make test: all checks passed"
 
-end-to-end: e2e fidelity shared-cache api-fuzz browser-test infra-check
+end-to-end: e2e fidelity shared-cache api-fuzz browser-test infra-check supply-chain
 
 setup: ## Install the tools the checks need (idempotent)
 	scripts/setup.sh all
@@ -113,6 +113,9 @@ rotate-keys: ## Rotate the token signing keys of make dev's data one step (FORCE
 
 lambda-smoke: ## The functions as cargo lambda watch builds and runs them, driven by cargo lambda invoke
 	scripts/lambda-smoke.sh
+
+supply-chain: ## cargo deny (deny.toml: licences, bans, sources; advisories where RustSec is reachable); npm audit of the test tooling, reported
+	scripts/supply-chain.sh
 
 infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh

