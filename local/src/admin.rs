@@ -116,10 +116,7 @@ async fn rotate_keys(force: bool) -> Result<(), Error> {
             sdk: Box::new(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
             name,
         },
-        Err(_) => {
-            let data_dir = std::env::var("DATA_DIR").unwrap_or_else(|_| ".data".into());
-            KeyStore::File(std::path::Path::new(&data_dir).join("dev-jwt-secret"))
-        }
+        Err(_) => local::dev_keys::store(&local::dev_keys::data_dir()),
     };
     let set = store.rotate(std::time::SystemTime::now(), force).await?;
     println!("signing keys rotated: {set}");

@@ -3,6 +3,7 @@
 //! the stream consumers, and the embedded engine's stream kept to
 //! DynamoDB's 24 hours.
 
+pub mod dev_keys;
 pub mod engine;
 pub mod event_source;
 pub mod lambda_invoke;

@@ -13,11 +13,9 @@
 //! `STREAM_CONSUMERS=paused`, not at all.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use conduit_common::auth::key_store::KeyStore;
 use conduit_common::config::Config;
 use conduit_common::http::Router;
 use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
@@ -46,38 +44,6 @@ fn port(name: &str, default: u16) -> Result<u16, Error> {
     env_or(name, &default.to_string())
         .parse()
         .map_err(|_| format!("{name} must be a port number").into())
-}
-
-/// The development signing keys: a key set made once per data directory
-/// and kept there (`dev-jwt-secret`), so tokens survive a restart. Never a
-/// constant in the source. `conduit-admin rotate-keys` rotates it; the
-/// server follows within a second ([`follow_key_rotations`]).
-fn dev_key_store(data_dir: &std::path::Path) -> KeyStore {
-    KeyStore::File(data_dir.join("dev-jwt-secret"))
-}
-
-/// Reloads the key set from its file whenever it changes, as each Lambda
-/// instance reloads its set from SSM (every `RELOAD_AFTER` there; every
-/// second here, where a rotation is run by hand and tried at once).
-async fn follow_key_rotations(store: KeyStore, state: Arc<AppState>) {
-    let KeyStore::File(path) = &store else { return };
-    let modified = || std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let mut seen = modified();
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = modified();
-        if now == seen {
-            continue;
-        }
-        seen = now;
-        match store.load().await {
-            Ok(set) => {
-                state.jwt.install(&set);
-                eprintln!("signing keys reloaded: signing with {}", set.current.kid);
-            }
-            Err(err) => eprintln!("signing keys not reloaded: {err}"),
-        }
-    }
 }
 
 /// Opens the embedded engine on a file under `data_dir` and serves the
@@ -133,7 +99,7 @@ async fn shutdown() {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let data_dir = PathBuf::from(env_or("DATA_DIR", ".data"));
+    let data_dir = local::dev_keys::data_dir();
     std::fs::create_dir_all(&data_dir)?;
     let api_port = port("PORT", 3000)?;
 
@@ -151,7 +117,7 @@ async fn main() -> Result<(), Error> {
     let keys = match std::env::var("JWT_SECRET") {
         Ok(secret) => (secret, None),
         Err(_) => {
-            let store = dev_key_store(&data_dir);
+            let store = local::dev_keys::store(&data_dir);
             (store.load_or_create().await?.to_json(), Some(store))
         }
     };
@@ -173,7 +139,7 @@ async fn main() -> Result<(), Error> {
     let client = dynamodb_client_from(&sdk, &config.budget);
     let state = Arc::new(AppState::new(config, client));
     if let Some(store) = key_store {
-        tokio::spawn(follow_key_rotations(store, state.clone()));
+        tokio::spawn(local::dev_keys::follow_rotations(store, state.clone()));
     }
     if state
         .db
