@@ -15,7 +15,7 @@ use crate::config::{Budget, Config};
 use crate::db::Db;
 use crate::events::{Consumer, Job, JobAccess, JobContext};
 use crate::http::{RequestIds, Route, TableAccess, handle};
-use crate::state::{AppState, dynamodb_client_from, secure_parameter};
+use crate::state::{AppState, dynamodb_client_from};
 use crate::telemetry::metrics;
 
 /// Logging, and the runtime every function runs on: one thread, since a
@@ -84,7 +84,8 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
                 _ => {}
             }
         };
-        let (secret, ()) = futures::join!(jwt_secret(&sdk), connect);
+        let keys = KeyReload::new(sdk);
+        let (secret, ()) = futures::join!(keys.first_load(), connect);
         let secret = secret?;
         let config = Config::from_lookup(|name| match name {
             "JWT_SECRET" => secret.clone(),
@@ -97,7 +98,6 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
         let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
         let metrics = metrics::init(&service)?;
         let cold = AtomicBool::new(true);
-        let keys = KeyReload::new(sdk);
         lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
             if cold.swap(false, Ordering::Relaxed) {
@@ -120,28 +120,14 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
     })
 }
 
-/// The JWT secret: in AWS from Parameter Store (`JWT_SECRET_PARAM`), locally
-/// perhaps given directly as `JWT_SECRET`.
-async fn jwt_secret(sdk: &aws_config::SdkConfig) -> Result<Option<String>, String> {
-    match (
-        std::env::var("JWT_SECRET"),
-        std::env::var("JWT_SECRET_PARAM"),
-    ) {
-        (Ok(secret), _) => Ok(Some(secret)),
-        (Err(_), Ok(name)) => secure_parameter(sdk, &name)
-            .await
-            .inspect_err(|err| tracing::error!(error = %err, "cannot read the JWT secret"))
-            .map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// Reads the signing key set again every [`RELOAD_AFTER`], so that a
-/// long-lived instance follows the rotations (`auth::keys`): in the
-/// background of the invocation that finds it due, which goes on with the
-/// set it has. A failed read keeps the old set until the next try.
+/// Where the signing key set comes from, read at cold start and again every
+/// [`RELOAD_AFTER`], so that a long-lived instance follows the rotations
+/// (`auth::keys`): in the background of the invocation that finds it due,
+/// which goes on with the set it has. A failed reload keeps the old set
+/// until the next try.
 struct KeyReload {
-    /// `JWT_SECRET_PARAM`; none where the set is given directly.
+    /// In AWS the Parameter Store SecureString `JWT_SECRET_PARAM`; none
+    /// where the set is given directly as `JWT_SECRET` (locally).
     store: Option<Arc<KeyStore>>,
     loaded: std::sync::Mutex<std::time::Instant>,
 }
@@ -160,6 +146,18 @@ impl KeyReload {
         Self {
             store,
             loaded: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+
+    /// The set for the configuration's `JWT_SECRET`, at cold start.
+    async fn first_load(&self) -> Result<Option<String>, String> {
+        match &self.store {
+            Some(store) => store
+                .load()
+                .await
+                .map(|set| Some(set.to_json()))
+                .inspect_err(|err| tracing::error!(error = %err, "cannot read the JWT secret")),
+            None => Ok(std::env::var("JWT_SECRET").ok()),
         }
     }
 
