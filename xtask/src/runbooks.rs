@@ -12,22 +12,22 @@ use conduit_common::events::Job;
 use crate::template::logical_id;
 
 /// One alarm, or a family of them (one per function).
-pub struct Runbook {
+pub struct Runbook<'a> {
     /// The alarm's logical id, or `*Suffix` for `<Function>Suffix`.
-    pub alarms: &'static str,
-    pub means: &'static str,
+    pub alarms: &'a str,
+    pub means: &'a str,
     /// The dashboard graph to open first (its title).
-    pub graph: &'static str,
+    pub graph: &'a str,
     /// Logs Insights, over the log groups named.
-    pub logs: &'static str,
-    pub query: &'static str,
-    pub action: &'static str,
+    pub logs: &'a str,
+    pub query: &'a str,
+    pub action: &'a str,
 }
 
 const FUNCTION_LOGS: &str =
     "every `/aws/lambda/<stack>/*` log group (select them all: `/aws/lambda/<stack>/`)";
 
-pub const RUNBOOKS: &[Runbook] = &[
+pub const RUNBOOKS: &[Runbook<'static>] = &[
     Runbook {
         alarms: "ServiceErrorRateAlarm",
         means: "More than `ErrorRatePercentThreshold`% of the requests the functions answered \
@@ -197,9 +197,9 @@ pub fn operations_md(jobs: &[&Job]) -> String {
         );
         let runbook = Runbook {
             alarms: "",
-            means: leak(means),
+            means: &means,
             graph: "Alarms",
-            logs: leak(log_group),
+            logs: &log_group,
             query: "fields @timestamp, level, @message\n| sort @timestamp desc\n| limit 50",
             action: "Its log says what the run did. A run can be repeated by hand (the \
                      function's Test tab in the console with `{}`, or `conduit-admin`): each \
@@ -211,12 +211,6 @@ pub fn operations_md(jobs: &[&Job]) -> String {
     out.push('\n');
     out.push_str(PROCEDURES);
     out
-}
-
-/// Job entries are made at generation time; a String that lives for the
-/// (short) life of the generator.
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
 }
 
 fn entry(out: &mut String, title: &str, runbook: &Runbook) {
