@@ -2,12 +2,12 @@
 //! subcommand, its logic in plain functions with unit tests.
 //!
 //! - [`artifacts`]: `check-artifacts`, every function's zip within budget.
-//! - [`openssl`]: `check-no-openssl`, no OpenSSL in the functions' tree.
 //! - [`samconfig`]: `check-samconfig`, every deployed environment described.
-//! - [`binaries`]: `check-binaries`, template `Binary`s vs Cargo `[[bin]]`s.
-//! - [`lambda_smoke`]: `lambda-smoke`, the functions under `cargo lambda watch`.
-//! - [`transformed`]: the checks of the template after SAM's transform.
-//! - [`edge`]: the edge: CloudFront in the API's stack, the edge stack's web ACL.
+//! - [`lambda_smoke`]: `lambda-smoke`, the events/ fixtures invoked.
+//! - [`transformed`]: the API's template after SAM's transform, resolved
+//!   per deployment, vs the route table; [`edge`]: its CloudFront, and the
+//!   edge stack's web ACL. Both state what they expect as JSON fragments
+//!   ([`expect`]).
 //! - [`breaks`]: `check-transformed`, the templates and known mistakes in them.
 //! - [`deployed`]: `check-deployed` and `check-retained`, a rehearsal deploy read back.
 
@@ -24,6 +24,8 @@ pub mod transformed;
 
 use std::path::Path;
 use std::process::Command;
+
+use serde_json::Value;
 
 /// Runs `cargo ARGS...` in `dir` (the `cargo` that runs xtask, if any) and
 /// returns its standard output, or its standard error if it failed.
@@ -61,6 +63,67 @@ pub fn report(what: &str, problems: &[String], passed: &str) -> Result<(), Strin
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|err| format!("reading {}: {err}", path.display()))
+}
+
+/// A problem for each place where `actual` does not hold `want`: each key
+/// of its objects with a value `actual` holds (a missing key is null), its
+/// arrays element by element, anything else equal. Each names its place:
+/// `{what}.Path[0].Key is X, expected Y`.
+pub fn expect(problems: &mut Vec<String>, what: &str, actual: &Value, want: Value) {
+    differences(actual, &want, what, problems);
+}
+
+/// Whether `actual` holds `want`, as [`expect`] reads it.
+pub fn holds(actual: &Value, want: &Value) -> bool {
+    let mut problems = Vec::new();
+    differences(actual, want, "", &mut problems);
+    problems.is_empty()
+}
+
+fn differences(actual: &Value, want: &Value, at: &str, problems: &mut Vec<String>) {
+    match (actual, want) {
+        (Value::Object(actual), Value::Object(want)) => {
+            for (key, want) in want {
+                let actual = actual.get(key).unwrap_or(&Value::Null);
+                differences(actual, want, &format!("{at}.{key}"), problems);
+            }
+        }
+        (Value::Array(actual), Value::Array(want)) if actual.len() == want.len() => {
+            for (n, (actual, want)) in actual.iter().zip(want).enumerate() {
+                differences(actual, want, &format!("{at}[{n}]"), problems);
+            }
+        }
+        _ if actual == want => {}
+        _ => problems.push(format!("{at} is {actual}, expected {want}")),
+    }
+}
+
+/// An array's items; none if it is not one.
+pub fn list(value: &Value) -> &[Value] {
+    value.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// Every resource of a template (or stack) whose type starts with `kind`,
+/// with its logical id.
+pub fn resources<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    let all = template["Resources"].as_object().into_iter().flatten();
+    all.filter(|(_, r)| r["Type"].as_str().is_some_and(|t| t.starts_with(kind)))
+        .map(|(id, resource)| (id.as_str(), resource))
+        .collect()
+}
+
+/// A problem for each `(kind, n)` of which the template has not `n` resources.
+pub fn count(problems: &mut Vec<String>, template: &Value, counts: &[(&str, usize)]) {
+    for (kind, want) in counts {
+        let found: Vec<&str> = resources(template, kind)
+            .iter()
+            .map(|(id, _)| *id)
+            .collect();
+        if found.len() != *want {
+            let n = found.len();
+            problems.push(format!("{kind}*: {n} resources {found:?}, expected {want}"));
+        }
+    }
 }
 
 /// A fresh, empty directory for one test, removed when dropped.
