@@ -7,19 +7,19 @@
 #      translator), checked for dev and prod against the route table; then
 #      mistakes that every linter passes, each applied to a copy and shown
 #      caught (xtask check-transformed).
-#   2. The real `sam deploy --config-env dev` of the .aws-sam/build that
-#      `make sam-build` produced, into moto with SAM support added
-#      (infra/rehearsal/emulator.py); read back (read_back.py) and checked
-#      (xtask check-deployed). Then `sam delete` of dev keeps the table and
-#      the secret (check-retained), and a redeploy succeeds and checks out.
-#      Every deploy of the API's stack is without the edge (Edge=disabled):
-#      moto has no CloudFront or WAF, so the edge is checked in step 1. What
-#      scripts/deploy.sh does before it is rehearsed in dev's account: the
-#      edge stack (its web ACL a mere name and ARN there) and the origin
-#      secret, created, then rotated (scripts/deploy.sh dev --edge,
-#      scripts/origin-secret.py).
-#   3. Meanwhile, each in an emulated account of its own: prod, deployed
-#      and checked the same way; each mistake of step 1, made in a copy of
+#   2. scripts/deploy.sh dev, the deploy's one entry point (make deploy,
+#      the deploy workflow), of the .aws-sam/build that `make sam-build`
+#      produced, into moto with SAM support added
+#      (infra/rehearsal/emulator.py): secrets, edge stack, API stack, data
+#      migrations. Read back (read_back.py) and checked (xtask
+#      check-deployed); the origin secret rotated and retired
+#      (scripts/origin-secret.py, as deploy.sh --rotate-origin-secret calls
+#      it); then scripts/deploy.sh dev --delete keeps the table and the
+#      secret (check-retained), and a redeploy succeeds and checks out.
+#      The API's stack without the edge (Edge=disabled): moto has no
+#      CloudFront or WAF, so the edge is checked in step 1.
+#   3. Meanwhile, each in an emulated account of its own: prod (deploy.sh
+#      prod, as the workflow's promote job runs it), checked the same way; each mistake of step 1, made in a copy of
 #      the built template and deployed as a stack of its own, fails
 #      check-deployed with its problem.
 #
@@ -58,38 +58,37 @@ export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 # Read once, up front: the lanes below run side by side, and concurrent
-# `cargo run`s would queue on cargo's lock.
-declare -A stack secret overrides
+# `cargo run`s would queue on cargo's lock (deploy.sh's own wait their turn).
+declare -A stack secret
 for env in dev prod; do
   stack[$env]=$(cargo run -q -p xtask -- samconfig "$env" stack_name)
   secret[$env]=$(cargo run -q -p xtask -- samconfig "$env" JwtSecretParameterName)
-  # samconfig.toml's parameters, without the edge (sam's own replace them whole).
-  overrides[$env]=$(cargo run -q -p xtask -- samconfig-overrides "$env" Edge=disabled)
 done
 origin_secret=$(cargo run -q -p xtask -- samconfig dev OriginSecretParameterName)
-dev_overrides=$(cargo run -q -p xtask -- samconfig-overrides dev)
+# samconfig.toml's parameters, without the edge, for the breaks' own deploys.
+dev_overrides=$(cargo run -q -p xtask -- samconfig-overrides dev Edge=disabled)
 breaks=$(cargo run -q -p xtask -- template-breaks)
-cargo build -q -p xtask
+cargo build -q -p xtask -p conduit-local
 xtask=target/debug/xtask
 
-# deploy ENV [sam deploy options]: as the workflow runs it, then read back
-# into $TEMP_DIR/ENV.json and checked.
+# deploy ENV [deploy.sh options]: scripts/deploy.sh as the workflow runs it
+# (the build it is given, no questions), then the stack read back into
+# $TEMP_DIR/ENV.json and checked. Without the edge: the emulated account has
+# no CloudFront or WAF (the edge stack deploys there, its web ACL a mere name
+# and ARN), so the edge is checked in step 1.
 deploy() {
   local env=$1; shift
-  local parameters
-  read -ra parameters <<<"${overrides[$env]}"
-  "$SAM_PYTHON" scripts/ensure-jwt-secret.py "${secret[$env]}"
-  sam deploy --config-env "$env" --no-progressbar --parameter-overrides "${parameters[@]}" "$@" \
+  DEPLOY_OVERRIDES=Edge=disabled scripts/deploy.sh "$env" --built --yes "$@" \
     > "$TEMP_DIR/deploy-$env.log" 2>&1 \
-    || { tail -40 "$TEMP_DIR/deploy-$env.log"; echo "FAIL: sam deploy --config-env $env"; return 1; }
+    || { tail -40 "$TEMP_DIR/deploy-$env.log"; echo "FAIL: scripts/deploy.sh $env"; return 1; }
   "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "${stack[$env]}" "$TEMP_DIR/$env.json"
   "$xtask" check-deployed "$TEMP_DIR/$env.json" "$env"
 }
 
 # sam delete of dev keeps the table and the secret; a redeploy succeeds.
 delete_and_redeploy_dev() {
-  sam delete --config-env dev --no-prompts > "$TEMP_DIR/delete-dev.log" 2>&1 \
-    || { tail -20 "$TEMP_DIR/delete-dev.log"; echo "FAIL: sam delete"; return 1; }
+  scripts/deploy.sh dev --delete --yes > "$TEMP_DIR/delete-dev.log" 2>&1 \
+    || { tail -20 "$TEMP_DIR/delete-dev.log"; echo "FAIL: scripts/deploy.sh dev --delete"; return 1; }
   cp "$TEMP_DIR/dev.json" "$TEMP_DIR/dev-before-delete.json"
   "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "${stack[dev]}" "$TEMP_DIR/dev-deleted.json"
   "$xtask" check-retained "$TEMP_DIR/dev-before-delete.json" "$TEMP_DIR/dev-deleted.json" dev
@@ -104,7 +103,7 @@ deploy_break() {
   local broken=.aws-sam/build/rehearsal-break-$n.yaml
   "$xtask" write-template-break "$n" .aws-sam/build/template.yaml "$broken"
   local parameters
-  read -ra parameters <<<"${overrides[dev]}"
+  read -ra parameters <<<"$dev_overrides"
   # sam looks for samconfig.toml beside the template unless told.
   sam deploy --config-file "$PWD/samconfig.toml" --config-env dev \
     --template-file "$broken" --stack-name "rehearsal-break-$n" \
@@ -138,40 +137,29 @@ join_lanes() {
 
 for n in $breaks; do on_exit rm -f ".aws-sam/build/rehearsal-break-$n.yaml"; done
 
-# scripts/deploy.sh's part before the API's stack, as the deploy workflow
-# runs it: the edge stack deployed and the origin secret created (version 1),
-# the stack's overrides printed (samconfig.toml's, then the edge's). Then
-# the origin secret as the next deploys keep it: left alone, then rotated
-# (version 2: the new digest, and version 1's while CloudFront sends it),
-# then version 1 retired once CloudFront sends version 2.
-rehearse_edge() {
-  local printed digest again rotated retired
-  printed=$(scripts/deploy.sh dev --edge 2> "$TEMP_DIR/deploy-dev-edge.log") \
-    || { tail -40 "$TEMP_DIR/deploy-dev-edge.log"; echo "FAIL: scripts/deploy.sh dev --edge"; return 1; }
-  digest=${printed##*OriginVerifySha256=}
-  if [[ $printed != "$dev_overrides "* ]] ||
-    [[ ! $printed =~ \ WebAclArn=arn:aws:wafv2:us-east-1:[0-9]{12}:global/webacl/[^\ ]+\  ]] ||
-    [[ ! $printed =~ \ OriginSecretVersion=1\ OriginVerifySha256=[0-9a-f]{64}$ ]]; then
-    echo "FAIL: scripts/deploy.sh dev --edge printed: $printed"
-    return 1
-  fi
+# The origin secret as deploys keep it, after the first (version 1): left
+# alone, then rotated (version 2: the new digest, and version 1's while
+# CloudFront sends it), then version 1 retired once CloudFront sends 2.
+rehearse_origin_secret() {
+  local first again rotated retired
+  first=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --also 1 2>/dev/null)
   again=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --also 1 2>/dev/null)
   rotated=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --rotate --also 1 2>/dev/null)
   retired=$("$SAM_PYTHON" scripts/origin-secret.py "$origin_secret" --also 2 2>/dev/null)
-  if [ "$again" != "1 $digest" ] || [[ ! $rotated =~ ^2\ ([0-9a-f]{64}),$digest$ ]] ||
-    [ "$retired" != "2 ${BASH_REMATCH[1]}" ]; then
-    echo "FAIL: origin secret: then '$again', rotated '$rotated', retired '$retired' (created with digest $digest)"
+  if [[ ! $first =~ ^1\ ([0-9a-f]{64})$ ]] || [ "$again" != "$first" ] ||
+    [[ ! $rotated =~ ^2\ ([0-9a-f]{64}),${first#1 }$ ]] || [ "$retired" != "2 ${BASH_REMATCH[1]}" ]; then
+    echo "FAIL: origin secret: '$first', then '$again', rotated '$rotated', retired '$retired'"
     return 1
   fi
-  echo "edge: the edge stack deployed, the origin secret created at version 1, rotated to 2 with version 1 accepted, then retired"
+  echo "origin secret: created at version 1 by the deploy, rotated to 2 with version 1 accepted, then retired"
 }
 
 # Each in an account of its own: dev, then its delete and redeploy; prod
 # (the workflow's promote job answers the change set's confirmation
 # itself); each known mistake, deployed with dev's settings.
 dev_lane() {
-  rehearse_edge
   deploy dev
+  rehearse_origin_secret
   delete_and_redeploy_dev
 }
 break_lane() {
@@ -181,7 +169,7 @@ break_lane() {
 emulated_account DEV_ACCOUNT
 AWS_ENDPOINT_URL=$DEV_ACCOUNT lane dev dev_lane
 emulated_account PROD_ACCOUNT
-AWS_ENDPOINT_URL=$PROD_ACCOUNT lane prod deploy prod --no-confirm-changeset
+AWS_ENDPOINT_URL=$PROD_ACCOUNT lane prod deploy prod
 for n in $breaks; do
   emulated_account "BREAK_ACCOUNT_$n"
   account=BREAK_ACCOUNT_$n

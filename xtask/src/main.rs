@@ -7,6 +7,8 @@
 //! - the other `check-*` and `lambda-smoke`: the checks `scripts/` runs ([`checks`]).
 
 mod checks;
+#[cfg(test)]
+mod deploy_workflow;
 mod emf;
 mod generated;
 mod runbooks;
