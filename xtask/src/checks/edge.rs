@@ -1,46 +1,42 @@
-//! The edge, checked where the linters cannot see it, per deployment
-//! ([`deployments`], [`edge_stack_problems`]'s).
+//! The edge, checked where the linters cannot see it, per deployment.
 //!
 //! - In the API's stack ([`distribution_problems`]): with the edge, one
-//!   distribution whose one origin is the HTTP API over TLS 1.2, sent the
-//!   origin secret at its deployed version; one behaviour, HTTPS only,
-//!   every method passed, only GET and HEAD cached, compressed, the
-//!   viewer's address set by a viewer-request function; its origin request
-//!   policy forwarding every viewer header but Host; its cache policy keyed
-//!   on Authorization (named by no other CloudFront resource) and the query,
-//!   deferring to the API's Cache-Control; its logs, private, encrypted,
-//!   expiring; its domain, certificate and records. Without the edge, none
-//!   of it. Never a web ACL or a certificate: CloudFront takes those only
-//!   from us-east-1, the edge stack's.
+//!   distribution, its web ACL the edge stack's, its one origin the HTTP API
+//!   over TLS 1.2, sent the origin secret at its deployed version; one
+//!   behaviour, HTTPS only, every method passed, only GET and HEAD cached,
+//!   compressed, the viewer's address set by a viewer-request function;
+//!   its origin request policy forwarding every viewer header but Host; its
+//!   cache policy keyed on Authorization (named by no other CloudFront
+//!   resource) and the query, deferring to the API's Cache-Control; its
+//!   logs, private, encrypted, expiring; its domain, certificate and
+//!   records. Without the edge, none of it. Never a web ACL or a
+//!   certificate: CloudFront takes those only from us-east-1.
 //! - In the edge stack (`infra/edge.yaml`, [`edge_stack_problems`]): a web
 //!   ACL of Scope CLOUDFRONT; a rate limit per address on every route
 //!   (RateLimit) and a tighter one (SignInRateLimit) on exactly the sign-in
 //!   routes of the route table; AWS's common, known-bad-inputs and SQL
 //!   injection rules, the common rules' body size limit only counting;
-//!   blocking in prod, counting in dev; the certificate of the domain, if
-//!   any, validated by DNS in its zone.
+//!   blocking in prod, counting in dev; the domain's certificate, if any,
+//!   validated by DNS in its zone.
 
 use conduit_common::http::{ORIGIN_VERIFY_HEADER, Route, SHARED_MAX_AGE, VIEWER_ADDRESS_HEADER};
 use serde_json::{Value, json};
 
-use super::samconfig::Overrides;
+use super::samconfig::{Overrides, deploy_setting, with_overrides};
 use super::transformed::Resolver;
 use super::{count, expect, resources};
-use crate::template::edge::{CLOUDFRONT_ZONE, EDGE_REGION, EDGE_TEMPLATE, SIGN_IN_ROUTES};
+use crate::template::edge::{CLOUDFRONT_ZONE, EDGE_TEMPLATE, SIGN_IN_ROUTES};
 
 /// The origin of the distribution: the stack's HTTP API.
 const ORIGIN: &str = "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}";
 
 /// A domain, as the checks deploy one when samconfig.toml has none.
-const EXAMPLE_DOMAIN: [(&str, &str); 2] = [
-    ("DomainName", "api.example.com"),
-    ("HostedZoneId", "Z0123456789ABCDEFGHIJ"),
-];
+const DOMAIN: [(&str, &str); 2] = [("DomainName", "api.example.com"), ("HostedZoneId", "Z0123")];
 
 fn pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Overrides {
     pairs
         .into_iter()
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .map(|(name, value)| (name.into(), value.into()))
         .collect()
 }
 
@@ -50,52 +46,30 @@ fn pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Overrides {
 /// more with a domain if samconfig.toml has none, and as the rehearsal does
 /// (`Edge=disabled`: its emulated account has no CloudFront and no WAF).
 pub(super) fn deployments(samconfig: &str, env: &str) -> Result<Vec<(String, Overrides)>, String> {
-    let domain = super::samconfig::deploy_setting(samconfig, env, "DomainName")?;
-    let from_deploy_sh = |domain: bool| {
-        let acl = format!(
-            "arn:aws:wafv2:us-east-1:123456789012:global/webacl/conduit-{env}-edge/4f2c8a9e-1b3d"
-        );
-        let certificate = if domain {
-            "arn:aws:acm:us-east-1:123456789012:certificate/0b3c9b1e-6a3e"
-        } else {
-            ""
-        };
-        let digests = format!("{},{}", "5e".repeat(32), "a1".repeat(32));
+    let domain = deploy_setting(samconfig, env, "DomainName")?;
+    let acl = format!("arn:aws:wafv2:us-east-1:1:global/webacl/conduit-{env}-edge/4f2c");
+    let digests = format!("{},{}", "5e".repeat(32), "a1".repeat(32));
+    let from_deploy_sh = |certificate| {
         let given = [
             ("WebAclArn", acl.as_str()),
+            ("OriginVerifySha256", digests.as_str()),
+        ];
+        pairs(given.into_iter().chain([
             ("CertificateArn", certificate),
             ("OriginSecretVersion", "7"),
-        ];
-        pairs(
-            given
-                .into_iter()
-                .chain([("OriginVerifySha256", digests.as_str())]),
-        )
+        ]))
     };
-    let with =
-        |extra: Vec<(String, String)>| super::samconfig::with_overrides(samconfig, env, &extra);
-    let mut deployments = vec![(env.to_owned(), with(from_deploy_sh(!domain.is_empty()))?)];
+    let certificate = "arn:aws:acm:us-east-1:1:certificate/0b3c";
+    let with = |extra: Overrides| with_overrides(samconfig, env, &extra);
+    let given = from_deploy_sh(if domain.is_empty() { "" } else { certificate });
+    let mut deployments = vec![(env.to_owned(), with(given)?)];
     if domain.is_empty() {
-        let extra = [from_deploy_sh(true), pairs(EXAMPLE_DOMAIN)].concat();
+        let extra = [from_deploy_sh(certificate), pairs(DOMAIN)].concat();
         deployments.push((format!("{env} with a domain"), with(extra)?));
     }
-    deployments.push((
-        format!("{env} without the edge (as rehearsed)"),
-        with(pairs([("Edge", "disabled")]))?,
-    ));
+    let rehearsed = with(pairs([("Edge", "disabled")]))?;
+    deployments.push((format!("{env} without the edge (as rehearsed)"), rehearsed));
     Ok(deployments)
-}
-
-/// The functions' ORIGIN_VERIFY_SHA256: the origin secret's digests with
-/// the edge (the execute-api URL refuses what did not come through
-/// CloudFront), nothing without.
-pub(super) fn origin_verify(resolver: &Resolver) -> String {
-    let edge = resolver.parameter("Edge") == "enabled";
-    if edge {
-        resolver.parameter("OriginVerifySha256")
-    } else {
-        String::new()
-    }
 }
 
 /// The edge of the API's stack, resolved for one deployment.
@@ -104,174 +78,146 @@ pub(super) fn distribution_problems(
     resolver: &Resolver,
     problems: &mut Vec<String>,
 ) {
-    let edge = resolver.parameter("Edge") == "enabled";
-    let name = resolver.parameter("DomainName");
+    let parameter = |name| resolver.parameter(name);
+    let (edge, name) = (parameter("Edge") == "enabled", parameter("DomainName"));
     let domain = edge && !name.is_empty();
-    count(
-        problems,
-        stack,
-        &[
-            ("AWS::WAFv2::", 0),
-            ("AWS::CertificateManager::", 0),
-            ("AWS::CloudFront::Distribution", edge.into()),
-            ("AWS::CloudFront::", 4 * usize::from(edge)),
-            ("AWS::S3::", edge.into()),
-            ("AWS::Route53::", domain.into()),
-        ],
-    );
+    let kinds = [
+        ("AWS::WAFv2::", 0),
+        ("AWS::CertificateManager::", 0),
+        ("AWS::CloudFront::Distribution", edge.into()),
+        ("AWS::CloudFront::", 4 * usize::from(edge)),
+        ("AWS::S3::", edge.into()),
+        ("AWS::Route53::", domain.into()),
+    ];
+    count(problems, stack, &kinds);
     let origin = json!({ "Fn::Sub": format!("https://{ORIGIN}") });
-    let api_url = match (edge, domain) {
-        (_, true) => json!(format!("https://{name}")),
-        (true, false) => json!({ "Fn::Sub": "https://${Distribution.DomainName}" }),
-        (false, _) => origin.clone(),
-    };
-    let distribution_id = if edge {
-        json!({ "Value": { "Ref": "Distribution" } })
-    } else {
-        Value::Null
-    };
-    let outputs = json!({ "OriginUrl": { "Value": origin }, "ApiUrl": { "Value": api_url }, "DistributionId": distribution_id });
-    expect(problems, "Outputs", &stack["Outputs"], outputs);
+    let mut want = json!({ "Outputs": {
+        "OriginUrl": { "Value": origin }, "ApiUrl": { "Value": origin }, "DistributionId": null,
+    } });
     if !edge {
-        return;
+        return expect(problems, "", stack, want);
     }
-    let resource = |id: &str| &stack["Resources"][id];
-    let secret = format!(
-        "{{{{resolve:ssm:{}:{}}}}}",
-        resolver.parameter("OriginSecretParameterName"),
-        resolver.parameter("OriginSecretVersion")
+    want["Outputs"]["DistributionId"] = json!({ "Value": { "Ref": "Distribution" } });
+    want["Outputs"]["ApiUrl"]["Value"] = json!({ "Fn::Sub": "https://${Distribution.DomainName}" });
+    let (secret, version) = (
+        parameter("OriginSecretParameterName"),
+        parameter("OriginSecretVersion"),
     );
-    let (aliases, certificate) = if domain {
-        let certificate = json!({
-            "AcmCertificateArn": resolver.parameter("CertificateArn"),
-            "SslSupportMethod": "sni-only",
-            "MinimumProtocolVersion": "TLSv1.2_2021",
-        });
-        (json!([name]), certificate)
-    } else {
-        (Value::Null, json!({ "CloudFrontDefaultCertificate": true }))
-    };
-    let distribution = json!({ "Properties": { "DistributionConfig": {
-        "Enabled": true,
-        "HttpVersion": "http2and3",
-        "IPV6Enabled": true,
-        "WebACLId": resolver.parameter("WebAclArn"),
-        "Aliases": aliases,
-        "ViewerCertificate": certificate,
-        "Logging": { "Bucket": { "Fn::GetAtt": ["EdgeLogBucket", "DomainName"] } },
-        "Origins": [{
-            "Id": "api",
-            "DomainName": { "Fn::Sub": ORIGIN },
-            "CustomOriginConfig": { "OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"] },
-            "OriginCustomHeaders": [{ "HeaderName": ORIGIN_VERIFY_HEADER, "HeaderValue": secret }],
-        }],
-        // A token sent over plain HTTP has leaked before any redirect.
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "api",
-            "ViewerProtocolPolicy": "https-only",
-            "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
-            "CachedMethods": ["GET", "HEAD"],
-            "Compress": true,
-            "CachePolicyId": { "Ref": "EdgeCachePolicy" },
-            "OriginRequestPolicyId": { "Ref": "EdgeOriginRequestPolicy" },
-            // Else the API's per-client login limits would count
-            // CloudFront's address, or one the client chose.
-            "FunctionAssociations": [{
-                "EventType": "viewer-request",
-                "FunctionARN": { "Fn::GetAtt": ["ViewerAddressFunction", "FunctionMetadata.FunctionARN"] },
-            }],
-        },
-        "CacheBehaviors": null,
-    } } });
-    expect(
-        problems,
-        "Distribution",
-        resource("Distribution"),
-        distribution,
-    );
-    let code = resource("ViewerAddressFunction")["Properties"]["FunctionCode"]
-        .as_str()
-        .unwrap_or_default();
-    if !code.contains(&format!(
-        "request.headers['{VIEWER_ADDRESS_HEADER}'] = {{ value: event.viewer.ip }}"
-    )) {
-        problems.push(format!(
-            "ViewerAddressFunction does not set {VIEWER_ADDRESS_HEADER} to the viewer's address"
-        ));
-    }
-    // What CloudFront forwards besides the cache key: every viewer header
-    // but Host (API Gateway answers a foreign Host with 403), every query
-    // string, no cookies (the API uses none).
+    let headers = json!([{
+        "HeaderName": ORIGIN_VERIFY_HEADER,
+        "HeaderValue": format!("{{{{resolve:ssm:{secret}:{version}}}}}"),
+    }]);
+    // What CloudFront forwards besides the cache key: every query string,
+    // no cookies (the API uses none).
     let forwarded = json!({
         "QueryStringsConfig": { "QueryStringBehavior": "all" },
         "CookiesConfig": { "CookieBehavior": "none" },
     });
-    let mut origin_request = forwarded.clone();
+    let (mut origin_request, mut key) = (forwarded.clone(), forwarded);
+    // Every viewer header but Host (API Gateway answers a foreign Host with 403).
     origin_request["HeadersConfig"] = json!({ "HeaderBehavior": "allExcept", "Headers": ["Host"] });
-    let origin_request = json!({ "Properties": { "OriginRequestPolicyConfig": origin_request } });
-    expect(
-        problems,
-        "EdgeOriginRequestPolicy",
-        resource("EdgeOriginRequestPolicy"),
-        origin_request,
-    );
     // The cache key: Authorization (a signed-in reader's response is never
     // served to another; the only way CloudFront forwards it), Origin (the
-    // CORS answer), every query string; only what the API's Cache-Control
-    // says is kept.
-    let mut key = forwarded;
+    // CORS answer).
     key["HeadersConfig"] =
         json!({ "HeaderBehavior": "whitelist", "Headers": ["Authorization", "Origin"] });
     key["EnableAcceptEncodingGzip"] = json!(true);
     key["EnableAcceptEncodingBrotli"] = json!(true);
-    let cache = json!({ "Properties": { "CachePolicyConfig": {
-        "MinTTL": 0, "DefaultTTL": 0, "ParametersInCacheKeyAndForwardedToOrigin": key,
-    } } });
-    expect(
-        problems,
-        "EdgeCachePolicy",
-        resource("EdgeCachePolicy"),
-        cache,
-    );
-    let max_ttl = &resource("EdgeCachePolicy")["Properties"]["CachePolicyConfig"]["MaxTTL"];
+    want["Resources"] = json!({
+        "Distribution": { "Properties": { "DistributionConfig": {
+            "Enabled": true, "HttpVersion": "http2and3", "IPV6Enabled": true,
+            "WebACLId": parameter("WebAclArn"),
+            "Aliases": null,
+            "ViewerCertificate": { "CloudFrontDefaultCertificate": true },
+            "Logging": { "Bucket": { "Fn::GetAtt": ["EdgeLogBucket", "DomainName"] } },
+            "Origins": [{
+                "Id": "api",
+                "DomainName": { "Fn::Sub": ORIGIN },
+                "CustomOriginConfig": { "OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"] },
+                "OriginCustomHeaders": headers,
+            }],
+            // A token sent over plain HTTP has leaked before any redirect.
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "api",
+                "ViewerProtocolPolicy": "https-only",
+                "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+                "CachedMethods": ["GET", "HEAD"],
+                "Compress": true,
+                "CachePolicyId": { "Ref": "EdgeCachePolicy" },
+                "OriginRequestPolicyId": { "Ref": "EdgeOriginRequestPolicy" },
+                // Else the API's per-client login limits would count
+                // CloudFront's address, or one the client chose.
+                "FunctionAssociations": [{
+                    "EventType": "viewer-request",
+                    "FunctionARN": { "Fn::GetAtt": ["ViewerAddressFunction", "FunctionMetadata.FunctionARN"] },
+                }],
+            },
+            "CacheBehaviors": null,
+        } } },
+        "EdgeOriginRequestPolicy": { "Properties": { "OriginRequestPolicyConfig": origin_request } },
+        // Only what the API's Cache-Control says is kept.
+        "EdgeCachePolicy": { "Properties": { "CachePolicyConfig": {
+            "MinTTL": 0, "DefaultTTL": 0, "ParametersInCacheKeyAndForwardedToOrigin": key,
+        } } },
+        // CloudFront's standard logs write with an ACL.
+        "EdgeLogBucket": { "Properties": {
+            "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerPreferred" }] },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": true, "BlockPublicPolicy": true,
+                "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+            },
+            "BucketEncryption": { "ServerSideEncryptionConfiguration": [
+                { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } },
+            ] },
+            "LifecycleConfiguration": { "Rules": [
+                { "Status": "Enabled", "ExpirationInDays": resolver.value("LogRetentionDays") },
+            ] },
+        } },
+    });
+    if domain {
+        want["Outputs"]["ApiUrl"]["Value"] = json!(format!("https://{name}"));
+        let config = &mut want["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+        config["Aliases"] = json!([name]);
+        config["ViewerCertificate"] = json!({
+            "AcmCertificateArn": parameter("CertificateArn"),
+            "SslSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+        });
+        let target = json!({
+            "DNSName": { "Fn::GetAtt": ["Distribution", "DomainName"] },
+            "HostedZoneId": CLOUDFRONT_ZONE,
+        });
+        let sets =
+            ["A", "AAAA"].map(|kind| json!({ "Name": name, "Type": kind, "AliasTarget": target }));
+        want["Resources"]["EdgeDnsRecords"] = json!({ "Properties": { "HostedZoneId": parameter("HostedZoneId"), "RecordSets": sets } });
+    }
+    expect(problems, "", stack, want);
+    let resource = |id: &str| &stack["Resources"][id]["Properties"];
+    let code = resource("ViewerAddressFunction")["FunctionCode"]
+        .as_str()
+        .unwrap_or_default();
+    let sets = format!("request.headers['{VIEWER_ADDRESS_HEADER}'] = {{ value: event.viewer.ip }}");
+    if !code.contains(&sets) {
+        problems.push(format!(
+            "ViewerAddressFunction does not set {VIEWER_ADDRESS_HEADER}"
+        ));
+    }
+    let max_ttl = &resource("EdgeCachePolicy")["CachePolicyConfig"]["MaxTTL"];
     if max_ttl.as_u64().is_none_or(|max| max < SHARED_MAX_AGE) {
         problems.push(format!(
-            "EdgeCachePolicy: MaxTTL {max_ttl} is below the API's s-maxage ({SHARED_MAX_AGE})"
+            "EdgeCachePolicy: MaxTTL {max_ttl} is below {SHARED_MAX_AGE}"
         ));
     }
     for (id, resource) in resources(stack, "AWS::CloudFront::") {
-        if id != "EdgeCachePolicy"
-            && resource
-                .to_string()
-                .to_ascii_lowercase()
-                .contains("authorization")
-        {
+        let names = resource
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("authorization");
+        if names && id != "EdgeCachePolicy" {
             problems.push(format!(
-                "{id}: names Authorization; only the cache policy may (in the cache key)"
+                "{id}: names Authorization; only the cache policy may"
             ));
         }
-    }
-    // CloudFront's standard logs write with an ACL.
-    let bucket = json!({ "Type": "AWS::S3::Bucket", "Properties": {
-        "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerPreferred" }] },
-        "PublicAccessBlockConfiguration": {
-            "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
-        },
-        "BucketEncryption": { "ServerSideEncryptionConfiguration": [{ "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } }] },
-        "LifecycleConfiguration": { "Rules": [{ "Status": "Enabled", "ExpirationInDays": resolver.value("LogRetentionDays") }] },
-    } });
-    expect(problems, "EdgeLogBucket", resource("EdgeLogBucket"), bucket);
-    if domain {
-        let alias = json!({ "DNSName": { "Fn::GetAtt": ["Distribution", "DomainName"] }, "HostedZoneId": CLOUDFRONT_ZONE });
-        let sets =
-            ["A", "AAAA"].map(|kind| json!({ "Name": name, "Type": kind, "AliasTarget": alias }));
-        let records = json!({ "Properties": { "HostedZoneId": resolver.parameter("HostedZoneId"), "RecordSets": sets } });
-        expect(
-            problems,
-            "EdgeDnsRecords",
-            resource("EdgeDnsRecords"),
-            records,
-        );
     }
 }
 
@@ -287,22 +233,17 @@ pub fn edge_stack_problems(
     let mut problems = Vec::new();
     for env in super::samconfig::ENVIRONMENTS {
         let section = format!("{env}-edge");
-        let mut domain = Vec::new();
-        for name in ["DomainName", "HostedZoneId"] {
-            domain.push((
-                name.to_owned(),
-                super::samconfig::deploy_setting(samconfig, env, name)?,
-            ));
+        let mut variants = vec![(section.clone(), Vec::new())];
+        for (name, _) in DOMAIN {
+            variants[0]
+                .1
+                .push((name.into(), deploy_setting(samconfig, env, name)?));
         }
-        let mut variants = vec![(section.clone(), domain.clone())];
-        if domain[0].1.is_empty() {
-            variants.push((format!("{section} with a domain"), pairs(EXAMPLE_DOMAIN)));
+        if variants[0].1[0].1.is_empty() {
+            variants.push((format!("{section} with a domain"), pairs(DOMAIN)));
         }
         for (label, extra) in variants {
-            let resolver = Resolver::new(
-                template,
-                &super::samconfig::with_overrides(samconfig, &section, &extra)?,
-            );
+            let resolver = Resolver::new(template, &with_overrides(samconfig, &section, &extra)?);
             let mut found = resolver.broken_rules(template);
             web_acl_problems(
                 &resolver.stack(template),
@@ -314,9 +255,9 @@ pub fn edge_stack_problems(
         }
     }
     if !deploy_sh.contains("--config-env \"$env-edge\"") {
+        let section = "--config-env \"$env-edge\"";
         problems.push(format!(
-            "scripts/deploy.sh does not deploy {EDGE_TEMPLATE} with its samconfig.toml section \
-             (--config-env \"$env-edge\", region {EDGE_REGION})"
+            "scripts/deploy.sh does not deploy {EDGE_TEMPLATE} with {section}"
         ));
     }
     Ok(problems)
@@ -325,13 +266,17 @@ pub fn edge_stack_problems(
 /// The web ACL, the certificate and the outputs of one deployment of the
 /// edge stack.
 fn web_acl_problems(stack: &Value, resolver: &Resolver, prod: bool, problems: &mut Vec<String>) {
-    let domain = resolver.parameter("DomainName");
+    let (domain, zone) = (
+        resolver.parameter("DomainName"),
+        resolver.parameter("HostedZoneId"),
+    );
+    let certificates = usize::from(!domain.is_empty());
     count(
         problems,
         stack,
         &[
             ("AWS::WAFv2::WebACL", 1),
-            ("AWS::CertificateManager::", usize::from(!domain.is_empty())),
+            ("AWS::CertificateManager::", certificates),
         ],
     );
     let visible = json!({ "CloudWatchMetricsEnabled": true, "SampledRequestsEnabled": true });
@@ -340,35 +285,27 @@ fn web_acl_problems(stack: &Value, resolver: &Resolver, prod: bool, problems: &m
     } else {
         ("Count", "Count")
     };
-    let rate = |limit: &str, scope: Value| {
-        json!({
-            "Action": { action: {} },
-            "VisibilityConfig": visible,
-            "Statement": { "RateBasedStatement": {
-                "AggregateKeyType": "IP",
-                "EvaluationWindowSec": 300,
-                "Limit": resolver.value(limit),
-                "ScopeDownStatement": scope,
-            } },
-        })
+    let rate = |limit, scope| {
+        json!({ "Action": { action: {} }, "VisibilityConfig": visible, "Statement": { "RateBasedStatement": {
+            "AggregateKeyType": "IP", "EvaluationWindowSec": 300,
+            "Limit": resolver.value(limit), "ScopeDownStatement": scope,
+        } } })
     };
-    let group = |name: &str, overrides: Value| {
-        json!({
-            "OverrideAction": { group_action: {} },
-            "VisibilityConfig": visible,
-            "Statement": { "ManagedRuleGroupStatement": { "VendorName": "AWS", "Name": name, "RuleActionOverrides": overrides } },
-        })
+    let group = |name, overrides| {
+        json!({ "OverrideAction": { group_action: {} }, "VisibilityConfig": visible, "Statement": {
+            "ManagedRuleGroupStatement": { "VendorName": "AWS", "Name": name, "RuleActionOverrides": overrides },
+        } })
     };
     // The sign-in routes, each by its method and exact path.
-    let exactly = |field: &str, value: String| {
+    let exactly = |field: &str, value: &str| {
         json!({ "ByteMatchStatement": {
             "FieldToMatch": { field: {} }, "PositionalConstraint": "EXACTLY", "SearchString": value,
         } })
     };
     let route = |route: &&Route| {
         let statements = [
-            exactly("Method", route.method.to_string()),
-            exactly("UriPath", route.path.to_owned()),
+            exactly("Method", route.method.as_str()),
+            exactly("UriPath", route.path),
         ];
         json!({ "AndStatement": { "Statements": statements } })
     };
@@ -381,39 +318,34 @@ fn web_acl_problems(stack: &Value, resolver: &Resolver, prod: bool, problems: &m
     // The common rules' SizeRestrictions_BODY blocks bodies over 8 KB; an
     // article's may be up to MAX_BODY_BYTES.
     let body_size = json!([{ "Name": "SizeRestrictions_BODY", "ActionToUse": { "Count": {} } }]);
-    let acl = json!({ "Properties": {
-        "Scope": "CLOUDFRONT",
-        "DefaultAction": { "Allow": {} },
-        "VisibilityConfig": visible,
-        "Rules": [
-            rate("SignInRateLimit", sign_in),
-            rate("RateLimit", Value::Null),
-            group("AWSManagedRulesCommonRuleSet", body_size),
-            group("AWSManagedRulesKnownBadInputsRuleSet", Value::Null),
-            group("AWSManagedRulesSQLiRuleSet", Value::Null),
-        ],
-    } });
-    expect(problems, "WebAcl", &stack["Resources"]["WebAcl"], acl);
-    let limit = |name: &str| resolver.parameter(name).parse::<u64>().unwrap_or_default();
-    if limit("SignInRateLimit") >= limit("RateLimit") || limit("SignInRateLimit") < 10 {
-        problems.push("SignInRateLimit is not between 10 and RateLimit".to_owned());
-    }
-    let mut outputs = json!({ "WebAclArn": { "Value": { "Fn::GetAtt": ["WebAcl", "Arn"] } }, "CertificateArn": null });
+    let mut want = json!({
+        "Resources": { "WebAcl": { "Properties": {
+            "Scope": "CLOUDFRONT",
+            "DefaultAction": { "Allow": {} },
+            "VisibilityConfig": visible,
+            "Rules": [
+                rate("SignInRateLimit", sign_in),
+                rate("RateLimit", Value::Null),
+                group("AWSManagedRulesCommonRuleSet", body_size),
+                group("AWSManagedRulesKnownBadInputsRuleSet", Value::Null),
+                group("AWSManagedRulesSQLiRuleSet", Value::Null),
+            ],
+        } } },
+        "Outputs": { "WebAclArn": { "Value": { "Fn::GetAtt": ["WebAcl", "Arn"] } }, "CertificateArn": null },
+    });
     if !domain.is_empty() {
-        outputs["CertificateArn"] = json!({ "Value": { "Ref": "Certificate" } });
-        let certificate = json!({ "Properties": {
+        want["Outputs"]["CertificateArn"] = json!({ "Value": { "Ref": "Certificate" } });
+        want["Resources"]["Certificate"] = json!({ "Properties": {
             "DomainName": domain,
             "ValidationMethod": "DNS",
-            "DomainValidationOptions": [{ "DomainName": domain, "HostedZoneId": resolver.parameter("HostedZoneId") }],
+            "DomainValidationOptions": [{ "DomainName": domain, "HostedZoneId": zone }],
         } });
-        expect(
-            problems,
-            "Certificate",
-            &stack["Resources"]["Certificate"],
-            certificate,
-        );
     }
-    expect(problems, "Outputs", &stack["Outputs"], outputs);
+    expect(problems, "", stack, want);
+    let limit = |name| resolver.parameter(name).parse::<u64>().unwrap_or_default();
+    if !(10..limit("RateLimit")).contains(&limit("SignInRateLimit")) {
+        problems.push("SignInRateLimit is not between 10 and RateLimit".to_owned());
+    }
 }
 
 #[cfg(test)]
@@ -427,12 +359,8 @@ mod tests {
             "Resources": { "Distribution": { "Type": "AWS::CloudFront::Distribution" } },
             "Outputs": { "ApiUrl": { "Value": origin }, "OriginUrl": { "Value": origin } }
         });
-        let without = Resolver::new(
-            &json!({}),
-            &pairs([("Edge", "disabled"), ("OriginVerifySha256", "ab")]),
-        );
-        assert_eq!(origin_verify(&without), "");
         let mut problems = Vec::new();
+        let without = Resolver::new(&json!({}), &pairs([("Edge", "disabled")]));
         distribution_problems(&stack, &without, &mut problems);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("AWS::CloudFront::Distribution*: 1 resources"));

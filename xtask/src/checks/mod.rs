@@ -85,7 +85,12 @@ fn differences(actual: &Value, want: &Value, at: &str, problems: &mut Vec<String
         (Value::Object(actual), Value::Object(want)) => {
             for (key, want) in want {
                 let actual = actual.get(key).unwrap_or(&Value::Null);
-                differences(actual, want, &format!("{at}.{key}"), problems);
+                let at = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                differences(actual, want, &at, problems);
             }
         }
         (Value::Array(actual), Value::Array(want)) if actual.len() == want.len() => {
