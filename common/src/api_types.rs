@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::domain::{Role, UserStatus};
 use crate::error::{ApiError, FieldErrors};
 use crate::validate;
 
@@ -74,13 +75,6 @@ redacted_debug!(
         image
     },
 );
-
-/// Every error: `{"errors": {"<field>": ["<message>", ...]}}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GenericErrorModel {
-    #[schema(value_type = std::collections::HashMap<String, Vec<String>>)]
-    pub errors: FieldErrors,
-}
 
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct NewUser {
@@ -606,7 +600,7 @@ pub struct ExportProfile {
     pub email: String,
     pub bio: Option<String>,
     pub image: Option<String>,
-    pub role: crate::auth::Role,
+    pub role: Role,
     pub created_at: String,
 }
 
@@ -664,7 +658,7 @@ pub struct GraphQlResponse {
 /// `PUT /api/admin/users/{username}/role` body: `{"role": "moderator"}`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleChange {
-    pub role: crate::auth::Role,
+    pub role: Role,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -674,8 +668,8 @@ pub struct RoleChange {
 pub struct AdminUserView {
     pub username: String,
     pub email: String,
-    pub role: crate::auth::Role,
-    pub status: crate::db::users::UserStatus,
+    pub role: Role,
+    pub status: UserStatus,
     pub bio: Option<String>,
     pub image: Option<String>,
     pub articles_count: u64,

@@ -2,16 +2,7 @@
 
 use std::time::Duration;
 
-use crate::auth::keys::KeySet;
-
-/// A secret shorter than this is refused at start-up: HS256 keys should carry
-/// at least as many bits as the hash output.
-pub const MIN_SECRET_BYTES: usize = 32;
-
-/// The longest token lifetime (`TOKEN_TTL_SECONDS`, the template's
-/// `TokenTtlSeconds`): shorter than the signing keys' rotation period, so
-/// that a token outlives its key's retirement never (`functions::jobs`).
-pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+use crate::auth::keys::{InvalidKeySet, KeySet, MAX_TOKEN_TTL};
 
 /// Staleness a reader may see in another process after a write (the writing
 /// process drops its own entries at once).
@@ -24,6 +15,15 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+}
+
+impl From<InvalidKeySet> for ConfigError {
+    fn from(InvalidKeySet(reason): InvalidKeySet) -> Self {
+        ConfigError::Invalid {
+            name: "JWT_SECRET",
+            reason,
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -10,7 +10,8 @@ use crate::api_types::{ArticleView, CommentView, ProfileView};
 use crate::db::Db;
 use crate::db::articles::Article;
 use crate::db::comments::Comment;
-use crate::db::users::{Profile, User};
+use crate::db::profiles::Profile;
+use crate::db::users::User;
 use crate::error::ApiError;
 use crate::views::{Body, article_view, comment_view, profile_view};
 

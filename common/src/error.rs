@@ -9,6 +9,13 @@ use lambda_http::http::StatusCode;
 /// Field errors, keyed by field name; a `BTreeMap` keeps the body stable.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// Every error: `{"errors": {"<field>": ["<message>", ...]}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct GenericErrorModel {
+    #[schema(value_type = std::collections::HashMap<String, Vec<String>>)]
+    pub errors: FieldErrors,
+}
+
 // Clone: one request's authentication outcome is shared by whoever awaits it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -159,7 +166,7 @@ impl ApiError {
 
     /// The JSON body, `{"errors":{...}}`.
     pub fn body(&self) -> String {
-        let body = crate::api_types::GenericErrorModel {
+        let body = GenericErrorModel {
             errors: self.field_errors(),
         };
         serde_json::to_string(&body).expect("error body serializes")

@@ -4,7 +4,8 @@
 use crate::api_types::{ArticleView, CommentView, ProfileView, UserView};
 use crate::db::articles::Article;
 use crate::db::comments::Comment;
-use crate::db::users::{Profile, User};
+use crate::db::profiles::Profile;
+use crate::db::users::User;
 
 pub fn user_view(user: &User, token: String) -> UserView {
     UserView {

@@ -97,8 +97,7 @@ async fn rotate_signing_keys(context: &JobContext) -> Result<String, ApiError> {
 mod tests {
     use std::time::Duration;
 
-    use conduit_common::auth::keys::RELOAD_AFTER;
-    use conduit_common::config::MAX_TOKEN_TTL;
+    use conduit_common::auth::keys::{MAX_TOKEN_TTL, RELOAD_AFTER};
 
     use super::*;
 

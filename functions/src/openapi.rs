@@ -3,8 +3,9 @@
 //! so it cannot drift from the routes the API serves. `make generate`
 //! writes it to `functions/openapi.json`, served at `GET /api/openapi.json`.
 
-use conduit_common::api_types::{GenericErrorModel, GraphQlResponse};
+use conduit_common::api_types::GraphQlResponse;
 use conduit_common::auth::Access;
+use conduit_common::error::GenericErrorModel;
 use conduit_common::http::{BodyType, MAX_LIMIT, Method, Query, ResponseBody, Route, TableAccess};
 
 use utoipa::openapi::path::{

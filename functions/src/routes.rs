@@ -7,8 +7,8 @@
 
 use conduit_common::api_types::*;
 use conduit_common::auth::Access::{Anonymous, Optional, Role, User};
-use conduit_common::auth::Role::Admin;
 use conduit_common::db::comments::MAX_COMMENTS_PAGE;
+use conduit_common::domain::Role::Admin;
 use conduit_common::http::{Api, DEFAULT_LIMIT, Deploy, MAX_OFFSET, Query, paging};
 use conduit_common::routes;
 

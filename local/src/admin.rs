@@ -20,13 +20,13 @@
 //! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs; unset
 //! for AWS, which then uses the usual AWS credentials and region).
 
-use conduit_common::auth::Role;
 use conduit_common::auth::key_store::KeyStore;
 use conduit_common::config::Budget;
 use conduit_common::db::Db;
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::migrations::MIGRATIONS;
 use conduit_common::db::repair::RepairSettings;
+use conduit_common::domain::Role;
 use conduit_common::state::dynamodb_client;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -9,12 +9,13 @@
 
 use std::sync::Arc;
 
-use conduit_common::auth::Role;
 use conduit_common::config::{Budget, Config};
 use conduit_common::db::Db;
 use conduit_common::db::follows::follow_item;
 use conduit_common::db::sessions::Session;
-use conduit_common::db::users::{User, UserStatus};
+use conduit_common::db::users::User;
+use conduit_common::domain::Role;
+use conduit_common::domain::UserStatus;
 use conduit_common::events::consumer::Consumers;
 use conduit_common::http::Router;
 use conduit_common::lambda_http::Body;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use super::keys::KeySet;
-use crate::state::{put_secure_parameter, secure_parameter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {
@@ -71,6 +70,59 @@ impl KeyStore {
         self.save(&rotated).await.map_err(RotateError::Failed)?;
         Ok(rotated)
     }
+}
+
+/// Reads a SecureString parameter: the JWT secret in AWS, which never
+/// appears in the template, the environment or a log. The SDK's own
+/// `AWS_ENDPOINT_URL_SSM` points it at a local endpoint (the bench's).
+async fn secure_parameter(sdk: &aws_config::SdkConfig, name: &str) -> Result<String, String> {
+    let out = ssm_client(sdk)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|err| {
+            format!(
+                "reading SSM parameter {name}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(err)
+            )
+        })?;
+    out.parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| format!("SSM parameter {name} has no value"))
+}
+
+/// Replaces the value of the SecureString parameter `name` (the key set's
+/// rotation).
+async fn put_secure_parameter(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+    value: &str,
+) -> Result<(), String> {
+    ssm_client(sdk)
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|err| {
+            format!(
+                "writing SSM parameter {name}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(err)
+            )
+        })
+}
+
+fn ssm_client(sdk: &aws_config::SdkConfig) -> aws_sdk_ssm::Client {
+    let mut config = aws_sdk_ssm::config::Builder::from(sdk);
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_SSM") {
+        config.set_endpoint_url(Some(endpoint));
+    }
+    aws_sdk_ssm::Client::from_conf(config.build())
 }
 
 /// Writes a file only its owner can read, replacing it whole (a reader

@@ -21,6 +21,9 @@
 //! The set is stored as JSON in the JWT secret's parameter (SSM in AWS, a
 //! file locally). A bare secret, as stored before key ids, is read as a
 //! set whose one key is current.
+//!
+//! This module imports nothing from the crate: the configuration
+//! ([`crate::config`]) reads the set with it, beneath the rest of `auth`.
 
 use std::time::Duration;
 
@@ -28,7 +31,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConfigError, MAX_TOKEN_TTL, MIN_SECRET_BYTES};
+/// A secret shorter than this is refused at start-up: HS256 keys should carry
+/// at least as many bits as the hash output.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The longest token lifetime (`TOKEN_TTL_SECONDS`, the template's
+/// `TokenTtlSeconds`): shorter than the signing keys' rotation period, so
+/// that a token outlives its key's retirement never (`functions::jobs`).
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// How long an instance serves with the set it loaded before it reads it
 /// again (on its first request after, in the background: `lambda.rs`);
@@ -41,6 +51,12 @@ pub const RELOAD_AFTER: Duration = Duration::from_secs(600);
 /// the longest lifetime.
 pub const MIN_ROTATION_INTERVAL: Duration =
     Duration::from_secs(MAX_TOKEN_TTL.as_secs() + RELOAD_AFTER.as_secs());
+
+/// Why a stored set was refused: where in it, never what (a message never
+/// quotes a secret). Read from `JWT_SECRET`, so named after it.
+#[derive(Debug, thiserror::Error)]
+#[error("JWT_SECRET is invalid: {0}")]
+pub struct InvalidKeySet(pub String);
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SigningKey {
@@ -103,11 +119,8 @@ impl KeySet {
 
     /// Reads a stored set: JSON, or a bare secret (the format before key
     /// ids). Every key must be long enough for HS256 and have an id.
-    pub fn parse(stored: &str) -> Result<KeySet, ConfigError> {
-        let invalid = |reason: String| ConfigError::Invalid {
-            name: "JWT_SECRET",
-            reason,
-        };
+    pub fn parse(stored: &str) -> Result<KeySet, InvalidKeySet> {
+        let invalid = InvalidKeySet;
         let stored = stored.trim();
         let set = match stored.starts_with('{') {
             // Where, not what: serde's message may quote a value, a secret.

@@ -2,15 +2,18 @@
 //! that turns an `Authorization` header into an [`AuthUser`]
 //! ([`Authentication`]).
 
+pub mod access;
 pub mod jwt;
 pub mod key_store;
 pub mod keys;
 pub mod password;
-pub mod roles;
 
+/// Defined beneath every layer ([`crate::domain`]); also named here, with
+/// the rules ([`Access`]) that use it.
+pub use crate::domain::Role;
+pub use access::Access;
 pub use jwt::{Claims, JwtKeys};
 pub use keys::KeySet;
-pub use roles::{Access, Role};
 
 use std::sync::Arc;
 
@@ -19,9 +22,10 @@ use futures::future::{BoxFuture, Shared};
 use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 
-use crate::db::users::{User, UserStatus};
+use crate::db::Db;
+use crate::db::users::User;
+use crate::domain::UserStatus;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The authenticated caller, freshly loaded from the table, so a suspension or
 /// role change takes effect on the very next request.
@@ -78,8 +82,9 @@ impl Authentication {
     /// read this starts, when [`caller`](Self::caller) is first awaited.
     ///
     /// A token that is present but bad is refused even on public routes,
-    /// so a client learns at once that its session is gone.
-    pub fn start(state: &Arc<AppState>, req: &Request, access: Access) -> Result<Self, ApiError> {
+    /// so a client learns at once that its session is gone. `jwt` checks
+    /// the token; `db` is the table its user is read from.
+    pub fn start(jwt: &JwtKeys, db: &Db, req: &Request, access: Access) -> Result<Self, ApiError> {
         if access == Access::Anonymous {
             return Ok(Self::known(None));
         }
@@ -89,11 +94,11 @@ impl Authentication {
                 _ => Err(ApiError::MissingToken),
             };
         };
-        let claims = state.jwt.decode(token)?;
-        let (state, token) = (state.clone(), token.to_owned());
+        let claims = jwt.decode(token)?;
+        let (db, token) = (db.clone(), token.to_owned());
         Ok(Self(
             async move {
-                let caller = load_caller(&state, claims, token, access).await?;
+                let caller = load_caller(&db, claims, token, access).await?;
                 Ok(Some(Arc::new(caller)))
             }
             .boxed()
@@ -118,13 +123,12 @@ impl Authentication {
 /// The user a verified token names, freshly loaded from the table, so a
 /// suspension or role change takes effect on the very next request.
 async fn load_caller(
-    state: &AppState,
+    db: &Db,
     claims: Claims,
     token: String,
     access: Access,
 ) -> Result<AuthUser, ApiError> {
-    let user = state
-        .db
+    let user = db
         .user_by_id(&claims.sub)
         .await?
         .ok_or(ApiError::InvalidToken)?;

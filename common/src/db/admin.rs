@@ -6,9 +6,9 @@ use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::sessions::EndSessions;
-use super::users::{User, UserStatus};
+use super::users::User;
 use super::{Db, Tx, from_item, get_s, key_of, keys, s, to_item};
-use crate::auth::Role;
+use crate::domain::{Role, UserStatus};
 use crate::error::ApiError;
 
 /// One moderator or admin action.

@@ -8,9 +8,7 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
-// `Page` and `ArticlePage` were defined here first; callers still name them
-// by this path.
-pub use super::lists::ArticlePage;
+// `Page` was defined here first; callers still name it by this path.
 pub use super::paging::Page;
 use super::schema;
 use super::transaction::named;

@@ -22,8 +22,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::paging::all_items;
-use super::users::{User, UserStatus};
+use super::users::User;
 use super::{Db, Item, Tx, from_item, key_of, keys, n, s, to_item};
+use crate::domain::UserStatus;
 use crate::error::ApiError;
 use crate::time::epoch_secs;
 

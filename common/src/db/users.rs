@@ -5,31 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
-// Profiles were defined here first; callers still name them by this path.
-pub use super::profiles::Profile;
 use super::sessions::{EndSessions, Session};
 use super::{Db, Item, Tx, TxError, from_item, get_s, key_of, keys, s, to_item};
-use crate::auth::Role;
+use crate::domain::{Role, UserStatus};
 use crate::error::ApiError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
-pub enum UserStatus {
-    #[default]
-    Active,
-    Suspended,
-}
-
-impl UserStatus {
-    /// As stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-}
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct User {

@@ -254,7 +254,7 @@ async fn run(
     if req.body().len() > MAX_BODY_BYTES {
         return (Err(ApiError::PayloadTooLarge), None);
     }
-    let auth = match auth::Authentication::start(&state, &req, route.access) {
+    let auth = match auth::Authentication::start(&state.jwt, &state.db, &req, route.access) {
         Ok(auth) => auth,
         Err(err) => return (Err(err), None),
     };

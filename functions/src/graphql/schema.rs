@@ -10,7 +10,7 @@ use conduit_common::api_types::{
     CommentsBody, ExportBody, ProfileBody, ProfileView, SessionView, SessionsBody, TagsBody,
     UserBody, UserView,
 };
-use conduit_common::auth::Role;
+use conduit_common::domain::Role;
 use conduit_common::http::MAX_LIMIT;
 use serde_json::json;
 

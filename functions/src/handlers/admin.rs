@@ -3,7 +3,8 @@
 
 use conduit_common::api_types::{AdminUserBody, AdminUsersBody, AuditBody, RoleChange};
 use conduit_common::db::admin::AuditEntry;
-use conduit_common::db::users::{User, UserStatus};
+use conduit_common::db::users::User;
+use conduit_common::domain::UserStatus;
 use conduit_common::http::{ApiResult, Ctx, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::{ApiError, views};

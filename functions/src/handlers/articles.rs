@@ -3,12 +3,13 @@
 use conduit_common::api_types::{
     ArticleBody, ArticleView, ArticlesBody, NewArticleRequest, UpdateArticleRequest,
 };
-use conduit_common::auth::Role;
 use conduit_common::db::Db;
 use conduit_common::db::admin::AuditEntry;
-use conduit_common::db::articles::{Article, ArticlePage, Page, SlugGuard, slugify};
+use conduit_common::db::articles::{Article, Page, SlugGuard, slugify};
+use conduit_common::db::lists::ArticlePage;
 use conduit_common::db::users::User;
 use conduit_common::decorate::{self, ArticleDecorations, Known};
+use conduit_common::domain::Role;
 use conduit_common::http::{ApiResult, Ctx, created, encode_cursor, json, next_cursor, no_content};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::validate::{normalize_tags, validated};

@@ -2,7 +2,7 @@
 
 use conduit_common::api_types::ProfileBody;
 use conduit_common::db::keys;
-use conduit_common::db::users::Profile;
+use conduit_common::db::profiles::Profile;
 use conduit_common::http::{ApiResult, Ctx, json};
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_common::{ApiError, views};

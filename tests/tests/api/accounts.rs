@@ -41,7 +41,7 @@ async fn a_deleted_account_is_gone_at_once_and_its_names_are_free() {
 async fn an_admin_deletes_an_account_and_the_audit_trail_says_so() {
     let app = spawn_app_with_consumers(&[]).await;
     let admin = app
-        .seed_user("boss", conduit_common::auth::Role::Admin)
+        .seed_user("boss", conduit_common::domain::Role::Admin)
         .await;
     let token = app.register("spammer").await;
     let deleted = app.delete("/api/admin/users/spammer", Some(&admin)).await;

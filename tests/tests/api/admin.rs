@@ -1,6 +1,6 @@
 //! Roles, suspension and the audit trail.
 
-use conduit_common::auth::Role;
+use conduit_common::domain::Role;
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_tests::spawn_app;
 use serde_json::json;

@@ -212,7 +212,7 @@ async fn across_processes_others_may_see_a_cached_profile_but_you_see_your_edit(
 async fn admin_views_are_never_stored() {
     let app = spawn_app().await;
     let admin = app
-        .seed_user("root", conduit_common::auth::Role::Admin)
+        .seed_user("root", conduit_common::domain::Role::Admin)
         .await;
     let users = app.get("/api/admin/users", Some(&admin)).await;
     assert_eq!(users.status, 200);

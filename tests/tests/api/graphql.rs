@@ -2,7 +2,7 @@
 //! error cases with GraphQL's error codes, and the limits a hostile query
 //! meets.
 
-use conduit_common::auth::Role;
+use conduit_common::domain::Role;
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{Method, Request, StatusCode};
 use conduit_tests::{TestApp, TestResponse, spawn_app, spawn_app_with_consumers};

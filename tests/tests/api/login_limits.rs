@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use conduit_common::auth::Role;
 use conduit_common::config::LoginLimits;
+use conduit_common::domain::Role;
 use conduit_common::lambda_http::http::StatusCode;
 use conduit_tests::over_http::HttpClient;
 use conduit_tests::{LostAnswer, TestApp, heavy_test, spawn_app_with};

@@ -1,7 +1,7 @@
 //! Who may call what: every route, for every kind of caller, with the status
 //! each must get. The table must name every route in the route table.
 
-use conduit_common::auth::Role;
+use conduit_common::domain::Role;
 use conduit_common::lambda_http::http::Method;
 use conduit_tests::{TestApp, spawn_app};
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 //! behind it) changes too.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use conduit_common::auth::Role;
+use conduit_common::domain::Role;
 use conduit_common::lambda_http::http::Method;
 use conduit_tests::{TestApp, TestResponse, heavy_test, repo_file, spawn_app_with};
 use serde_json::{Value, json};

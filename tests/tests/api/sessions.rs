@@ -1,8 +1,8 @@
 //! Sessions: every sign-in is one, listed and ended through the API; a new
 //! password or email ends all but the one that made the change.
 
-use conduit_common::auth::Role;
 use conduit_common::db::sessions::MAX_SESSIONS;
+use conduit_common::domain::Role;
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{Method, Request, StatusCode};
 use conduit_tests::{TestApp, spawn_app};

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use conduit_common::auth::Role;
+use conduit_common::domain::Role;
 use conduit_common::http::SHARED_MAX_AGE;
 use conduit_tests::over_http::HttpClient;
 use conduit_tests::shared_cache::{CACHE_STATUS_HEADER, SharedCache};
