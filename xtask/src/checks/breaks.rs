@@ -85,7 +85,7 @@ pub const BREAKS: &[Break] = &[
         "ORIGIN_VERIFY_SHA256 is"),
     b("a bare sam deploy of the edge without the origin's digests let through", Template,
         "      - Assert: !Not [!Equals [!Ref OriginVerifySha256, \"\"]]\n        AssertDescription: The edge needs OriginVerifySha256, or the API would serve requests that bypass it.\n",
-        "", "do not refuse an edge without OriginVerifySha256"),
+        "", "alone deploys an edge without OriginVerifySha256"),
     // A rotation would then change nothing CloudFront sends.
     b("the origin secret read at no version", Template,
         "{{resolve:ssm:${OriginSecretParameterName}:${OriginSecretVersion}}}", "{{resolve:ssm:${OriginSecretParameterName}}}",

@@ -12,29 +12,38 @@ use crate::template::edge::{EDGE_REGION, EDGE_TEMPLATE, SIGN_IN_ROUTES, edge_tem
 pub const ENVIRONMENTS: &[&str] = &["dev", "prod"];
 const TEMPLATE: &str = "infra/template.yaml";
 
-// Of each environment's deploy section, and its edge stack's: the keys it
-// must set, the settings it must have (None: must not have), the overrides
-// it must make.
-const API_KEYS: &[&str] = &[
-    "stack_name",
-    "region",
-    "capabilities",
-    "parameter_overrides",
+/// What a setting (a key of a deploy section, or else an override) must be.
+#[derive(Clone, Copy, Debug)]
+enum Want {
+    /// Not empty.
+    Set,
+    /// Given, even empty (scripts/deploy.sh reads it).
+    Given,
+    Is(&'static str),
+    Unset,
+}
+use Want::{Given, Is, Set, Unset};
+
+/// An environment's deploy section: sam deploy then takes the built
+/// template (no template_file).
+const API: &[(&str, Want)] = &[
+    ("stack_name", Set),
+    ("region", Set),
+    ("capabilities", Set),
+    ("parameter_overrides", Set),
+    ("template_file", Unset),
+    ("JwtSecretParameterName", Given),
+    ("OriginSecretParameterName", Given),
+    ("DomainName", Given),
+    ("HostedZoneId", Given),
 ];
-/// sam deploy then takes the built template.
-const API_SETTINGS: &[(&str, Option<&str>)] = &[("template_file", None)];
-/// scripts/deploy.sh reads these (empty is a value).
-const API_OVERRIDES: &[&str] = &[
-    "JwtSecretParameterName",
-    "OriginSecretParameterName",
-    "DomainName",
-    "HostedZoneId",
-];
-const EDGE_KEYS: &[&str] = &["stack_name", "parameter_overrides"];
-/// CloudFront takes its web ACL and certificate from us-east-1 only.
-const EDGE_SETTINGS: &[(&str, Option<&str>)] = &[
-    ("region", Some(EDGE_REGION)),
-    ("template_file", Some(EDGE_TEMPLATE)),
+/// Its edge stack's: CloudFront takes its web ACL and certificate from
+/// us-east-1 only.
+const EDGE: &[(&str, Want)] = &[
+    ("stack_name", Set),
+    ("parameter_overrides", Set),
+    ("region", Is(EDGE_REGION)),
+    ("template_file", Is(EDGE_TEMPLATE)),
 ];
 
 /// `Name=value` parameter overrides.
@@ -53,62 +62,35 @@ pub fn problems(text: &str) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     for env in ENVIRONMENTS {
         let sections = [
-            (
-                env.to_string(),
-                API_KEYS,
-                API_SETTINGS,
-                API_OVERRIDES,
-                (TEMPLATE, &main),
-            ),
-            (
-                format!("{env}-edge"),
-                EDGE_KEYS,
-                EDGE_SETTINGS,
-                &[][..],
-                (EDGE_TEMPLATE, &edge),
-            ),
+            (env.to_string(), API, TEMPLATE, &main),
+            (format!("{env}-edge"), EDGE, EDGE_TEMPLATE, &edge),
         ];
-        for (section, required, settings, needed, (path, template)) in sections {
+        for (section, wants, path, template) in sections {
             let table = format!("[{section}.deploy.parameters]");
-            let deploy = deploy_section(&config, &section);
-            let get = |key: &str| deploy.and_then(|d| d.get(key));
-            for key in required {
-                if !get(key).is_some_and(is_set) {
-                    problems.push(format!("{table} lacks {key}"));
+            for &(key, want) in wants.iter().chain(&[("Environment", Is(env))]) {
+                let got = setting(&config, &section, key);
+                let ok = match want {
+                    Set => got.as_ref().is_some_and(|v| match v {
+                        Value::String(s) => !s.is_empty(),
+                        Value::Array(items) => !items.is_empty(),
+                        _ => false,
+                    }),
+                    Given => got.is_some(),
+                    Is(value) => got.as_ref().and_then(Value::as_str) == Some(value),
+                    Unset => got.is_none(),
+                };
+                if !ok {
+                    let got = got.map_or("unset".into(), |v| v.to_string());
+                    problems.push(format!("{table} {key} is {got}, expected {want:?}"));
                 }
-            }
-            for (key, want) in settings {
-                if get(key).map(|v| v.as_str()) != want.map(Some) {
-                    problems.push(format!(
-                        "{table} {key} is {}, expected {}",
-                        get(key).map_or("unset".into(), Value::to_string),
-                        want.unwrap_or("unset")
-                    ));
-                }
-            }
-            let overrides = match deploy.map(|_| overrides_in(&config, &section)) {
-                Some(Err(problem)) => {
-                    problems.push(problem);
-                    continue;
-                }
-                Some(Ok(overrides)) => overrides,
-                None => Vec::new(),
-            };
-            let has = |name: &str| overrides.iter().any(|(n, _)| n == name);
-            if !overrides.contains(&("Environment".into(), env.to_string())) {
-                problems.push(format!("{table} must override Environment={env}"));
-            }
-            for name in needed.iter().filter(|name| !has(name)) {
-                problems.push(format!("{table} must override {name}"));
             }
             let declared = parameter_names(template);
-            for (name, _) in overrides
-                .iter()
-                .filter(|(n, _)| !declared.contains(&n.as_str()))
-            {
-                problems.push(format!(
-                    "{table} overrides {name}, which {path} does not declare"
-                ));
+            for (name, _) in overrides_in(&config, &section).unwrap_or_default() {
+                if !declared.contains(&name.as_str()) {
+                    problems.push(format!(
+                        "{table} overrides {name}, which {path} does not declare"
+                    ));
+                }
             }
         }
     }
@@ -126,13 +108,12 @@ pub fn problems(text: &str) -> Result<Vec<String>, String> {
 /// The names under a template's `Parameters:` (two spaces in, as the
 /// generated templates write them).
 pub fn parameter_names(template: &str) -> Vec<&str> {
-    let start = template
-        .find("\nParameters:\n")
-        .map_or(template.len(), |at| at + "\nParameters:\n".len());
-    template[start..]
+    let (_, parameters) = template.split_once("\nParameters:\n").unwrap_or_default();
+    let lines = parameters
         .lines()
-        .take_while(|line| line.is_empty() || line.starts_with([' ', '#']))
-        .filter_map(|line| line.strip_prefix("  ")?.strip_suffix(':'))
+        .take_while(|line| line.is_empty() || line.starts_with([' ', '#']));
+    let names = lines.filter_map(|line| line.strip_prefix("  ")?.strip_suffix(':'));
+    names
         .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric()))
         .collect()
 }
@@ -164,61 +145,68 @@ pub fn overrides_line(text: &str, env: &str, extra: &[&str]) -> Result<String, S
         .iter()
         .map(|word| pair(word))
         .collect::<Result<Vec<_>, _>>()?;
-    let words = with_overrides(text, env, &extra)?
-        .into_iter()
-        .map(|(name, value)| {
-            if value.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
-                Err(format!(
-                    "{name}: {value:?} cannot be one word of sam's overrides"
-                ))
-            } else if value.is_empty() {
-                Ok(format!("{name}=\"\""))
-            } else {
-                Ok(format!("{name}={value}"))
-            }
+    let mut words = Vec::new();
+    for (name, value) in with_overrides(text, env, &extra)? {
+        if value.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
+            return Err(format!(
+                "{name}: {value:?} cannot be one word of sam's overrides"
+            ));
+        }
+        words.push(if value.is_empty() {
+            format!("{name}=\"\"")
+        } else {
+            format!("{name}={value}")
         });
-    Ok(words.collect::<Result<Vec<_>, _>>()?.join(" "))
+    }
+    Ok(words.join(" "))
 }
 
 fn pair(word: &str) -> Result<(String, String), String> {
-    word.split_once('=')
-        .map(|(name, value)| (name.to_owned(), value.trim_matches('"').to_owned()))
-        .ok_or_else(|| format!("{word:?} is not Name=value"))
+    let (name, value) = word
+        .split_once('=')
+        .ok_or_else(|| format!("{word:?} is not Name=value"))?;
+    Ok((name.to_owned(), value.trim_matches('"').to_owned()))
 }
 
 fn overrides_in(config: &Table, env: &str) -> Result<Overrides, String> {
+    let table = format!("samconfig.toml: [{env}.deploy.parameters]");
     let words: Vec<&str> =
         match deploy_section(config, env).and_then(|d| d.get("parameter_overrides")) {
             Some(Value::String(s)) => s.split_whitespace().collect(),
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-            _ => {
-                return Err(format!(
-                    "samconfig.toml: [{env}.deploy.parameters] has no parameter_overrides"
-                ));
-            }
+            _ => return Err(format!("{table} has no parameter_overrides")),
         };
-    words
+    let pairs = words
         .into_iter()
-        .map(|word| pair(word).map_err(|err| format!("samconfig.toml: [{env}] override {err}")))
-        .collect()
+        .map(|word| pair(word).map_err(|err| format!("{table}: {err}")));
+    pairs.collect()
 }
 
-/// `xtask samconfig ENV KEY`: one setting of `sam deploy --config-env env`,
-/// a key of `[env.deploy.parameters]`, or else one of its overrides.
-pub fn deploy_setting(text: &str, env: &str, key: &str) -> Result<String, String> {
-    let config = parse(text)?;
-    let table = format!("samconfig.toml: [{env}.deploy.parameters]");
-    match deploy_section(&config, env).map(|deploy| deploy.get(key)) {
-        None => Err(format!("{table} is missing")),
-        Some(Some(value)) => value
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("{table} {key} is not a string")),
-        Some(None) => overrides_in(&config, env)?
+/// A setting of `sam deploy --config-env env`: a key of
+/// `[env.deploy.parameters]`, or else one of its overrides.
+fn setting(config: &Table, env: &str, key: &str) -> Option<Value> {
+    let overrides = || {
+        overrides_in(config, env)
+            .ok()?
             .into_iter()
-            .find_map(|(name, value)| (name == key).then_some(value))
-            .ok_or_else(|| format!("{table} has no {key}, nor an override of it")),
-    }
+            .find(|(name, _)| name == key)
+    };
+    let deploy = deploy_section(config, env)?;
+    deploy
+        .get(key)
+        .cloned()
+        .or_else(|| overrides().map(|(_, value)| Value::String(value)))
+}
+
+/// `xtask samconfig ENV KEY`: [`setting`], a string.
+pub fn deploy_setting(text: &str, env: &str, key: &str) -> Result<String, String> {
+    let value = setting(&parse(text)?, env, key);
+    let value =
+        value.ok_or_else(|| format!("samconfig.toml: [{env}.deploy.parameters] has no {key}"))?;
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("samconfig.toml: {env}'s {key} is {value}"))
 }
 
 fn parse(text: &str) -> Result<Table, String> {
@@ -231,14 +219,6 @@ fn deploy_section<'a>(config: &'a Table, env: &str) -> Option<&'a Table> {
         .get("deploy")?
         .get("parameters")?
         .as_table()
-}
-
-/// A non-empty string or list.
-fn is_set(value: &Value) -> bool {
-    value.as_str().map_or_else(
-        || value.as_array().is_some_and(|a| !a.is_empty()),
-        |s| !s.is_empty(),
-    )
 }
 
 #[cfg(test)]
@@ -277,15 +257,15 @@ mod tests {
         // template break, breaks.rs.)
         #[rustfmt::skip]
         let mistakes = [
-            ("stack_name = \"conduit-prod\"\n", "", "[prod.deploy.parameters] lacks stack_name"),
-            ("capabilities = \"CAPABILITY_IAM\"", "capabilities = \"\"", "lacks capabilities"),
-            ("Environment=prod J", "Environment=dev J", "[prod.deploy.parameters] must override Environment=prod"),
-            (" DomainName=\\\"\\\"", "", "[dev.deploy.parameters] must override DomainName"),
+            ("stack_name = \"conduit-prod\"\n", "", "[prod.deploy.parameters] stack_name is unset, expected Set"),
+            ("capabilities = \"CAPABILITY_IAM\"", "capabilities = \"\"", "capabilities is \"\", expected Set"),
+            ("Environment=prod J", "Environment=dev J", "[prod.deploy.parameters] Environment is \"dev\", expected Is(\"prod\")"),
+            (" DomainName=\\\"\\\"", "", "[dev.deploy.parameters] DomainName is unset, expected Given"),
             ("Environment=dev J", "Environment=dev WebAclId=x J", "overrides WebAclId, which infra/template.yaml"),
             ("\"Environment=prod\"", "\"Environment=prod RateLimits=1\"", "overrides RateLimits, which infra/edge.yaml"),
-            ("[dev.deploy.parameters]\n", "[dev.deploy.parameters]\ntemplate_file = \"x\"\n", "template_file is \"x\", expected unset"),
-            ("template_file = \"infra/edge.yaml\"", "template_file = \"x\"", "template_file is \"x\", expected infra/edge.yaml"),
-            ("[prod-edge.deploy.parameters]", "[prod-edges.deploy.parameters]", "[prod-edge.deploy.parameters] lacks stack_name"),
+            ("[dev.deploy.parameters]\n", "[dev.deploy.parameters]\ntemplate_file = \"x\"\n", "template_file is \"x\", expected Unset"),
+            ("template_file = \"infra/edge.yaml\"", "template_file = \"x\"", "template_file is \"x\", expected Is(\"infra/edge.yaml\")"),
+            ("[prod-edge.deploy.parameters]", "[prod-edges.deploy.parameters]", "[prod-edge.deploy.parameters] stack_name is unset"),
             ("[default.build.parameters]\ntemplate_file", "[default.build.parameters]\nx", "[default.build.parameters] template_file"),
         ];
         for (find, replace, reported) in mistakes {

@@ -17,7 +17,7 @@ use conduit_common::events::{Job, JobAccess};
 use conduit_common::http::{Route, by_function};
 use serde_json::{Map, Value, json};
 
-use super::{count, expect, list, resources};
+use super::{count, expect, holds, list, resources};
 use crate::template::deployment::ALIAS;
 use crate::template::logical_id;
 
@@ -57,8 +57,7 @@ pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String
         for needed in ["WebAclArn", "OriginVerifySha256"] {
             if bare.parameter("Edge") == "enabled" && !refused.iter().any(|r| r.contains(needed)) {
                 problems.push(format!(
-                    "{env} as samconfig.toml alone deploys it: the template's rules do not \
-                     refuse an edge without {needed}"
+                    "{env}: samconfig.toml alone deploys an edge without {needed}"
                 ));
             }
         }
@@ -115,13 +114,17 @@ pub(super) fn source_path(route: &Route) -> String {
 /// The API's stack, resolved for one deployment to `env`; all but its edge.
 fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut Vec<String>) {
     let expected = functions_expected();
-    let kinds = [
-        ("AWS::ApiGatewayV2::Api", 1),
-        ("AWS::Lambda::Function", expected.len()),
-    ];
-    count(problems, stack, &kinds);
+    let functions = expected.len();
+    count(
+        problems,
+        stack,
+        &[
+            ("AWS::ApiGatewayV2::Api", 1),
+            ("AWS::Lambda::Function", functions),
+        ],
+    );
     // What each resource must hold, by logical id.
-    let mut want = Map::new();
+    let mut want = json!({});
     // Every route on HttpApi (and nothing else, below); API Gateway allowed
     // to invoke its function's alias on that route alone.
     let mut paths = json!({});
@@ -146,12 +149,9 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
         } });
         if !permissions
             .iter()
-            .any(|(_, p)| super::holds(p, &permission))
+            .any(|(_, found)| holds(found, &permission))
         {
-            problems.push(format!(
-                "{method} {}: no permission {permission}",
-                route.path
-            ));
+            problems.push(format!("{method} {path}: no permission {permission}"));
         }
     }
     let body = &stack["Resources"]["HttpApi"]["Properties"]["Body"]["paths"];
@@ -164,56 +164,51 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
     if served != functions::ROUTES.len() {
         let routes = functions::ROUTES.len();
         problems.push(format!(
-            "HttpApi serves {served} routes, the route table has {routes}"
+            "HttpApi serves {served} routes, the table {routes}"
         ));
     }
-    want.insert(
-        "HttpApi".into(),
-        json!({ "Properties": { "Body": { "paths": paths } } }),
-    );
+    want["HttpApi"] = json!({ "Properties": { "Body": { "paths": paths } } });
     // Each function as declared, its alias moved by CodeDeploy behind its
     // rollback alarm.
     let secret = resolver.parameter("JwtSecretParameterName");
     let edge = resolver.parameter("Edge") == "enabled";
-    let digests = if edge {
-        resolver.parameter("OriginVerifySha256")
-    } else {
-        String::new()
-    };
-    let deploy_config = if env == "prod" {
+    let digests = resolver.parameter("OriginVerifySha256");
+    let digests = if edge { digests.as_str() } else { "" };
+    let prod = env == "prod";
+    let deploy_config = if prod {
         "Canary10Percent10Minutes"
     } else {
         "AllAtOnce"
     };
     for (id, routes) in &expected {
         let function = format!("{id}Function");
-        let mut config = function_config(routes, json!({ "Ref": "Table" }), &secret, &digests);
+        let mut config = function_config(routes, json!({ "Ref": "Table" }), &secret, digests);
         config["Architectures"] = json!(["arm64"]);
         config["TracingConfig"] = json!({ "Mode": "Active" });
         config["LoggingConfig"] = json!({ "LogGroup": { "Ref": format!("{id}LogGroup") } });
-        want.insert(function.clone(), json!({ "Properties": config }));
+        want[&function] = json!({ "Properties": config });
         let (group, alarm) = (
             format!("{function}DeploymentGroup"),
             format!("{id}RollbackAlarm"),
         );
-        want.insert(format!("{function}Alias{ALIAS}"), json!({
+        want[format!("{function}Alias{ALIAS}")] = json!({
             "Type": "AWS::Lambda::Alias",
             "Properties": { "FunctionName": { "Ref": function }, "Name": ALIAS },
             "UpdatePolicy": { "CodeDeployLambdaAliasUpdate": { "DeploymentGroupName": { "Ref": group } } },
-        }));
+        });
         let events = [
             "DEPLOYMENT_FAILURE",
             "DEPLOYMENT_STOP_ON_ALARM",
             "DEPLOYMENT_STOP_ON_REQUEST",
         ];
-        want.insert(group, json!({ "Properties": {
+        want[&group] = json!({ "Properties": {
             "DeploymentConfigName": {
                 "Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", { "ConfigName": deploy_config }],
             },
             "AlarmConfiguration": { "Enabled": true, "Alarms": [{ "Name": { "Ref": alarm } }] },
             "AutoRollbackConfiguration": { "Enabled": true, "Events": events },
-        } }));
-        want.insert(alarm, json!({ "Type": "AWS::CloudWatch::Alarm" }));
+        } });
+        want[&alarm] = json!({ "Type": "AWS::CloudWatch::Alarm" });
         // The managed policies its table access calls for, no more: a
         // route's as it declares; a consumer's read and write, no secret; a
         // job off the table none.
@@ -230,56 +225,48 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
         let attached: Vec<&str> = arns.iter().filter_map(|arn| arn["Ref"].as_str()).collect();
         if attached != policies {
             problems.push(format!(
-                "{role}: managed policies {attached:?}, expected {policies:?}"
+                "{role}: policies {attached:?}, expected {policies:?}"
             ));
         }
     }
-    want.insert(
-        "Table".into(),
-        json!({
-            "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "DeletionProtectionEnabled": env == "prod",
-                "TimeToLiveSpecification": { "AttributeName": "expires_at", "Enabled": true },
-                "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": true },
-                "SSESpecification": { "SSEEnabled": true, "SSEType": "KMS" },
-                "StreamSpecification": { "StreamViewType": "NEW_AND_OLD_IMAGES" },
-            },
-        }),
-    );
+    want["Table"] = json!({
+        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "DeletionProtectionEnabled": env == "prod",
+            "TimeToLiveSpecification": { "AttributeName": "expires_at", "Enabled": true },
+            "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": true },
+            "SSESpecification": { "SSEEnabled": true, "SSEType": "KMS" },
+            "StreamSpecification": { "StreamViewType": "NEW_AND_OLD_IMAGES" },
+        },
+    });
     // Each consumer's mapping invokes its alias with its filters and
     // on-failure queue; only the consumers' roles may read the stream.
     for consumer in functions::CONSUMERS {
         let id = logical_id(consumer.name);
-        let filters = consumer
+        let filters: Vec<Value> = consumer
             .filters
             .iter()
-            .map(|f| json!({ "Pattern": f.pattern().to_string() }));
-        want.insert(format!("{id}FunctionStream"), json!({ "Type": "AWS::Lambda::EventSourceMapping",
+            .map(|f| json!({ "Pattern": f.pattern().to_string() }))
+            .collect();
+        want[format!("{id}FunctionStream")] = json!({ "Type": "AWS::Lambda::EventSourceMapping",
             "Properties": {
                 "FunctionName": { "Ref": format!("{id}FunctionAlias{ALIAS}") },
                 "EventSourceArn": { "Fn::GetAtt": ["Table", "StreamArn"] },
-                "FilterCriteria": { "Filters": filters.collect::<Vec<_>>() },
+                "FilterCriteria": { "Filters": filters },
                 "DestinationConfig": {
                     "OnFailure": { "Destination": { "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] } },
                 },
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
             },
-        }));
+        });
     }
-    expect(
-        problems,
-        "Resources",
-        &stack["Resources"],
-        Value::Object(want),
-    );
-    let consumer = |id: &str| {
-        functions::CONSUMERS
-            .iter()
-            .any(|c| id == format!("{}Role", logical_id(c.name)))
-    };
+    expect(problems, "Resources", &stack["Resources"], want);
+    let roles: Vec<String> = functions::CONSUMERS
+        .iter()
+        .map(|c| logical_id(c.name) + "Role")
+        .collect();
     for (id, resource) in resources(stack, "AWS::IAM::") {
-        if resource.to_string().contains("dynamodb:GetRecords") && !consumer(id) {
+        if resource.to_string().contains("dynamodb:GetRecords") && !roles.iter().any(|r| r == id) {
             problems.push(format!(
                 "{id} may read the table's stream; only consumers may"
             ));
