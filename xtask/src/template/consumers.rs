@@ -4,11 +4,9 @@
 //! consumer's filters) and iterator-age alarm; and, shared, the encrypted
 //! queue that receives the batches they give up on, with its alarm.
 
-use std::fmt::Write;
-
 use conduit_common::events::Consumer;
 
-use super::{log_group, logical_id};
+use super::{deployment, function_head, log_group, logical_id, role};
 
 /// The longest a record may wait for its consumer, retries included, before
 /// it goes to the on-failure queue instead (the stream keeps 24 hours).
@@ -26,7 +24,7 @@ pub fn consumers(consumers: &[&Consumer]) -> String {
          \x20 # its log group, and an alarm on how far behind the stream it is.\n",
     );
     for consumer in consumers {
-        consumer_resources(&mut out, consumer);
+        out.push_str(&consumer_resources(consumer));
     }
     out.push_str(SHARED);
     out
@@ -67,46 +65,43 @@ const SHARED: &str = r#"
         - !Ref AlarmTopic
 "#;
 
-/// The event source mapping's filter patterns, one per line.
-fn filters(consumer: &Consumer) -> String {
-    consumer
-        .filters
-        .iter()
-        .map(|filter| {
-            // JSON inside a single-quoted YAML string: quotes are doubled.
-            let pattern = filter.pattern().to_string().replace('\'', "''");
-            format!("                - Pattern: '{pattern}'\n")
-        })
-        .collect()
-}
+/// What a consumer's role may do beyond its logs and traces.
+const STATEMENTS: &str = r#"              - Sid: ReadTheTablesStream
+                Effect: Allow
+                Action:
+                  - dynamodb:DescribeStream
+                  - dynamodb:GetRecords
+                  - dynamodb:GetShardIterator
+                  - dynamodb:ListStreams
+                Resource: !GetAtt Table.StreamArn
+              - Sid: RecordFailedBatches
+                Effect: Allow
+                Action: sqs:SendMessage
+                Resource: !GetAtt StreamFailuresQueue.Arn
+"#;
 
-fn consumer_resources(out: &mut String, consumer: &Consumer) {
+fn consumer_resources(consumer: &Consumer) -> String {
     let name = consumer.name;
     let id = logical_id(name);
-    let filters = filters(consumer);
-    write!(
-        out,
-        r#"
-  # Stream consumer: {summary}
-  {id}Function:
-    Type: AWS::Serverless::Function
-    Metadata:
-      BuildMethod: rust-cargolambda
-      BuildProperties:
-        Binary: {name}
-      checkov:
-        skip: # why: see "checkov skips" at the top of this file
-          - {{ id: CKV_AWS_115, comment: "no reserved concurrency; one invocation per shard at a time" }}
-          - {{ id: CKV_AWS_116, comment: "stream-invoked: failed batches go to the mapping's on-failure queue" }}
-          - {{ id: CKV_AWS_117, comment: "no VPC; talks only to public AWS endpoints under IAM" }}
-          - {{ id: CKV_AWS_173, comment: "environment holds no secrets; AWS-managed key at rest" }}
-    Properties:
-      Description: !Sub "${{AWS::StackName}} {name}: stream consumer"
-      Role: !GetAtt {id}Role.Arn
-      Timeout: {TIMEOUT_SECONDS}
-      LoggingConfig:
-        LogGroup: !Ref {id}LogGroup
-{deployment_preference}      Events:
+    let head = function_head(
+        &format!("  # Stream consumer: {}\n", consumer.summary),
+        name,
+        [
+            "no reserved concurrency; one invocation per shard at a time",
+            "stream-invoked: failed batches go to the mapping's on-failure queue",
+        ],
+        "stream consumer",
+        &format!("      Role: !GetAtt {id}Role.Arn\n      Timeout: {TIMEOUT_SECONDS}\n"),
+    );
+    // JSON inside a single-quoted YAML string: quotes are doubled.
+    let filters: String = consumer
+        .filters
+        .iter()
+        .map(|filter| filter.pattern().to_string().replace('\'', "''"))
+        .map(|pattern| format!("                - Pattern: '{pattern}'\n"))
+        .collect();
+    format!(
+        r#"{head}      Events:
         Stream:
           Type: DynamoDB
           Properties:
@@ -128,49 +123,7 @@ fn consumer_resources(out: &mut String, consumer: &Consumer) {
 
   # Its own role, not SAM's: SAM would attach AWSLambdaDynamoDBExecutionRole,
   # which reads every stream in the account.
-  {id}Role:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: {{ Service: lambda.amazonaws.com }}
-            Action: sts:AssumeRole
-      ManagedPolicyArns:
-        - !Ref ReadAccessPolicy
-        - !Ref WriteAccessPolicy
-      Policies:
-        - PolicyName: stream-consumer
-          PolicyDocument:
-            Version: "2012-10-17"
-            Statement:
-              - Sid: ReadTheTablesStream
-                Effect: Allow
-                Action:
-                  - dynamodb:DescribeStream
-                  - dynamodb:GetRecords
-                  - dynamodb:GetShardIterator
-                  - dynamodb:ListStreams
-                Resource: !GetAtt Table.StreamArn
-              - Sid: RecordFailedBatches
-                Effect: Allow
-                Action: sqs:SendMessage
-                Resource: !GetAtt StreamFailuresQueue.Arn
-              - Sid: WriteItsLogs
-                Effect: Allow
-                Action:
-                  - logs:CreateLogStream
-                  - logs:PutLogEvents
-                Resource: !GetAtt {id}LogGroup.Arn
-              # X-Ray accepts no narrower resource for these.
-              - Sid: SendTraces
-                Effect: Allow
-                Action:
-                  - xray:PutTraceSegments
-                  - xray:PutTelemetryRecords
-                Resource: "*"
-
+{role}
 {log_group}
   # How old the newest record it has processed was when it got it: a
   # consumer falling behind (or stuck retrying) shows here first.
@@ -192,13 +145,11 @@ fn consumer_resources(out: &mut String, consumer: &Consumer) {
       TreatMissingData: notBreaching
       AlarmActions:
         - !Ref AlarmTopic
-"#,
-        summary = consumer.summary,
-        log_group = log_group(&id, name),
+{rollback}"#,
         batch_size = consumer.batch_size,
         retries = consumer.max_attempts - 1,
-        deployment_preference = super::deployment::deployment_preference(&id),
+        role = role(&id, true, "stream-consumer", STATEMENTS),
+        log_group = log_group(&id, name),
+        rollback = deployment::rollback_alarm(&id, name, &[]),
     )
-    .expect("writing to a String cannot fail");
-    super::deployment::rollback_alarm(out, &id, name, &[]);
 }

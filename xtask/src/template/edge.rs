@@ -9,8 +9,6 @@
 //!   the web ACL, with a tighter rate limit on the sign-in routes generated
 //!   from the route table ([`SIGN_IN_ROUTES`]), and the certificate.
 
-use std::fmt::Write;
-
 use conduit_common::error::ApiError;
 use conduit_common::http::{MAX_BODY_BYTES, ORIGIN_VERIFY_HEADER, Route, VIEWER_ADDRESS_HEADER};
 
@@ -59,49 +57,38 @@ pub fn edge_template(sign_in: &[&Route]) -> String {
 /// routing is exact and case-sensitive); several, any of them. At the
 /// indentation of `ScopeDownStatement`'s value in edge.yaml.
 fn scope_down(routes: &[&Route]) -> String {
-    const INDENT: usize = 16;
+    let pad = " ".repeat(16);
     match routes {
         [] => panic!("a scope-down statement needs a route"),
-        [route] => format!("{}{}", " ".repeat(INDENT), and_statement(INDENT, route)),
-        _ => {
-            let pad = " ".repeat(INDENT);
-            let mut out = format!("{pad}OrStatement:\n{pad}  Statements:\n");
-            for route in routes {
-                write!(out, "{pad}    - {}", and_statement(INDENT + 6, route))
-                    .expect("writing to a String cannot fail");
-            }
-            out
-        }
+        [route] => format!("{pad}{}", and_statement(16, route)),
+        _ => routes.iter().fold(
+            format!("{pad}OrStatement:\n{pad}  Statements:\n"),
+            |out, route| out + &format!("{pad}    - {}", and_statement(22, route)),
+        ),
     }
 }
 
 /// `AndStatement` (its key written at column `indent`): the route's method
-/// and path.
+/// and path. The path is matched once decoded and normalised, so that
+/// `/api/users/%6Cogin` or `/api//users/login` cannot slip past the tighter
+/// limit while still reaching the route.
 fn and_statement(indent: usize, route: &Route) -> String {
     let pad = " ".repeat(indent);
+    let (method, path) = (route.method.as_str(), route.path);
     format!(
-        "AndStatement:\n{pad}  Statements:\n{}{}",
-        byte_match(indent + 4, "Method", route.method.as_str()),
-        byte_match(indent + 4, "UriPath", route.path),
-    )
-}
-
-/// A `ByteMatchStatement` list item: `field` (`Method`, `UriPath`) is
-/// exactly `value`. A path is matched once decoded and normalised, so that
-/// `/api/users/%6Cogin` or `/api//users/login` cannot slip past the
-/// tighter limit while still reaching the route.
-fn byte_match(indent: usize, field: &str, value: &str) -> String {
-    let pad = " ".repeat(indent);
-    let transformations = match field {
-        "UriPath" => "[{ Priority: 0, Type: URL_DECODE }, { Priority: 1, Type: NORMALIZE_PATH }]",
-        _ => "[{ Priority: 0, Type: NONE }]",
-    };
-    format!(
-        "{pad}- ByteMatchStatement:\n\
-         {pad}    FieldToMatch: {{ {field}: {{}} }}\n\
-         {pad}    PositionalConstraint: EXACTLY\n\
-         {pad}    SearchString: {value}\n\
-         {pad}    TextTransformations: {transformations}\n"
+        "AndStatement:\n\
+         {pad}  Statements:\n\
+         {pad}    - ByteMatchStatement:\n\
+         {pad}        FieldToMatch: {{ Method: {{}} }}\n\
+         {pad}        PositionalConstraint: EXACTLY\n\
+         {pad}        SearchString: {method}\n\
+         {pad}        TextTransformations: [{{ Priority: 0, Type: NONE }}]\n\
+         {pad}    - ByteMatchStatement:\n\
+         {pad}        FieldToMatch: {{ UriPath: {{}} }}\n\
+         {pad}        PositionalConstraint: EXACTLY\n\
+         {pad}        SearchString: {path}\n\
+         {pad}        TextTransformations: [{{ Priority: 0, Type: URL_DECODE }}, \
+         {{ Priority: 1, Type: NORMALIZE_PATH }}]\n"
     )
 }
 

@@ -6,6 +6,7 @@
 //! alarms on the functions' own metrics ([`monitoring`]), are generated here.
 //! The edge ([`edge`]): CloudFront in this template, and its companion
 //! stack `infra/edge.yaml` (the web ACL and the certificate, in us-east-1).
+//! Braces in `${...}` are doubled in the `format!`s.
 
 mod consumers;
 pub(crate) mod deployment;
@@ -13,12 +14,11 @@ pub(crate) mod edge;
 mod jobs;
 mod monitoring;
 
-use std::fmt::Write;
+#[cfg(test)]
+pub(crate) use monitoring::tests::dashboard_in;
 
 use conduit_common::events::Consumer;
 use conduit_common::http::{Route, TableAccess, by_function};
-
-use monitoring::monitoring;
 
 /// The whole `infra/template.yaml`.
 pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String {
@@ -30,11 +30,12 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
         .replace("{{INDEX_PROJECTION}}", &projection)
         .replace("{{EDGE}}\n", &edge::distribution());
     for (name, served) in by_function(routes) {
-        function(&mut out, name, &served);
+        out.push_str(&function(name, &served));
     }
     out.push_str(&consumers::consumers(stream_consumers));
     out.push_str(&jobs::jobs(functions::JOBS));
-    out.push_str(&include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring(routes)));
+    let monitoring = monitoring::monitoring(routes, stream_consumers, functions::JOBS);
+    out.push_str(&include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring));
     out
 }
 
@@ -64,14 +65,6 @@ pub(crate) fn policies(route: &Route) -> &'static [&'static str] {
     }
 }
 
-/// The `MemorySize` line for a route that overrides the Globals' 256 MB.
-fn memory_size(route: &Route) -> Option<String> {
-    route
-        .deploy
-        .memory
-        .map(|(megabytes, why)| format!("{megabytes} # {why}"))
-}
-
 /// `create_article` -> `CreateArticle`, the prefix of its logical IDs.
 pub(crate) fn logical_id(name: &str) -> String {
     name.split('_')
@@ -86,78 +79,142 @@ pub(crate) fn logical_id(name: &str) -> String {
         .collect()
 }
 
-/// Waivers, identical on every function; the reasons are at the top of the template.
-const FUNCTION_CHECKOV_SKIPS: &str = r#"      checkov:
-        skip: # why: see "checkov skips" at the top of this file
-          - { id: CKV_AWS_115, comment: "no reserved concurrency; stage throttling caps load" }
-          - { id: CKV_AWS_116, comment: "no DLQ; only invoked synchronously by API Gateway" }
-          - { id: CKV_AWS_117, comment: "no VPC; talks only to public AWS endpoints under IAM" }
-          - { id: CKV_AWS_173, comment: "environment holds no secrets; AWS-managed key at rest" }
-"#;
-
-const LOG_GROUP_CHECKOV_SKIPS: &str = r#"      checkov:
-        skip: [{ id: CKV_AWS_158, comment: "AWS-managed encryption at rest; no secrets logged" }]
-"#;
-
-/// A function's log group, so that retention is ours, not "never expire".
-fn log_group(id: &str, name: &str) -> String {
-    format!(
-        "  {id}LogGroup:\n    Type: AWS::Logs::LogGroup\n    Metadata:\n{LOG_GROUP_CHECKOV_SKIPS}    \
-         Properties:\n      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{name}\n      \
-         RetentionInDays: !Ref LogRetentionDays\n"
-    )
-}
-
-/// One function (serving one route, or several methods of one path), its
-/// log group (so retention is ours, not "never expire") and its p99
-/// duration alarm. Braces in `${...}` are doubled for `format!`.
-fn function(out: &mut String, name: &str, routes: &[&Route]) {
+/// A function's resource up to its `Policies` or `Events`, after the
+/// `comment` lines: `waivers` are its reasons for the checkov skips that
+/// depend on how it is invoked (CKV_AWS_115, CKV_AWS_116; the rest are the
+/// same on every function, see the top of head.yaml); `what` ends its
+/// description; `properties` are its own lines before `LoggingConfig`.
+/// It deploys through its rollback alarm ([`deployment`]).
+fn function_head(
+    comment: &str,
+    name: &str,
+    [concurrency, dlq]: [&str; 2],
+    what: &str,
+    properties: &str,
+) -> String {
     let id = logical_id(name);
-    let route = routes[0];
-    // Its routes share one deployment: the first declares it.
-    let memory = memory_size(route)
-        .map(|size| format!("      MemorySize: {size}\n"))
-        .unwrap_or_default();
-    let policies: String = policies(route)
-        .iter()
-        .map(|policy| format!("        - !Ref {policy}\n"))
-        .collect();
-    let served: Vec<String> = routes
-        .iter()
-        .map(|route| format!("{} {}", route.method, route.path))
-        .collect();
-    let comments: String = routes
-        .iter()
-        .map(|route| format!("  # {} {}: {}\n", route.method, route.path, route.summary))
-        .collect();
-    let events: String = routes
-        .iter()
-        .map(|route| {
-            let event = match routes.len() {
-                1 => "Api".to_owned(),
-                _ => format!("Api{}", logical_id(&route.method.as_str().to_lowercase())),
-            };
-            format!(
-                "        {event}:\n          Type: HttpApi\n          Properties:\n            \
-                 ApiId: !Ref HttpApi\n            Method: {}\n            Path: {}\n",
-                route.method, route.path
-            )
-        })
-        .collect();
-    write!(
-        out,
+    format!(
         r#"
-{comments}  {id}Function:
+{comment}  {id}Function:
     Type: AWS::Serverless::Function
     Metadata:
       BuildMethod: rust-cargolambda
       BuildProperties:
         Binary: {name}
-{FUNCTION_CHECKOV_SKIPS}    Properties:
-      Description: !Sub "${{AWS::StackName}} {name}: {served}"
-{memory}      LoggingConfig:
+      checkov:
+        skip: # why: see "checkov skips" at the top of this file
+          - {{ id: CKV_AWS_115, comment: "{concurrency}" }}
+          - {{ id: CKV_AWS_116, comment: "{dlq}" }}
+          - {{ id: CKV_AWS_117, comment: "no VPC; talks only to public AWS endpoints under IAM" }}
+          - {{ id: CKV_AWS_173, comment: "environment holds no secrets; AWS-managed key at rest" }}
+    Properties:
+      Description: !Sub "${{AWS::StackName}} {name}: {what}"
+{properties}      LoggingConfig:
         LogGroup: !Ref {id}LogGroup
-{deployment_preference}      Policies:
+      DeploymentPreference:
+        Alarms: [!Ref {id}RollbackAlarm]
+"#
+    )
+}
+
+/// The role of a function that is not behind the API (SAM's would be too
+/// broad): head.yaml's table policies if `table`, and its own policy
+/// `policy` of `statements` (YAML list items), its logs and its traces.
+fn role(id: &str, table: bool, policy: &str, statements: &str) -> String {
+    let managed = match table {
+        true => {
+            "      ManagedPolicyArns:\n        - !Ref ReadAccessPolicy\n        - !Ref WriteAccessPolicy\n"
+        }
+        false => "",
+    };
+    format!(
+        r#"  {id}Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{ Service: lambda.amazonaws.com }}
+            Action: sts:AssumeRole
+{managed}      Policies:
+        - PolicyName: {policy}
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+{statements}              - Sid: WriteItsLogs
+                Effect: Allow
+                Action:
+                  - logs:CreateLogStream
+                  - logs:PutLogEvents
+                Resource: !GetAtt {id}LogGroup.Arn
+              # X-Ray accepts no narrower resource for these.
+              - Sid: SendTraces
+                Effect: Allow
+                Action:
+                  - xray:PutTraceSegments
+                  - xray:PutTelemetryRecords
+                Resource: "*"
+"#
+    )
+}
+
+/// A function's log group, so that retention is ours, not "never expire".
+fn log_group(id: &str, name: &str) -> String {
+    format!(
+        r#"  {id}LogGroup:
+    Type: AWS::Logs::LogGroup
+    Metadata:
+      checkov:
+        skip: [{{ id: CKV_AWS_158, comment: "AWS-managed encryption at rest; no secrets logged" }}]
+    Properties:
+      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{name}
+      RetentionInDays: !Ref LogRetentionDays
+"#
+    )
+}
+
+/// One function (serving one route, or several methods of one path), its
+/// log group, its p99 duration alarm and its rollback alarm.
+fn function(name: &str, routes: &[&Route]) -> String {
+    let id = logical_id(name);
+    // Its routes share one deployment: the first declares it.
+    let route = routes[0];
+    let memory = route
+        .deploy
+        .memory
+        .map(|(megabytes, why)| format!("      MemorySize: {megabytes} # {why}\n"));
+    let policies: String = policies(route)
+        .iter()
+        .map(|policy| format!("        - !Ref {policy}\n"))
+        .collect();
+    let (mut comment, mut served, mut events) = (String::new(), Vec::new(), String::new());
+    for route in routes {
+        let (method, path) = (&route.method, route.path);
+        comment.push_str(&format!("  # {method} {path}: {}\n", route.summary));
+        served.push(format!("{method} {path}"));
+        let event = match routes.len() {
+            1 => "Api".to_owned(),
+            _ => format!("Api{}", logical_id(&method.as_str().to_lowercase())),
+        };
+        events.push_str(&format!(
+            "        {event}:\n          Type: HttpApi\n          Properties:\n            \
+             ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {path}\n"
+        ));
+    }
+    let waivers = [
+        "no reserved concurrency; stage throttling caps load",
+        "no DLQ; only invoked synchronously by API Gateway",
+    ];
+    let head = function_head(
+        &comment,
+        name,
+        waivers,
+        &served.join(", "),
+        &memory.unwrap_or_default(),
+    );
+    format!(
+        r#"{head}      Policies:
 {policies}      Events:
 {events}
 {log_group}
@@ -179,72 +236,18 @@ fn function(out: &mut String, name: &str, routes: &[&Route]) {
       TreatMissingData: notBreaching
       AlarmActions:
         - !Ref AlarmTopic
-"#,
-        served = served.join(", "),
+{rollback}"#,
         log_group = log_group(&id, name),
-        deployment_preference = deployment::deployment_preference(&id),
+        rollback = deployment::rollback_alarm(&id, name, routes),
     )
-    .expect("writing to a String cannot fail");
-    deployment::rollback_alarm(out, &id, name, routes);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn logical_ids_are_camel_case() {
-        assert_eq!(logical_id("create_article"), "CreateArticle");
-        assert_eq!(logical_id("openapi"), "Openapi");
-        assert_eq!(logical_id("api_docs_asset"), "ApiDocsAsset");
-    }
-
-    #[test]
-    fn functions_get_the_table_access_and_memory_their_route_declares() {
-        let template = sam_template(functions::ROUTES, functions::CONSUMERS);
-        let function = |name: &str| {
-            let start = template
-                .find(&format!("  {}Function:", logical_id(name)))
-                .unwrap_or_else(|| panic!("{name} has no function"));
-            // A resource ends at the blank line before the next one.
-            let end = template[start..].find("\n\n").unwrap() + start;
-            template[start..end].to_owned()
-        };
-        let login = function("login");
-        assert!(login.contains("MemorySize: 1024"), "{login}");
-        assert!(login.contains("WriteAccessPolicy"), "{login}");
-        let tags = function("list_tags");
-        assert!(!tags.contains("MemorySize"), "{tags}");
-        assert!(tags.contains("ReadAccessPolicy") && !tags.contains("WriteAccessPolicy"));
-        let docs = function("api_docs");
-        assert!(docs.contains("MemorySize: 128") && !docs.contains("ReadAccessPolicy"));
-    }
-
-    #[test]
-    fn every_function_deploys_through_the_alias_behind_its_own_rollback_alarm() {
-        let template = sam_template(functions::ROUTES, functions::CONSUMERS);
-        let globals =
-            &template[template.find("Globals:").unwrap()..template.find("Resources:").unwrap()];
-        assert!(globals.contains(&format!("AutoPublishAlias: {}", deployment::ALIAS)));
-        assert!(globals.contains("Type: !If [IsProd, Canary10Percent10Minutes, AllAtOnce]"));
-        let mut count = 0;
-        for name in function_names() {
-            let id = logical_id(name);
-            let start = template.find(&format!("  {id}Function:\n")).unwrap();
-            let function = &template[start..start + template[start..].find("\n\n").unwrap()];
-            assert!(
-                function.contains(&format!("Alarms: [!Ref {id}RollbackAlarm]")),
-                "{function}"
-            );
-            assert!(
-                template.contains(&format!("\n  {id}RollbackAlarm:\n")),
-                "{id}"
-            );
-            count += 1;
-        }
-        assert_eq!(
-            count,
-            template.matches("Type: AWS::Serverless::Function").count()
-        );
+        assert_eq!(super::logical_id("create_article"), "CreateArticle");
+        assert_eq!(super::logical_id("openapi"), "Openapi");
+        assert_eq!(super::logical_id("api_docs_asset"), "ApiDocsAsset");
     }
 }

@@ -2,11 +2,11 @@
 //! `conduit_common::telemetry::metrics` (never by a literal here), and on
 //! the table's throttling.
 
-use std::fmt::Write;
-
 use conduit_common::db::keys;
+use conduit_common::events::{Consumer, Job};
 use conduit_common::http::{Route, by_function};
 use conduit_common::telemetry::metrics::{NAMESPACE, name};
+use serde_json::{Value, json};
 
 use super::logical_id;
 
@@ -24,6 +24,11 @@ const STACK: &str = "${AWS::StackName}";
 /// hence the region. (The alarms cannot `!Ref` the dashboard: it shows them.)
 const DASHBOARD_NAME: &str = "${AWS::StackName}-${AWS::Region}";
 
+/// The 5xx-rate graph's line at the alarm's threshold: a number once `!Sub`
+/// has replaced it, so written unquoted in the body (the one place the body
+/// is not JSON before the `!Sub`).
+const THRESHOLD: &str = "${ErrorRatePercentThreshold}";
+
 /// The table's global secondary indexes: DynamoDB reports their throttling
 /// apart from the table's (a Query on an index never counts on the table).
 const INDEXES: &[&str] = &[keys::GSI1, keys::GSI2];
@@ -32,17 +37,14 @@ const INDEXES: &[&str] = &[keys::GSI1, keys::GSI2];
 const THROTTLED_MINUTES: u32 = 3;
 
 /// The dashboard's graphs with a line per route: title, metric, statistic.
+#[rustfmt::skip]
 const ROUTE_GRAPHS: &[(&str, &str, &str)] = &[
     ("Requests", name::REQUESTS, "Sum"),
     ("Latency p50 (ms)", name::LATENCY, "p50"),
     ("Latency p99 (ms)", name::LATENCY, "p99"),
     ("4xx answers", name::STATUS_4XX, "Sum"),
     ("Faults: 500s, bugs", name::FAULTS, "Sum"),
-    (
-        "Dependency failures: 503s, DynamoDB down, slow or throttling",
-        name::DEPENDENCY_FAILURES,
-        "Sum",
-    ),
+    ("Dependency failures: 503s, DynamoDB down, slow or throttling", name::DEPENDENCY_FAILURES, "Sum"),
     ("DynamoDB calls", name::DB_CALLS, "Sum"),
     ("Read capacity units consumed", name::READ_UNITS, "Sum"),
     ("Write capacity units consumed", name::WRITE_UNITS, "Sum"),
@@ -53,30 +55,34 @@ const ROUTE_GRAPHS: &[(&str, &str, &str)] = &[
 
 /// Lambda's own graphs, a line per function: what a function cannot count
 /// itself (it crashed, timed out or never ran). Title, metric, statistic.
+#[rustfmt::skip]
 const FUNCTION_GRAPHS: &[(&str, &str, &str)] = &[
     ("Lambda errors: crashes and timeouts", "Errors", "Sum"),
     ("Lambda throttles", "Throttles", "Sum"),
-    (
-        "Lambda concurrent executions (max)",
-        "ConcurrentExecutions",
-        "Maximum",
-    ),
-    (
-        "Lambda duration p99 (ms): the DurationAlarms",
-        "Duration",
-        "p99",
-    ),
+    ("Lambda concurrent executions (max)", "ConcurrentExecutions", "Maximum"),
+    ("Lambda duration p99 (ms): the DurationAlarms", "Duration", "p99"),
 ];
 
 /// The alarms on the service as a whole and the dashboard, placed in
 /// tail.yaml.
-pub(super) fn monitoring(routes: &[&Route]) -> String {
-    let mut out = String::new();
-    service_error_rate_alarm(&mut out);
-    table_throttle_alarm(&mut out);
-    dashboard(&mut out, routes);
-    out.push('\n');
-    out
+pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> String {
+    let body = layout(&dashboard(routes, consumers, jobs), 0)
+        .replace(&format!("\"{THRESHOLD}\""), THRESHOLD)
+        .replace('\n', "\n        ");
+    format!(
+        r#"{}{}
+  # The stack's CloudWatch dashboard (the DashboardUrl output).
+  Dashboard:
+    Type: AWS::CloudWatch::Dashboard
+    Properties:
+      DashboardName: !Sub "{DASHBOARD_NAME}"
+      DashboardBody: !Sub |
+        {body}
+
+"#,
+        service_error_rate_alarm(),
+        table_throttle_alarm()
+    )
 }
 
 /// One metric (its statistic `stat` per `period` seconds) of an alarm's
@@ -109,12 +115,11 @@ pub(super) fn alarm_metric(
 }
 
 /// The 5xx rate of the whole service, from the functions' own counts.
-fn service_error_rate_alarm(out: &mut String) {
+fn service_error_rate_alarm() -> String {
     let service = [(SERVICE, "!Ref AWS::StackName")];
     let errors = alarm_metric("errors", NAMESPACE, name::STATUS_5XX, &service, 300, "Sum");
     let requests = alarm_metric("requests", NAMESPACE, name::REQUESTS, &service, 300, "Sum");
-    write!(
-        out,
+    format!(
         r#"
   # Share of requests the functions answered with a 5xx, by their own count;
   # the dashboard splits it per route into Faults (bugs) and
@@ -140,44 +145,36 @@ fn service_error_rate_alarm(out: &mut String) {
         - !Ref AlarmTopic
 "#
     )
-    .expect("writing to a String cannot fail");
 }
 
-/// DynamoDB's throttle metrics of the table and of each index: the id
-/// (for metric math), the metric and the index (`None`: the table).
-fn throttle_metrics() -> Vec<(String, &'static str, Option<&'static str>)> {
+/// DynamoDB's throttle metrics of the table and of each index: the index
+/// (`None`: the table), `reads` or `writes`, and the metric.
+fn throttle_metrics() -> Vec<(Option<&'static str>, &'static str, &'static str)> {
     std::iter::once(None)
         .chain(INDEXES.iter().copied().map(Some))
         .flat_map(|index| {
-            let prefix = index.map_or_else(|| "table".to_owned(), str::to_lowercase);
             [
-                ("reads", "ReadThrottleEvents"),
-                ("writes", "WriteThrottleEvents"),
+                (index, "reads", "ReadThrottleEvents"),
+                (index, "writes", "WriteThrottleEvents"),
             ]
-            .map(|(kind, metric)| (format!("{prefix}{kind}"), metric, index))
         })
         .collect()
 }
 
 /// Throttling of the table or an index that lasts.
-fn table_throttle_alarm(out: &mut String) {
-    let mut metrics = String::new();
-    let mut sum = Vec::new();
-    for (id, metric, index) in throttle_metrics() {
+fn table_throttle_alarm() -> String {
+    let (mut metrics, mut sum) = (String::new(), Vec::new());
+    for (index, kind, metric) in throttle_metrics() {
+        let id = format!(
+            "{}{kind}",
+            index.map_or("table".to_owned(), str::to_lowercase)
+        );
         let mut dimensions = vec![("TableName", "!Ref Table")];
         dimensions.extend(index.map(|index| ("GlobalSecondaryIndexName", index)));
-        metrics.push_str(&alarm_metric(
-            &id,
-            "AWS/DynamoDB",
-            metric,
-            &dimensions,
-            60,
-            "Sum",
-        ));
+        metrics += &alarm_metric(&id, "AWS/DynamoDB", metric, &dimensions, 60, "Sum");
         sum.push(format!("FILL({id}, 0)"));
     }
-    write!(
-        out,
+    format!(
         r#"
   # Throttling that lasts: DynamoDB throttled the table or an index in each of
   # {THROTTLED_MINUTES} minutes in a row. On-demand tables still throttle past twice their
@@ -203,16 +200,24 @@ fn table_throttle_alarm(out: &mut String) {
 "#,
         sum = sum.join(" + "),
     )
-    .expect("writing to a String cannot fail");
 }
 
-/// The CloudWatch dashboard: the alarms, the service as a whole, a graph per
-/// metric of the functions with a line per route, and Lambda's own metrics
-/// per function. Its body is JSON in a `!Sub`, one metric per line.
-fn dashboard(out: &mut String, routes: &[&Route]) {
-    let service = [(SERVICE, STACK)];
-    let api = [("ApiId", "${HttpApi}")];
-    let hidden = |id: &str| format!(r#"{{"id": {}, "visible": false}}"#, json(id));
+/// The CloudWatch dashboard's body: the alarms, the service as a whole, a
+/// graph per metric of the functions with a line per route, and Lambda's
+/// own metrics per function. `${...}` in its strings are the `!Sub`'s.
+fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value {
+    let service = |metric, id| line(NAMESPACE, metric, &[SERVICE, STACK], hidden(id));
+    let api = |metric, options| line("AWS/ApiGateway", metric, &["ApiId", "${HttpApi}"], options);
+    let throttles = throttle_metrics().into_iter().map(|(index, kind, metric)| {
+        let mut dimensions = vec!["TableName", "${Table}"];
+        dimensions.extend(
+            index
+                .iter()
+                .flat_map(|index| ["GlobalSecondaryIndexName", index]),
+        );
+        let label = json!({"label": format!("{} {kind}", index.unwrap_or("table"))});
+        line("AWS/DynamoDB", metric, &dimensions, label)
+    });
     let mut widgets = vec![
         text(&format!(
             "# {STACK}\nThe functions' own metrics (namespace {NAMESPACE}, {SERVICE} = {STACK}, \
@@ -220,22 +225,20 @@ fn dashboard(out: &mut String, routes: &[&Route]) {
              Gateway's and Lambda's. Generated by xtask from the route table \
              (infra/template.yaml): changes made here are lost at the next deploy."
         )),
-        alarm_status(routes),
+        alarm_status(routes, consumers, jobs),
         text("## The service"),
         graph(
             "Requests per second",
-            6,
             "Sum",
-            60,
-            "",
-            &[
-                metric(NAMESPACE, name::REQUESTS, &service, &hidden("requests")),
+            json!({}),
+            [
+                service(name::REQUESTS, "requests"),
                 expression(
                     "perSecond",
                     "requests / PERIOD(requests)",
                     "Answered by the functions",
                 ),
-                metric("AWS/ApiGateway", "Count", &api, &hidden("api")),
+                api("Count", hidden("api")),
                 expression(
                     "apiPerSecond",
                     "api / PERIOD(api)",
@@ -245,156 +248,88 @@ fn dashboard(out: &mut String, routes: &[&Route]) {
         ),
         graph(
             "5xx rate (%), 5-minute periods",
-            6,
             "Sum",
-            300,
-            r#", "yAxis": {"left": {"min": 0}}, "annotations": {"horizontal": [{"label": "ServiceErrorRateAlarm", "value": ${ErrorRatePercentThreshold}}]}"#,
-            &[
-                metric(NAMESPACE, name::STATUS_5XX, &service, &hidden("errors")),
-                metric(NAMESPACE, name::REQUESTS, &service, &hidden("requests")),
+            json!({"period": 300, "yAxis": {"left": {"min": 0}}, "annotations": {"horizontal": [
+                {"label": "ServiceErrorRateAlarm", "value": THRESHOLD},
+            ]}}),
+            [
+                service(name::STATUS_5XX, "errors"),
+                service(name::REQUESTS, "requests"),
                 expression("rate", "100 * FILL(errors, 0) / requests", "5xx rate (%)"),
             ],
         ),
         graph(
             "5xx by cause",
-            6,
             "Sum",
-            60,
-            "",
-            &[
+            json!({}),
+            [
                 expression("faults", &search_sum(name::FAULTS), "Faults: 500s, bugs"),
                 expression(
                     "dependencies",
                     &search_sum(name::DEPENDENCY_FAILURES),
                     "Dependency failures: 503s, DynamoDB",
                 ),
-                metric(
-                    "AWS/ApiGateway",
+                api(
                     "5xx",
-                    &api,
-                    &label("API Gateway 5xx, with crashes and timeouts"),
+                    json!({"label": "API Gateway 5xx, with crashes and timeouts"}),
                 ),
             ],
         ),
-        graph(
-            "DynamoDB throttled requests",
-            6,
-            "Sum",
-            60,
-            "",
-            &throttle_metrics()
-                .into_iter()
-                .map(|(_, throttle_metric, index)| {
-                    let mut dimensions = vec![("TableName", "${Table}")];
-                    dimensions.extend(index.map(|index| ("GlobalSecondaryIndexName", index)));
-                    let kind = if throttle_metric.starts_with("Read") {
-                        "reads"
-                    } else {
-                        "writes"
-                    };
-                    let line = format!("{} {kind}", index.unwrap_or("table"));
-                    metric("AWS/DynamoDB", throttle_metric, &dimensions, &label(&line))
-                })
-                .collect::<Vec<_>>(),
-        ),
+        graph("DynamoDB throttled requests", "Sum", json!({}), throttles),
         text(
             "## Per route\nA line per route of functions/src/routes.rs. Of the 5xx, Faults \
              (500) are bugs; Dependency failures (503) are DynamoDB down, slow or throttling.",
         ),
     ];
-    for (title, metric_name, stat) in ROUTE_GRAPHS {
-        let lines: Vec<String> = routes
-            .iter()
-            .map(|route| {
-                let dimensions = [(SERVICE, STACK), (ROUTE, route.name)];
-                metric(NAMESPACE, metric_name, &dimensions, &label(route.name))
-            })
-            .collect();
-        widgets.push(graph(title, 12, stat, 60, LEGEND_RIGHT, &lines));
+    // A line per route or function: twice as wide, the legend on the right.
+    let wide = |title, stat, lines: Vec<Value>| {
+        let mut graph = graph(title, stat, json!({"legend": {"position": "right"}}), lines);
+        graph["width"] = json!(12);
+        graph
+    };
+    for (title, metric, stat) in ROUTE_GRAPHS {
+        let lines = routes.iter().map(|route| {
+            let dimensions = [SERVICE, STACK, ROUTE, route.name];
+            line(NAMESPACE, metric, &dimensions, json!({"label": route.name}))
+        });
+        widgets.push(wide(title, stat, lines.collect()));
     }
     widgets.push(text(
         "## Lambda, per function\nWhat a function cannot count itself: crashes and timeouts \
          (these answer 5xx at API Gateway, absent from the functions' own counts), throttling.",
     ));
-    for (title, metric_name, stat) in FUNCTION_GRAPHS {
-        let lines: Vec<String> = by_function(routes)
-            .iter()
-            .map(|(name, _)| {
-                let function = format!("${{{}Function}}", logical_id(name));
-                metric(
-                    "AWS/Lambda",
-                    metric_name,
-                    &[("FunctionName", &function)],
-                    &label(name),
-                )
-            })
-            .collect();
-        widgets.push(graph(title, 12, stat, 60, LEGEND_RIGHT, &lines));
+    for (title, metric, stat) in FUNCTION_GRAPHS {
+        let lines = by_function(routes).into_iter().map(|(name, _)| {
+            let function = format!("${{{}Function}}", logical_id(name));
+            line(
+                "AWS/Lambda",
+                metric,
+                &["FunctionName", &function],
+                json!({"label": name}),
+            )
+        });
+        widgets.push(wide(title, stat, lines.collect()));
     }
-    let body = format!(
-        "{{\n  \"widgets\": [\n    {}\n  ]\n}}",
-        widgets.join(",\n").replace('\n', "\n    ")
-    );
-    write!(
-        out,
-        r#"
-  # The stack's CloudWatch dashboard (the DashboardUrl output).
-  Dashboard:
-    Type: AWS::CloudWatch::Dashboard
-    Properties:
-      DashboardName: !Sub "{DASHBOARD_NAME}"
-      DashboardBody: !Sub |
-        {}
-"#,
-        body.replace('\n', "\n        ")
-    )
-    .expect("writing to a String cannot fail");
+    json!({"widgets": widgets})
 }
 
-/// Graph properties that put the legend on the right, for a line per route.
-const LEGEND_RIGHT: &str = r#", "legend": {"position": "right"}"#;
-
-/// A JSON string.
-fn json(text: &str) -> String {
-    let mut out = String::from('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => {
-                write!(out, "\\u{:04x}", u32::from(c)).expect("writing to a String cannot fail");
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// A graph's line's rendering options for a metric only used in metric math.
+fn hidden(id: &str) -> Value {
+    json!({"id": id, "visible": false})
 }
 
-/// Rendering options that only name the line.
-fn label(label: &str) -> String {
-    format!(r#"{{"label": {}}}"#, json(label))
-}
-
-/// A graph's line: one metric, with its rendering `options` (a JSON object).
-fn metric(namespace: &str, metric: &str, dimensions: &[(&str, &str)], options: &str) -> String {
-    let mut items = vec![json(namespace), json(metric)];
-    for (name, value) in dimensions {
-        items.extend([json(name), json(value)]);
-    }
-    items.push(options.to_owned());
-    format!("[{}]", items.join(", "))
+/// A graph's line: one metric, its dimensions (names and values, in
+/// turn), and its rendering `options`.
+fn line(namespace: &str, metric: &str, dimensions: &[&str], options: Value) -> Value {
+    let mut line = vec![json!(namespace), json!(metric)];
+    line.extend(dimensions.iter().map(|item| json!(item)));
+    line.push(options);
+    Value::Array(line)
 }
 
 /// A graph's line: metric math over the lines with ids.
-fn expression(id: &str, expression: &str, label: &str) -> String {
-    format!(
-        r#"[{{"id": {}, "expression": {}, "label": {}}}]"#,
-        json(id),
-        json(expression),
-        json(label)
-    )
+fn expression(id: &str, expression: &str, label: &str) -> Value {
+    json!([{"id": id, "expression": expression, "label": label}])
 }
 
 /// The sum over every route of one of the functions' per-route metrics. (A
@@ -406,61 +341,78 @@ fn search_sum(metric: &str) -> String {
     )
 }
 
-/// A graph widget, a line of the body per metric.
-fn graph(
-    title: &str,
-    width: u32,
-    stat: &str,
-    period: u32,
-    extra: &str,
-    lines: &[String],
-) -> String {
-    format!(
-        r#"{{"type": "metric", "width": {width}, "height": 6, "properties": {{"title": {title}, "view": "timeSeries", "region": "${{AWS::Region}}", "stat": {stat}, "period": {period}{extra}, "metrics": [
-  {lines}
-]}}}}"#,
-        title = json(title),
-        stat = json(stat),
-        lines = lines.join(",\n  "),
-    )
+/// A graph widget, 6 wide, a point a minute, with the `extra` properties.
+fn graph(title: &str, stat: &str, extra: Value, lines: impl IntoIterator<Item = Value>) -> Value {
+    let lines: Vec<Value> = lines.into_iter().collect();
+    let mut properties = json!({
+        "title": title, "view": "timeSeries", "region": "${AWS::Region}",
+        "stat": stat, "period": 60, "metrics": lines,
+    });
+    for (key, value) in extra.as_object().expect("properties are an object") {
+        properties[key] = value.clone();
+    }
+    json!({"type": "metric", "width": 6, "height": 6, "properties": properties})
 }
 
 /// A full-width markdown widget, as tall as its lines.
-fn text(markdown: &str) -> String {
-    format!(
-        r#"{{"type": "text", "width": 24, "height": {}, "properties": {{"markdown": {}}}}}"#,
-        markdown.lines().count() + 1,
-        json(markdown)
-    )
+fn text(markdown: &str) -> Value {
+    let height = markdown.lines().count() + 1;
+    json!({"type": "text", "width": 24, "height": height, "properties": {"markdown": markdown}})
 }
 
-/// The state of every alarm of the stack, one ARN a line.
-fn alarm_status(routes: &[&Route]) -> String {
-    let alarms: Vec<String> = [
-        "ServiceErrorRateAlarm",
-        "TableThrottleAlarm",
-        "ApiServerErrorRateAlarm",
-        "ApiClientErrorRateAlarm",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .chain(
-        by_function(routes)
-            .into_iter()
-            .map(|(name, _)| format!("{}DurationAlarm", logical_id(name))),
-    )
-    .map(|alarm| json(&format!("${{{alarm}.Arn}}")))
+/// The state of every alarm that notifies `AlarmTopic`.
+fn alarm_status(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value {
+    let whole = [
+        "ServiceErrorRate",
+        "TableThrottle",
+        "ApiServerErrorRate",
+        "ApiClientErrorRate",
+    ];
+    let durations = by_function(routes)
+        .into_iter()
+        .map(|(name, _)| logical_id(name) + "Duration");
+    let lags = consumers
+        .iter()
+        .map(|consumer| logical_id(consumer.name) + "IteratorAge");
+    let alarms: Vec<String> = (whole
+        .into_iter()
+        .chain(["StreamFailures"])
+        .map(str::to_owned))
+    .chain(durations)
+    .chain(lags)
+    .chain(jobs.iter().map(|job| logical_id(job.name)))
+    .map(|alarm| format!("${{{alarm}Alarm.Arn}}"))
     .collect();
+    json!({"type": "alarm", "width": 24, "height": 4, "properties": {
+        "title": "Alarms", "sortBy": "stateUpdatedTimestamp", "alarms": alarms,
+    }})
+}
+
+/// Lines of the body no longer than this, unless a single string is.
+const WIDTH: usize = 200;
+
+/// `value` as JSON to be read (and diffed) a metric a line: an array or an
+/// object longer than [`WIDTH`] on one line, an item a line.
+fn layout(value: &Value, indent: usize) -> String {
+    let long = value.to_string().len() > WIDTH;
+    let item = |item| layout(item, indent + 2);
+    let (open, items, close): (_, Vec<String>, _) = match value {
+        Value::Array(items) if long => ('[', items.iter().map(item).collect(), ']'),
+        Value::Object(fields) if long => {
+            let field = |(key, value)| format!("{}:{}", json!(key), item(value));
+            ('{', fields.iter().map(field).collect(), '}')
+        }
+        _ => return value.to_string(),
+    };
+    let pad = " ".repeat(indent);
     format!(
-        r#"{{"type": "alarm", "width": 24, "height": 4, "properties": {{"title": "Alarms", "sortBy": "stateUpdatedTimestamp", "alarms": [
-  {}
-]}}}}"#,
-        alarms.join(",\n  ")
+        "{open}\n{pad}  {}\n{pad}{close}",
+        items.join(&format!(",\n{pad}  "))
     )
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::sam_template;
     use super::*;
 
@@ -480,109 +432,102 @@ mod tests {
         name::COLD_STARTS,
     ];
 
-    /// The Dashboard's body in a generated template, parsed, each `${X}` of
-    /// its `!Sub` replaced by `"sub:X"` (the one number by 5).
-    fn dashboard_body(template: &str) -> serde_json::Value {
+    fn template() -> String {
+        sam_template(functions::ROUTES, functions::CONSUMERS)
+    }
+
+    /// The Dashboard's body in a generated template, parsed (its `${...}`
+    /// left as they are, the threshold as a string).
+    pub(crate) fn dashboard_in(template: &str) -> Value {
         let marker = "      DashboardBody: !Sub |\n";
         let start = template.find(marker).expect("the template has a dashboard") + marker.len();
-        let block: Vec<&str> = template[start..]
+        let body: Vec<&str> = template[start..]
             .lines()
-            .take_while(|line| line.starts_with("        "))
-            .map(|line| &line["        ".len()..])
+            .map_while(|line| line.strip_prefix("        "))
             .collect();
-        let body = block
+        let body = body
             .join("\n")
-            .replace("${ErrorRatePercentThreshold}", "5");
-        let (mut resolved, mut rest) = (String::new(), body.as_str());
-        while let Some(at) = rest.find("${") {
-            let end = at + rest[at..].find('}').expect("${ is closed");
-            write!(resolved, "{}sub:{}", &rest[..at], &rest[at + 2..end]).unwrap();
-            rest = &rest[end + 1..];
-        }
-        resolved.push_str(rest);
-        serde_json::from_str(&resolved)
-            .unwrap_or_else(|err| panic!("DashboardBody is not JSON: {err}\n{resolved}"))
+            .replace(THRESHOLD, &format!("\"{THRESHOLD}\""));
+        serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("DashboardBody is not JSON: {err}\n{body}"))
     }
 
     /// Every line of every graph of the dashboard, with its widget's title.
-    fn graph_lines(body: &serde_json::Value) -> Vec<(String, Vec<serde_json::Value>)> {
+    fn graph_lines(body: &Value) -> Vec<(&str, &[Value])> {
         let widgets = body["widgets"].as_array().expect("a widgets array");
-        widgets
-            .iter()
-            .filter(|widget| widget["type"] == "metric")
+        let graphs = widgets.iter().filter(|widget| widget["type"] == "metric");
+        graphs
             .flat_map(|widget| {
-                let title = widget["properties"]["title"].as_str().unwrap_or_default();
+                let title = widget["properties"]["title"].as_str().unwrap();
                 let lines = widget["properties"]["metrics"].as_array().expect("metrics");
-                lines.iter().map(move |line| {
-                    let line = line.as_array().expect("a metric line is an array").clone();
-                    (title.to_owned(), line)
-                })
+                lines
+                    .iter()
+                    .map(move |line| (title, line.as_array().unwrap().as_slice()))
             })
             .collect()
     }
 
     /// The value of dimension `name` on a metric line (`[ns, metric, dim, value, ..., {}]`).
-    fn dimension<'a>(line: &'a [serde_json::Value], name: &str) -> Option<&'a str> {
-        line.iter()
-            .skip(2)
-            .collect::<Vec<_>>()
-            .chunks(2)
-            .find(|pair| pair[0] == name)
-            .and_then(|pair| pair.get(1))
-            .and_then(|value| value.as_str())
+    fn dimension<'a>(line: &'a [Value], name: &str) -> Option<&'a str> {
+        let dimensions = line.get(2..line.len() - 1).unwrap_or_default();
+        let pair = dimensions.chunks(2).find(|pair| pair[0] == name)?;
+        pair[1].as_str()
     }
 
     #[test]
-    fn every_route_is_on_every_per_route_graph_of_the_dashboard() {
-        let body = dashboard_body(&sam_template(functions::ROUTES, functions::CONSUMERS));
+    fn the_template_holds_the_dashboard_as_generated() {
+        let generated = dashboard(functions::ROUTES, functions::CONSUMERS, functions::JOBS);
+        assert_eq!(dashboard_in(&template()), generated);
+    }
+
+    #[test]
+    fn every_route_and_function_is_on_its_graphs_and_every_paging_alarm_on_the_dashboard() {
+        let template = template();
+        let body = dashboard_in(&template);
         let lines = graph_lines(&body);
-        let mut graphs = 0;
-        for (title, metric_name, _) in ROUTE_GRAPHS {
-            graphs += 1;
-            let on_graph: Vec<&str> = lines
-                .iter()
-                .filter(|(graph, line)| graph == title && line[1] == *metric_name)
-                .filter_map(|(_, line)| dimension(line, ROUTE))
-                .collect();
-            for route in functions::ROUTES {
+        let on = |title: &&str, name, value: &str| {
+            (lines.iter())
+                .any(|(graph, line)| graph == title && dimension(line, name) == Some(value))
+        };
+        for route in functions::ROUTES {
+            for (title, _, _) in ROUTE_GRAPHS {
                 assert!(
-                    on_graph.contains(&route.name),
-                    "the dashboard's graph {title:?} has no line for the route {}",
+                    on(title, ROUTE, route.name),
+                    "{title:?} lacks {}",
                     route.name
                 );
             }
-        }
-        for (title, _, _) in FUNCTION_GRAPHS {
-            graphs += 1;
-            for route in functions::ROUTES {
-                let function = format!("sub:{}Function", logical_id(route.function));
+            let function = format!("${{{}Function}}", logical_id(route.function));
+            for (title, _, _) in FUNCTION_GRAPHS {
                 assert!(
-                    lines.iter().any(|(graph, line)| graph == title
-                        && dimension(line, "FunctionName") == Some(&function)),
-                    "the dashboard's graph {title:?} has no line for the function {function}"
+                    on(title, "FunctionName", &function),
+                    "{title:?} lacks {function}"
                 );
             }
         }
-        assert!(graphs > 0);
-        let alarms = body["widgets"]
-            .as_array()
-            .unwrap()
+        let widgets = body["widgets"].as_array().unwrap();
+        let status = widgets
             .iter()
             .find(|widget| widget["type"] == "alarm")
-            .expect("an alarm widget")["properties"]["alarms"]
-            .to_string();
-        for route in functions::ROUTES {
-            let alarm = format!("\"sub:{}DurationAlarm.Arn\"", logical_id(route.function));
-            assert!(
-                alarms.contains(&alarm),
-                "the dashboard lacks the alarm {alarm}"
-            );
+            .unwrap();
+        let shown = status["properties"]["alarms"].as_array().unwrap();
+        let mut paging = 0;
+        for alarm in crate::runbooks::tests::alarm_ids(&template) {
+            // A resource ends at a blank line.
+            let start = template.find(&format!("\n  {alarm}:\n")).unwrap();
+            let end = start + template[start..].find("\n\n").unwrap();
+            if template[start..end].contains("AlarmActions:") {
+                paging += 1;
+                let arn = json!(format!("${{{alarm}.Arn}}"));
+                assert!(shown.contains(&arn), "the dashboard does not show {alarm}");
+            }
         }
+        assert_eq!(paging, shown.len(), "{shown:?}");
     }
 
     #[test]
     fn the_dashboard_graphs_every_metric_the_functions_emit_and_no_other() {
-        let body = dashboard_body(&sam_template(functions::ROUTES, functions::CONSUMERS));
+        let body = dashboard_in(&template());
         let mut graphed = Vec::new();
         for (title, line) in graph_lines(&body) {
             if let Some(expression) = line[0]["expression"].as_str() {
@@ -592,23 +537,19 @@ mod tests {
                         expression.contains(&format!("{{{NAMESPACE},")),
                         "{expression}"
                     );
-                    graphed.push((title.clone(), part.split('"').next().unwrap().to_owned()));
+                    graphed.push((title, part.split('"').next().unwrap()));
                 }
                 continue;
             }
             assert_ne!(line[0], ".", "{title}: spell every line out");
             if line[0] == NAMESPACE {
-                assert_eq!(
-                    dimension(&line, SERVICE),
-                    Some("sub:AWS::StackName"),
-                    "{title}"
-                );
-                graphed.push((title, line[1].as_str().unwrap().to_owned()));
+                assert_eq!(dimension(line, SERVICE), Some(STACK), "{title}");
+                graphed.push((title, line[1].as_str().unwrap()));
             }
         }
         for (title, graphed) in &graphed {
             assert!(
-                DEFINED.contains(&graphed.as_str()),
+                DEFINED.contains(graphed),
                 "the dashboard's graph {title:?} shows {NAMESPACE}/{graphed}, which \
                  telemetry::metrics does not define"
             );
@@ -623,7 +564,7 @@ mod tests {
 
     #[test]
     fn alarms_watch_only_metrics_the_functions_emit_for_this_stack() {
-        let template = sam_template(functions::ROUTES, functions::CONSUMERS);
+        let template = template();
         assert!(
             template.contains("        SERVICE_NAME: !Ref AWS::StackName\n"),
             "the functions must report the stack's name as their {SERVICE}"
@@ -652,10 +593,5 @@ mod tests {
             watched.push(metric);
         }
         assert!(watched.contains(&name::STATUS_5XX) && watched.contains(&name::REQUESTS));
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json("a \"b\" \\ c\nd\u{1}"), r#""a \"b\" \\ c\nd\u0001""#);
     }
 }
