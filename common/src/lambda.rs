@@ -11,6 +11,7 @@ use lambda_runtime::LambdaEvent;
 
 use crate::auth::key_store::KeyStore;
 use crate::auth::keys::RELOAD_AFTER;
+use crate::aws;
 use crate::config::{Budget, Config};
 use crate::db::Db;
 use crate::events::{Consumer, Job, JobAccess, JobContext};
@@ -27,40 +28,11 @@ fn start() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// The SDK's configuration in a function, from what Lambda puts in its
-/// environment: the region and the execution role's credentials, which hold
-/// for the life of the execution environment. Not aws-config's default
-/// provider chain: its profile, SSO, web-identity (STS) and instance
-/// metadata providers never apply in Lambda, and linking them cost every
-/// zip 0.3 MB. `DYNAMODB_ENDPOINT` points the table at a
-/// local engine (`cargo lambda watch`), where any credentials will do. The
-/// HTTPS client trusts the Amazon roots only ([`crate::https`]).
+/// The SDK's configuration in a function ([`aws::sdk_config`]: what Lambda
+/// puts in the environment), with the table at `DYNAMODB_ENDPOINT` when it
+/// is set: a local engine (`cargo lambda watch`).
 fn sdk_config() -> Result<aws_config::SdkConfig, String> {
-    use aws_config::Region;
-    use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let endpoint = var("DYNAMODB_ENDPOINT");
-    let local = || endpoint.as_ref().map(|_| "local".to_owned());
-    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(key), Some(secret)) => Some((key, secret, var("AWS_SESSION_TOKEN"))),
-        _ => local().map(|placeholder| (placeholder.clone(), placeholder, None)),
-    };
-    let region = var("AWS_REGION").or_else(|| local().map(|_| "us-east-1".to_owned()));
-    let mut config = aws_config::SdkConfig::builder()
-        .behavior_version(crate::state::behavior_version())
-        .http_client(crate::https::client()?)
-        .region(region.map(Region::new));
-    config.set_endpoint_url(endpoint);
-    if let Some((key, secret, token)) = credentials {
-        config = config.credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            key,
-            secret,
-            token,
-            None,
-            "lambda-environment",
-        )));
-    }
-    Ok(config.build())
+    aws::sdk_config(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref())
 }
 
 /// Serves a function's routes (one, or several methods of one path) on the

@@ -7,9 +7,9 @@
 //! (a test below keeps it so):
 //!
 //! 1. what imports nothing from the crate: [`domain`] (the roles and user
-//!    statuses every layer names), [`time`], [`meter`], [`https`], and
-//!    [`auth::keys`] (the signing key set's format, which the
-//!    configuration reads);
+//!    statuses every layer names), [`time`], [`meter`], [`https`], then
+//!    [`aws`] (the SDK's configuration) and [`auth::keys`] (the signing key
+//!    set's format, which the configuration reads);
 //! 2. [`error`], [`validate`], [`api_types`] (the API's bodies), [`config`],
 //!    [`telemetry`];
 //! 3. [`db`], the table;
@@ -21,6 +21,7 @@
 
 pub mod api_types;
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod db;
 pub mod decorate;
@@ -52,6 +53,7 @@ mod layering {
         "time",
         "meter",
         "https",
+        "aws",
         "auth::keys",
         "error",
         "validate",

@@ -21,13 +21,14 @@
 //! for AWS, which then uses the usual AWS credentials and region).
 
 use conduit_common::auth::key_store::KeyStore;
+use conduit_common::aws;
 use conduit_common::config::Budget;
 use conduit_common::db::Db;
 use conduit_common::db::admin::AuditEntry;
 use conduit_common::db::migrations::MIGRATIONS;
 use conduit_common::db::repair::RepairSettings;
 use conduit_common::domain::Role;
-use conduit_common::state::dynamodb_client;
+use conduit_common::state::dynamodb_client_from;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -49,10 +50,8 @@ async fn main() -> Result<(), Error> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT")
         .ok()
         .filter(|e| !e.is_empty());
-    let db = Db::new(
-        dynamodb_client(endpoint.as_deref(), &Budget::PRODUCTION).await,
-        table,
-    );
+    let sdk = operator_sdk_config(endpoint.as_deref()).await?;
+    let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
     match args.as_slice() {
         [command] if command == "migrate" => migrate(&db).await,
         [command] if command == "repair" => repair(&db, 100.0).await,
@@ -63,6 +62,22 @@ async fn main() -> Result<(), Error> {
         [command, username, role] if command == "grant" => grant(&db, username, role).await,
         _ => Err(USAGE.into()),
     }
+}
+
+/// The SDK's configuration ([`aws::sdk_config`]), and for AWS itself (no
+/// `endpoint`) the credentials and region of aws-config's default chain:
+/// an operator's environment, a profile or SSO, not only Lambda's
+/// variables.
+async fn operator_sdk_config(endpoint: Option<&str>) -> Result<aws_config::SdkConfig, Error> {
+    let sdk = aws::sdk_config(endpoint)?;
+    if endpoint.is_some() {
+        return Ok(sdk);
+    }
+    let chain = aws_config::defaults(aws::behavior_version()).load().await;
+    let mut sdk = sdk.into_builder();
+    sdk.set_credentials_provider(chain.credentials_provider());
+    sdk.set_region(chain.region().cloned());
+    Ok(sdk.build())
 }
 
 /// Runs the data migrations not yet finished, to the end (an interrupted
@@ -113,7 +128,7 @@ async fn repair(db: &Db, rate: f64) -> Result<(), Error> {
 async fn rotate_keys(force: bool) -> Result<(), Error> {
     let store = match std::env::var("JWT_SECRET_PARAM") {
         Ok(name) => KeyStore::Parameter {
-            sdk: Box::new(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
+            sdk: Box::new(operator_sdk_config(None).await?),
             name,
         },
         Err(_) => local::dev_keys::store(&local::dev_keys::data_dir()),

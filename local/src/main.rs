@@ -16,9 +16,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use conduit_common::aws::sdk_config;
 use conduit_common::config::Config;
 use conduit_common::http::Router;
-use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
+use conduit_common::state::{AppState, dynamodb_client_from};
 use conduit_common::telemetry;
 use local::engine::Engine;
 use local::event_source::{EventSource, Runner, Storage};
@@ -131,7 +132,7 @@ async fn main() -> Result<(), Error> {
         "SERVER_TIMING" => Some(env_or("SERVER_TIMING", "1")),
         other => std::env::var(other).ok(),
     })?;
-    let mut sdk = aws_config(config.dynamodb_endpoint.as_deref()).await;
+    let mut sdk = sdk_config(config.dynamodb_endpoint.as_deref())?;
     if let Some(engine) = &engine {
         // This process's own calls skip the socket (see local::engine).
         sdk = sdk.into_builder().http_client(engine.http_client()).build();

@@ -1,8 +1,9 @@
 //! For the tests: the app's table on an embedded engine they started.
 
+use conduit_common::aws::sdk_config;
 use conduit_common::config::Budget;
 use conduit_common::db::{Db, key};
-use conduit_common::state::{aws_config, dynamodb_client_from};
+use conduit_common::state::dynamodb_client_from;
 
 pub struct Table {
     pub sdk: aws_config::SdkConfig,
@@ -12,7 +13,7 @@ pub struct Table {
 impl Table {
     /// The app's table (made if missing) on the engine at `endpoint`.
     pub async fn at(endpoint: &str) -> Self {
-        let sdk = aws_config(Some(endpoint)).await;
+        let sdk = sdk_config(Some(endpoint)).unwrap();
         let db = Db::new(dynamodb_client_from(&sdk, &Budget::UNHURRIED), "conduit");
         db.ensure_table().await.unwrap();
         Self { sdk, db }

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use conduit_common::aws::sdk_config;
 use conduit_common::config::{Budget, Config};
 use conduit_common::db::Db;
 use conduit_common::db::follows::follow_item;
@@ -21,7 +22,7 @@ use conduit_common::http::Router;
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{self, Method, StatusCode};
 use conduit_common::meter::Usage;
-use conduit_common::state::{AppState, aws_config, dynamodb_client_from};
+use conduit_common::state::{AppState, dynamodb_client_from};
 use local::event_source::{EventSource, Storage};
 use serde_json::{Value, json};
 
@@ -210,7 +211,7 @@ async fn spawn_app_on(
     })
     .expect("test configuration");
     config.budget = budget;
-    let sdk = aws_config(config.dynamodb_endpoint.as_deref()).await;
+    let sdk = sdk_config(config.dynamodb_endpoint.as_deref()).expect("SDK configuration");
     let client = dynamodb_client_from(&sdk, &config.budget);
     let state = Arc::new(AppState::new(config, client));
     state.db.ensure_table().await.expect("table created");

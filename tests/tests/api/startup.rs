@@ -18,7 +18,7 @@ async fn the_first_request_finds_the_table_connection_open() {
         .await;
     // A new process: a client with no connection yet.
     let client = dynamodb_client_from(
-        &conduit_common::state::aws_config(Some(&faulty.proxy.endpoint())).await,
+        &conduit_common::aws::sdk_config(Some(&faulty.proxy.endpoint())).unwrap(),
         &Budget::UNHURRIED,
     );
     let app = faulty.app.with_client(client);
