@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod jobs;
 pub mod openapi;
 pub mod routes;
+pub mod static_files;
 
 pub use consumers::CONSUMERS;
 pub use jobs::JOBS;

@@ -1,10 +1,11 @@
 //! The API's own documentation: the OpenAPI document and Swagger UI, whose
 //! assets are compiled into the binary (no CDN, works offline).
 
-use conduit_common::ApiError;
 use conduit_common::http::{ApiResult, Ctx};
 use conduit_common::lambda_http::Body;
 use conduit_common::lambda_http::http::{Response, StatusCode, header};
+
+use crate::static_files::{self, StaticFile};
 
 /// Generated from the route table and the API types at development time
 /// (`make generate`; a test fails when it is out of date), so serving it
@@ -23,56 +24,38 @@ pub async fn openapi(_ctx: Ctx) -> ApiResult {
 /// Swagger UI's page at `/api/docs`.
 #[tracing::instrument(skip_all)]
 pub async fn api_docs(_ctx: Ctx) -> ApiResult {
-    swagger_file("index.html")
+    static_files::serve(SWAGGER_FILES, "index.html")
 }
 
 /// Swagger UI's assets, under `/api/docs/`.
 #[tracing::instrument(skip_all)]
 pub async fn api_docs_asset(ctx: Ctx) -> ApiResult {
-    swagger_file(&ctx.path("file")?)
+    static_files::serve(SWAGGER_FILES, &ctx.path("file")?)
 }
 
 macro_rules! swagger_release_file {
-    ($name:literal, $content_type:literal) => {
-        (
+    ($name:literal) => {
+        StaticFile::plain(
             $name,
-            $content_type,
-            include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/", $name)).as_slice(),
+            include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/", $name)),
         )
     };
 }
 
 /// Every file the page needs: ours, and those build.rs took from the
 /// Swagger UI release.
-const SWAGGER_FILES: &[(&str, &str, &[u8])] = &[
-    (
-        "index.html",
-        "text/html; charset=utf-8",
-        include_bytes!("../../swagger/index.html"),
-    ),
-    (
+const SWAGGER_FILES: &[StaticFile] = &[
+    StaticFile::plain("index.html", include_bytes!("../../swagger/index.html")),
+    StaticFile::plain(
         "swagger-initializer.js",
-        "text/javascript",
         include_bytes!("../../swagger/swagger-initializer.js"),
     ),
-    swagger_release_file!("swagger-ui.css", "text/css"),
-    swagger_release_file!("index.css", "text/css"),
-    swagger_release_file!("swagger-ui-bundle.js", "text/javascript"),
-    swagger_release_file!("swagger-ui-standalone-preset.js", "text/javascript"),
-    swagger_release_file!("favicon-32x32.png", "image/png"),
+    swagger_release_file!("swagger-ui.css"),
+    swagger_release_file!("index.css"),
+    swagger_release_file!("swagger-ui-bundle.js"),
+    swagger_release_file!("swagger-ui-standalone-preset.js"),
+    swagger_release_file!("favicon-32x32.png"),
 ];
-
-fn swagger_file(name: &str) -> ApiResult {
-    let (_, content_type, bytes) = SWAGGER_FILES
-        .iter()
-        .find(|(file, _, _)| *file == name)
-        .ok_or(ApiError::NotFound("file"))?;
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, *content_type)
-        .body(Body::Binary(bytes.to_vec()))
-        .expect("static response parts are valid"))
-}
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -91,9 +74,14 @@ pub(crate) mod tests {
     #[test]
     fn every_file_is_served_as_a_type_its_route_documents() {
         let documented = documented(&crate::routes::API_DOCS_ASSET);
-        for (name, content_type, _) in SWAGGER_FILES {
+        for file in SWAGGER_FILES {
+            let content_type = file.content_type();
             let essence = content_type.split(';').next().unwrap_or_default();
-            assert!(documented.contains(&essence), "{name}: {content_type}");
+            assert!(
+                documented.contains(&essence),
+                "{}: {content_type}",
+                file.name
+            );
         }
     }
 }
