@@ -32,6 +32,7 @@ mod report;
 mod stack;
 mod tls;
 mod tokens;
+mod traces;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +44,7 @@ const USAGE: &str = "usage: conduit-bench run [--quick]\n       \
                      conduit-bench cold [runs] [function ...]\n       \
                      conduit-bench events\n       \
                      conduit-bench tokens\n       \
+                     conduit-bench traces\n       \
                      conduit-bench coldstart <binary> <function-name> <event.json> [runs]";
 
 /// Concurrency levels of the mix, and the bounds of each run.
@@ -77,6 +79,11 @@ async fn main() -> anyhow::Result<()> {
             std::fs::write("docs/benchmarks-tokens.md", &report)?;
             println!("{report}");
             eprintln!("written: docs/benchmarks-tokens.md");
+            Ok(())
+        }
+        Some("traces") => {
+            println!("{}", traces::run().await?);
+            eprintln!("written: docs/benchmarks-traces.md");
             Ok(())
         }
         Some("events") => {

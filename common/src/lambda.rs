@@ -2,12 +2,14 @@
 //! for the stream consumers, [`run_job`] for the scheduled jobs.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_lambda_events::event::dynamodb;
 use lambda_http::service_fn;
-use lambda_runtime::LambdaEvent;
+use lambda_runtime::{LambdaEvent, LambdaInvocation, Service};
 
 use crate::auth::key_store::KeyStore;
 use crate::auth::keys::RELOAD_AFTER;
@@ -19,13 +21,71 @@ use crate::http::{RequestIds, Route, TableAccess, handle};
 use crate::state::{AppState, dynamodb_client_from};
 use crate::telemetry::metrics;
 
-/// Logging, and the runtime every function runs on: one thread, since a
-/// Lambda invocation is one request (or one batch) at a time.
-fn start() -> std::io::Result<tokio::runtime::Runtime> {
-    crate::telemetry::init();
-    tokio::runtime::Builder::new_current_thread()
+/// Logs, traces, and the runtime every function runs on: one thread, since
+/// a Lambda invocation is one request (or one batch) at a time.
+fn start() -> Result<tokio::runtime::Runtime, lambda_runtime::Error> {
+    crate::telemetry::init(&service_name())?;
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
+        .build()?)
+}
+
+/// The stack's name, set by the template: the functions' metrics and
+/// traces are told apart by it.
+fn service_name() -> String {
+    std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into())
+}
+
+/// Runs `handler` on the Lambda runtime as `lambda_runtime::run` does, and
+/// hands each invocation's traces over once its response has been sent
+/// ([`crate::telemetry::traces`]: nothing when they are off), so that the
+/// caller never waits for them.
+async fn serve<A, F, R, B, S, D, E>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Service<LambdaEvent<A>, Response = R>,
+    F::Future: Future<Output = Result<R, F::Error>> + 'static,
+    F::Error: Into<lambda_runtime::Diagnostic> + std::fmt::Debug,
+    A: for<'de> serde::Deserialize<'de>,
+    R: lambda_runtime::IntoFunctionResponse<B, S> + 'static,
+    B: serde::Serialize + 'static,
+    S: futures::Stream<Item = Result<D, E>> + Unpin + Send + 'static,
+    D: Into<bytes::Bytes> + Send + 'static,
+    E: Into<lambda_runtime::Error> + Send + std::fmt::Debug + 'static,
+{
+    lambda_runtime::Runtime::new(handler)
+        .layer(lambda_runtime::layers::TracingLayer::new())
+        .layer(lambda_runtime::tower::layer::layer_fn(ExportTraces))
+        .run()
+        .await
+}
+
+/// [`serve`]'s outermost layer: around the invocation and its response.
+struct ExportTraces<S>(S);
+
+impl<S> Service<LambdaInvocation> for ExportTraces<S>
+where
+    S: Service<LambdaInvocation, Response = (), Error = lambda_runtime::Error>,
+    S::Future: 'static,
+{
+    type Response = ();
+    type Error = lambda_runtime::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
+        let answered = self.0.call(invocation);
+        Box::pin(async move {
+            let done = answered.await;
+            crate::telemetry::traces::export().await;
+            done
+        })
+    }
 }
 
 /// The SDK's configuration in a function ([`aws::sdk_config`]: what Lambda
@@ -65,29 +125,28 @@ pub fn run(routes: &'static [&'static Route]) -> Result<(), lambda_http::Error> 
         })
         .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
         let state = Arc::new(AppState::new(config, client));
-        // The stack's name, set by the template; the functions' metrics are
-        // told apart by it.
-        let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
-        let metrics = metrics::init(&service)?;
+        let metrics = metrics::init(&service_name())?;
         let cold = AtomicBool::new(true);
-        lambda_http::run(service_fn(move |req: lambda_http::Request| {
-            let state = state.clone();
-            if cold.swap(false, Ordering::Relaxed) {
-                metrics::record_cold_start(function);
-            }
-            keys.when_due(&state);
-            // API Gateway sends this function only its routes' methods.
-            let route = routes
-                .iter()
-                .find(|route| route.method == req.method())
-                .unwrap_or(&routes[0]);
-            async move {
-                let ids = RequestIds::of(&req);
-                let response = handle(route, state, req).await;
-                metrics::flush(metrics, &ids.request_id, ids.trace_id.as_deref());
-                Ok::<_, Infallible>(response)
-            }
-        }))
+        serve(lambda_http::Adapter::from(service_fn(
+            move |req: lambda_http::Request| {
+                let state = state.clone();
+                if cold.swap(false, Ordering::Relaxed) {
+                    metrics::record_cold_start(function);
+                }
+                keys.when_due(&state);
+                // API Gateway sends this function only its routes' methods.
+                let route = routes
+                    .iter()
+                    .find(|route| route.method == req.method())
+                    .unwrap_or(&routes[0]);
+                async move {
+                    let ids = RequestIds::of(&req);
+                    let response = handle(route, state, req).await;
+                    metrics::flush(metrics, &ids.request_id, ids.trace_id.as_deref());
+                    Ok::<_, Infallible>(response)
+                }
+            },
+        )))
         .await
     })
 }
@@ -152,20 +211,24 @@ impl KeyReload {
 }
 
 /// Runs one stream consumer on the Lambda runtime. It needs the table and
-/// nothing else: no JWT secret, no HTTP pipeline. The client is built once,
-/// at cold start; each invocation is one batch, answered with its partial
-/// batch failure (the mapping is configured with `ReportBatchItemFailures`).
+/// nothing else: no JWT secret, no HTTP pipeline. The client and the metrics
+/// recorder are built once, at cold start; each invocation is one batch,
+/// answered with its partial batch failure (the mapping is configured with
+/// `ReportBatchItemFailures`), its metrics written when it ends.
 pub fn run_consumer(consumer: &'static Consumer) -> Result<(), lambda_runtime::Error> {
     start()?.block_on(async move {
         let sdk = sdk_config()?;
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
         let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
         db.connect().await;
-        lambda_runtime::run(lambda_runtime::service_fn(
+        let metrics = metrics::init(&service_name())?;
+        serve(lambda_runtime::service_fn(
             move |event: LambdaEvent<dynamodb::Event>| {
                 let db = db.clone();
                 async move {
-                    Ok::<_, Infallible>(consumer.run_batch(&db, &event.payload.records).await)
+                    let response = consumer.run_batch(&db, &event.payload.records).await;
+                    metrics::flush(metrics, &event.context.request_id, None);
+                    Ok::<_, Infallible>(response)
                 }
             },
         ))
@@ -187,9 +250,8 @@ pub fn run_job(job: &'static Job) -> Result<(), lambda_runtime::Error> {
             db.connect().await;
         }
         let context = Arc::new(JobContext { db, sdk });
-        let service = std::env::var("SERVICE_NAME").unwrap_or_else(|_| "conduit".into());
-        let metrics = metrics::init(&service)?;
-        lambda_runtime::run(lambda_runtime::service_fn(
+        let metrics = metrics::init(&service_name())?;
+        serve(lambda_runtime::service_fn(
             move |event: LambdaEvent<serde_json::Value>| {
                 let context = context.clone();
                 async move {

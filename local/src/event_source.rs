@@ -495,9 +495,11 @@ impl EventSource {
         let response: DynamoDbEventResponse = match &self.inner.runner {
             Runner::InProcess => {
                 let db = self.inner.db.clone();
-                tokio::spawn(async move { consumer.run_batch(&db, &records).await })
+                let done = tokio::spawn(async move { consumer.run_batch(&db, &records).await })
                     .await
-                    .map_err(|crash| format!("the function crashed: {crash}"))?
+                    .map_err(|crash| format!("the function crashed: {crash}"))?;
+                conduit_common::telemetry::traces::export().await;
+                done
             }
             Runner::Lambda(lambda) => {
                 let mut event = Event::default();
@@ -615,6 +617,10 @@ fn event_record(record: &Record, arn: &str) -> EventRecord {
         out.change.new_image = image(change.new_image.as_ref());
         out.change.old_image = image(change.old_image.as_ref());
         out.change.sequence_number = change.sequence_number.clone();
+        let created = change.approximate_creation_date_time;
+        if let Some(created) = created.and_then(|at| std::time::SystemTime::try_from(at).ok()) {
+            out.change.approximate_creation_date_time = created.into();
+        }
         out.change.size_bytes = change.size_bytes.unwrap_or_default();
     }
     out

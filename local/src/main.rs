@@ -99,7 +99,7 @@ async fn shutdown() {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
+    telemetry::init("conduit-local")?;
     let data_dir = local::dev_keys::data_dir();
     std::fs::create_dir_all(&data_dir)?;
     let api_port = port("PORT", 3000)?;

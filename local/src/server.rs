@@ -57,6 +57,8 @@ async fn handle(
             &ApiError::PayloadTooLarge,
         ),
     };
+    // The request's span tree, when traces are on (`make dev TRACES=print`).
+    conduit_common::telemetry::traces::export().await;
     let (parts, body) = response.into_parts();
     let body = match body {
         Body::Empty => AxumBody::empty(),

@@ -70,7 +70,8 @@ impl Article {
         item.insert("GSI1SK".into(), s(&self.id));
         item.insert("GSI2PK".into(), s(keys::authored_by(&self.author_id)));
         item.insert("GSI2SK".into(), s(&self.id));
-        Ok(item)
+        // A new article is delivered to feeds by the stream (fan_out_feeds).
+        Ok(super::with_trace(item))
     }
 }
 

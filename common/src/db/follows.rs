@@ -44,7 +44,8 @@ pub fn follow_item(follower: &str, followee: &str, pulled: bool) -> Item {
     if pulled {
         item.insert("pulled".into(), AttributeValue::Bool(true));
     }
-    item
+    // A follow fills the follower's feed through the stream (fan_out_feeds).
+    super::with_trace(item)
 }
 
 fn follow_error(err: TxError<Follow>) -> ApiError {

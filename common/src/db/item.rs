@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::ApiError;
+use crate::telemetry::traces;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -20,6 +21,16 @@ pub fn n(value: impl ToString) -> AttributeValue {
 
 pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
     HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
+}
+
+/// Marks an item written by a traced request with that request's trace
+/// ([`traces::ITEM_ATTRIBUTE`]), for the stream consumers its write
+/// triggers to continue it. Untraced, the item is left as it is.
+pub fn with_trace(mut item: Item) -> Item {
+    if let Some(traceparent) = traces::traceparent() {
+        item.insert(traces::ITEM_ATTRIBUTE.to_owned(), s(traceparent));
+    }
+    item
 }
 
 /// A key item from a `(PK, SK)` pair as returned by [`keys`](super::keys).

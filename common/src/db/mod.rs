@@ -51,7 +51,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 
 pub use errors::{is_condition_failure, sdk_error};
-pub use item::{Item, from_item, get_i64, get_s, get_u64, key, key_of, n, s, to_item};
+pub use item::{Item, from_item, get_i64, get_s, get_u64, key, key_of, n, s, to_item, with_trace};
 pub use transaction::{Tx, TxError};
 
 /// A handle on the table; cheap to clone (the SDK client is an `Arc` inside).

@@ -3,13 +3,17 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
+use tracing::Instrument;
+
 use super::{Change, RecordFilter};
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::telemetry::traces;
 
 pub type ConsumeFn = for<'a> fn(
     &'a Db,
@@ -56,11 +60,35 @@ impl Consumer {
     /// done again. (Records of one item must be applied in order, so the
     /// ones after a failure wait for it.)
     pub async fn run_batch(&self, db: &Db, records: &[EventRecord]) -> DynamoDbEventResponse {
+        // The stream's creation times are whole seconds: lag within the
+        // second it was written reads as none. A record without one (at the
+        // epoch) tells nothing.
+        let lag = records
+            .iter()
+            .map(|record| SystemTime::from(record.change.approximate_creation_date_time))
+            .filter(|&created| created > SystemTime::UNIX_EPOCH)
+            .min()
+            .map(|oldest| oldest.elapsed().unwrap_or_default());
+        let batch = tracing::info_span!("batch", consumer = self.name, records = records.len());
         let mut response = DynamoDbEventResponse::default();
         let mut done = 0;
         for record in records {
+            let span = tracing::info_span!(
+                parent: &batch,
+                "record",
+                otel.name = format!("{} {}", self.name, record.event_name),
+                sequence_number = record.change.sequence_number.as_deref(),
+            );
+            // The trace of the request whose write this is, when the item
+            // carries it: its trace then shows this work.
+            if let Some(traceparent) = record.change.new_image.get(traces::ITEM_ATTRIBUTE) {
+                if let serde_dynamo::AttributeValue::S(traceparent) = traceparent {
+                    traces::continue_from(&span, traceparent);
+                }
+                span.follows_from(&batch);
+            }
             let outcome = match Change::from_record(record) {
-                Ok(change) => (self.handle)(db, &change).await,
+                Ok(change) => (self.handle)(db, &change).instrument(span).await,
                 Err(err) => Err(err),
             };
             if let Err(err) = outcome {
@@ -81,6 +109,8 @@ impl Consumer {
             done += 1;
         }
         tracing::info!(consumer = self.name, records = records.len(), done, "batch");
+        let failed = !response.batch_item_failures.is_empty();
+        crate::telemetry::metrics::record_batch(self.name, records.len(), failed, lag);
         response
     }
 }

@@ -38,7 +38,13 @@ pub async fn handle(route: &'static Route, state: Arc<AppState>, req: super::Req
         request_id = %ids.request_id,
         trace_id = ids.trace_id.as_deref(),
         route = route.name,
+        otel.name = route.name,
+        otel.kind = "server",
     );
+    // In Lambda, under the X-Ray segment Lambda made for the invocation.
+    if let Some(trace_id) = &ids.trace_id {
+        crate::telemetry::traces::continue_xray(&span, trace_id);
+    }
     // Boxed: callers' futures (the local server, tests) stay small and
     // shallow, whatever the pipeline holds across its awaits.
     let mut response = Box::pin(handle_in_span(route, state, req).instrument(span)).await;

@@ -45,6 +45,15 @@ pub mod name {
     pub const COUNTER_DRIFT: &str = "CounterDrift";
     /// Scheduled rotations of the signing keys that failed (service-wide).
     pub const KEY_ROTATION_FAILURES: &str = "SigningKeyRotationFailures";
+    /// Stream records a consumer was given, per `Consumer`: retried ones
+    /// count again.
+    pub const STREAM_RECORDS: &str = "StreamRecords";
+    /// Batches of a consumer that stopped at a failing record, per
+    /// `Consumer`: each is retried from that record.
+    pub const STREAM_FAILURES: &str = "StreamRecordFailures";
+    /// How old a batch's oldest record was when the consumer took it, per
+    /// `Consumer`: how far behind the writes their effects run.
+    pub const STREAM_LAG: &str = "StreamLag";
 }
 
 /// How a request ended, as the metrics count it: from its status, or
@@ -93,6 +102,8 @@ pub fn init(service: &str) -> Result<&'static metrics_cloudwatch_embedded::Colle
         name::COLD_STARTS,
         name::COUNTER_DRIFT,
         name::KEY_ROTATION_FAILURES,
+        name::STREAM_RECORDS,
+        name::STREAM_FAILURES,
     ] {
         describe_counter!(counter_name, Unit::Count, "");
     }
@@ -100,6 +111,7 @@ pub fn init(service: &str) -> Result<&'static metrics_cloudwatch_embedded::Colle
     describe_histogram!(name::WRITE_UNITS, Unit::Count, "");
     describe_histogram!(name::LATENCY, Unit::Milliseconds, "");
     describe_histogram!(name::CPU_TIME, Unit::Microseconds, "");
+    describe_histogram!(name::STREAM_LAG, Unit::Milliseconds, "");
     Ok(collector)
 }
 
@@ -141,6 +153,18 @@ pub fn record_drift(fixed: usize) {
 /// that every run leaves a datapoint.
 pub fn record_key_rotation(failed: bool) {
     counter!(name::KEY_ROTATION_FAILURES).increment(u64::from(failed));
+}
+
+/// Records one batch a consumer ran: its records, whether it stopped at a
+/// failure, and its oldest record's age (none when the records carry no
+/// creation time).
+pub fn record_batch(consumer: &'static str, records: usize, failed: bool, lag: Option<Duration>) {
+    let labels = [("Consumer", consumer)];
+    counter!(name::STREAM_RECORDS, &labels).increment(records as u64);
+    counter!(name::STREAM_FAILURES, &labels).increment(u64::from(failed));
+    if let Some(lag) = lag {
+        histogram!(name::STREAM_LAG, &labels).record(lag.as_secs_f64() * 1e3);
+    }
 }
 
 /// Counts a cold start of `route`'s function.

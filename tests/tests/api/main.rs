@@ -26,4 +26,5 @@ mod social;
 mod startup;
 mod streams;
 mod table;
+mod traces;
 mod users;

@@ -8,34 +8,52 @@ use std::collections::HashMap;
 
 use conduit_common::config::Budget;
 use conduit_common::telemetry::metrics::name;
-use conduit_tests::{Fault, TestApp, repo_file, spawn_app, spawn_app_with_faults};
+use conduit_tests::{
+    Fault, TestApp, repo_file, spawn_app, spawn_app_with_consumers, spawn_app_with_faults,
+};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use serde_json::json;
 
-/// The counters `request` recorded, by name and route (`None`: the
-/// service-wide series). Recorded on this thread only: the tests run on
-/// tokio's current-thread runtime, so the request does too.
-async fn counted<F: Future>(request: F) -> (F::Output, HashMap<(String, Option<String>), u64>) {
+/// What `request` recorded: each metric's name, labels and value.
+/// Recorded on this thread only: the tests run on tokio's current-thread
+/// runtime, so the request (and what it spawns) does too.
+async fn recorded<F: Future>(request: F) -> (F::Output, Vec<(String, Labels, DebugValue)>) {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let output = {
         let _local = metrics::set_default_local_recorder(&recorder);
         request.await
     };
-    let counts = snapshotter
+    let values = snapshotter
         .snapshot()
         .into_vec()
         .into_iter()
-        .filter_map(|(key, _, _, value)| {
+        .map(|(key, _, _, value)| {
+            let key = key.key();
+            let labels = key
+                .labels()
+                .map(|label| (label.key().to_owned(), label.value().to_owned()))
+                .collect();
+            (key.name().to_owned(), labels, value)
+        })
+        .collect();
+    (output, values)
+}
+
+type Labels = Vec<(String, String)>;
+
+/// The counters `request` recorded, by name and route (`None`: the
+/// service-wide series).
+async fn counted<F: Future>(request: F) -> (F::Output, HashMap<(String, Option<String>), u64>) {
+    let (output, values) = recorded(request).await;
+    let counts = values
+        .into_iter()
+        .filter_map(|(name, labels, value)| {
             let DebugValue::Counter(count) = value else {
                 return None;
             };
-            let key = key.key();
-            let route = key
-                .labels()
-                .find(|label| label.key() == "Route")
-                .map(|label| label.value().to_owned());
-            Some(((key.name().to_owned(), route), count))
+            let route = labels.into_iter().find(|(key, _)| key == "Route");
+            Some(((name, route.map(|(_, value)| value)), count))
         })
         .collect();
     (output, counts)
@@ -124,4 +142,43 @@ async fn a_graphql_answer_without_failures_counts_as_ok() {
     ] {
         assert_eq!(count(&counts, failure, "graphql"), 0, "{failure}");
     }
+}
+
+#[tokio::test]
+async fn a_consumer_counts_its_records_its_failures_and_its_lag() {
+    let app = spawn_app_with_consumers(&[]).await;
+    let author = app.register("author").await;
+    for title in ["One", "Two", "Poison"] {
+        app.create_article(&author, title, &[]).await;
+    }
+    // Refuses the article titled "Poison", every time.
+    let events = app.event_source(app.state.db.clone(), crate::streams::ONLY_REFUSING);
+    let (drained, values) = recorded(events.drain()).await;
+    drained.unwrap();
+
+    let of = |metric: &str| -> Vec<&DebugValue> {
+        values
+            .iter()
+            .filter(|(name, labels, _)| {
+                name == metric && labels == &[("Consumer".to_owned(), "refusing".to_owned())]
+            })
+            .map(|(_, _, value)| value)
+            .collect()
+    };
+    // One batch of the three, then the poison alone twice more (its
+    // attempts), each stopped by it.
+    assert_eq!(of(name::STREAM_RECORDS), [&DebugValue::Counter(5)]);
+    assert_eq!(of(name::STREAM_FAILURES), [&DebugValue::Counter(3)]);
+    let [DebugValue::Histogram(lags)] = of(name::STREAM_LAG)[..] else {
+        panic!("one lag series: {values:?}");
+    };
+    assert_eq!(lags.len(), 3, "one per batch");
+    // From the records' creation times, not from the epoch (a record
+    // without one): under a day, however slow the machine.
+    let day_ms = 86_400_000.0;
+    assert!(
+        lags.iter()
+            .all(|lag| (0.0..day_ms).contains(&lag.into_inner())),
+        "{lags:?}"
+    );
 }

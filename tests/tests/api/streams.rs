@@ -313,7 +313,8 @@ static REFUSING: Consumer = Consumer {
     },
 };
 
-static ONLY_REFUSING: &Consumers = &[&REFUSING];
+/// Also counted by the consumers' metrics (metrics.rs).
+pub(crate) static ONLY_REFUSING: &Consumers = &[&REFUSING];
 
 #[tokio::test]
 async fn a_record_that_keeps_failing_sets_aside_the_rest_of_its_batch() {
