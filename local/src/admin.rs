@@ -17,8 +17,9 @@
 //!                                key it retires: for a leaked key)
 //!
 //! Environment: `TABLE_NAME` (default `conduit`), `DYNAMODB_ENDPOINT` (for a
-//! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs; unset
-//! for AWS, which then uses the usual AWS credentials and region).
+//! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs, or
+//! the SDK's `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`; unset for
+//! AWS, which then uses the usual AWS credentials and region).
 
 use conduit_common::auth::key_store::KeyStore;
 use conduit_common::aws;
@@ -47,9 +48,15 @@ async fn main() -> Result<(), Error> {
         _ => {}
     }
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "conduit".into());
-    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty());
+    // Ours, or the SDK's own variables (the deploy rehearsal's emulated
+    // account sets AWS_ENDPOINT_URL for every tool).
+    let endpoint = [
+        "DYNAMODB_ENDPOINT",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL",
+    ]
+    .into_iter()
+    .find_map(|name| std::env::var(name).ok().filter(|e| !e.is_empty()));
     let sdk = operator_sdk_config(endpoint.as_deref()).await?;
     let db = Db::new(dynamodb_client_from(&sdk, &Budget::PRODUCTION), table);
     match args.as_slice() {
