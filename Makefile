@@ -111,8 +111,8 @@ repair: ## Recount every counter from its items and fix drift, while `make dev` 
 rotate-keys: ## Rotate the token signing keys of make dev's data one step (FORCE=1 within 30 days of the last; in AWS: JWT_SECRET_PARAM=<name> conduit-admin rotate-keys)
 	cargo run -q -p conduit-local --bin conduit-admin -- rotate-keys $(if $(FORCE),--force)
 
-lambda-smoke: ## The functions as cargo lambda watch builds and runs them, driven by cargo lambda invoke
-	scripts/lambda-smoke.sh
+lambda-smoke: ## shipped-e2e's checks against debug builds of the functions, native
+	scripts/shipped-e2e.sh debug
 
 supply-chain: ## cargo deny (deny.toml: licences, bans, sources; advisories where RustSec is reachable); npm audit of the test tooling, reported
 	scripts/supply-chain.sh
@@ -120,7 +120,7 @@ supply-chain: ## cargo deny (deny.toml: licences, bans, sources; advisories wher
 infra-check: ## Lint the SAM template and the workflows
 	scripts/check-infra.sh
 
-shipped-e2e: ## The Hurl suite, the stream effects and the lambda smoke checks against the arm64 functions sam build made, under qemu behind cargo lambda watch
+shipped-e2e: ## The Hurl suite, the stream effects, every events/ fixture invoked and the EMF metrics, against the arm64 functions sam build made, under qemu behind cargo lambda watch
 	scripts/shipped-e2e.sh
 
 deploy-check: ## Rehearse sam deploy (dev, prod, delete, redeploy) into an emulated account; needs make sam-build

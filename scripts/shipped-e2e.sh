@@ -1,48 +1,46 @@
 #!/usr/bin/env bash
-# The functions that ship, run the way API Gateway and Lambda run them, and
-# the official Hurl suite against them: the arm64 bootstraps `sam build`
-# put in .aws-sam/build, each under qemu-aarch64 (Debian's qemu-user, with
-# the arm64 C library of libc6-arm64-cross), behind `cargo lambda watch`'s
-# Runtime API and HTTP router (the HTTP API's routes, generated from the
-# route table into Cargo.toml). The table is conduit-local's embedded
-# engine; its emulated event source mapping invokes the shipped stream
-# consumers through watch's Invoke API (CONSUMERS_INVOKE_URL), and
-# tests/hurl/stream-effects.hurl checks what they do. The lambda smoke
-# checks run on these binaries too.
+# The functions as API Gateway and Lambda run them: each a process polling
+# `cargo lambda watch`'s Runtime API, behind its HTTP router (the HTTP API's
+# routes, generated into Cargo.toml), on conduit-local's embedded table,
+# whose emulated event source mapping invokes the stream consumers through
+# watch's Invoke API (CONSUMERS_INVOKE_URL). Against them: the official Hurl
+# suite, tests/hurl/stream-effects.hurl, then `xtask lambda-smoke` (every
+# events/ fixture through `cargo lambda invoke`, the functions' EMF metrics).
 #
-#   scripts/shipped-e2e.sh          # after make sam-build
+#   scripts/shipped-e2e.sh        # the arm64 bootstraps sam build put in
+#                                 # .aws-sam/build, under qemu-aarch64 (Debian's
+#                                 # qemu-user and libc6-arm64-cross)
+#   scripts/shipped-e2e.sh debug  # debug builds, native (make lambda-smoke)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.venv/bin:$PATH"
-
-ARM64_LIBS=/usr/aarch64-linux-gnu
-command -v qemu-aarch64 >/dev/null && [ -d "$ARM64_LIBS" ] \
-  || { echo "FAIL: qemu-aarch64 or $ARM64_LIBS missing; run scripts/setup.sh apt"; exit 1; }
-[ -f .aws-sam/build/template.yaml ] || { echo "FAIL: no .aws-sam/build; run make sam-build"; exit 1; }
-command -v cargo-lambda >/dev/null || { echo "FAIL: cargo-lambda not found; run scripts/setup.sh venv"; exit 1; }
+command -v cargo-lambda >/dev/null || { echo "FAIL: no cargo-lambda; run scripts/setup.sh venv"; exit 1; }
 started=$(date +%s)
+mode=${1:-shipped}
+ARM64_LIBS=/usr/aarch64-linux-gnu
+if [ "$mode" = debug ]; then
+  # The whole workspace: the test build's features (xtask check-feature-parity).
+  cargo build -q --workspace --examples --bins
+else
+  command -v qemu-aarch64 >/dev/null && [ -d "$ARM64_LIBS" ] ||
+    { echo "FAIL: qemu-aarch64 or $ARM64_LIBS missing; run scripts/setup.sh apt"; exit 1; }
+  [ -f .aws-sam/build/template.yaml ] || { echo "FAIL: no .aws-sam/build; run make sam-build"; exit 1; }
+  cargo_build --bin xtask --bin conduit-local
+fi
 
-cargo build --quiet -p conduit-local -p xtask
 temp_dir
-SERVER_DIR=$TEMP_DIR
-watch_port=$(free_port)
-# Up when its Invoke API answers (405 to a GET); every other path would wait
+watch=http://127.0.0.1:$(free_port)
+# Up when its Invoke API answers (405 to a GET); any other path would wait
 # for a function to serve it.
-start_service "cargo lambda watch" "http://127.0.0.1:$watch_port/2015-03-31/functions/_/invocations" \
-  "$SERVER_DIR/watch.log" \
-  cargo lambda watch --only-lambda-apis --ignore-changes \
-  --invoke-address 127.0.0.1 --invoke-port "$watch_port"
-
+start_service "cargo lambda watch" "$watch/2015-03-31/functions/_/invocations" "$TEMP_DIR/watch.log" \
+  cargo lambda watch --only-lambda-apis --ignore-changes --invoke-address 127.0.0.1 --invoke-port "${watch##*:}"
 ddb_port=$(free_port)
-start_server DYNAMODB_PORT="$ddb_port" TABLE_NAME=conduit \
-  CONSUMERS_INVOKE_URL="http://127.0.0.1:$watch_port"
+start_server DYNAMODB_PORT="$ddb_port" TABLE_NAME=conduit CONSUMERS_INVOKE_URL="$watch"
 
-# What Lambda and the template give each function. The secret goes through
-# a private file, never a command line.
-(
-  umask 077
-  cat >"$SERVER_DIR/lambda.env" <<ENV
+# What Lambda and the template give each function; the secret in a private
+# file, never on a command line.
+(umask 077; cat >"$TEMP_DIR/lambda.env" <<ENV
 AWS_LAMBDA_FUNCTION_VERSION=1
 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256
 AWS_REGION=us-east-1
@@ -59,27 +57,18 @@ ENV
 )
 count=0
 while read -r name dir; do
-  bootstrap=.aws-sam/build/$dir/bootstrap
-  [ -x "$bootstrap" ] || { echo "FAIL: $bootstrap missing"; exit 1; }
-  setsid bash -c 'set -a; . "$1"; set +a
-    export AWS_LAMBDA_FUNCTION_NAME=$2 AWS_LAMBDA_RUNTIME_API=$3
-    exec qemu-aarch64 -L "$4" "$5"' _ \
-    "$SERVER_DIR/lambda.env" "$name" "http://127.0.0.1:$watch_port/.rt/$name" \
-    "$ARM64_LIBS" "$bootstrap" > "$SERVER_DIR/function-$name.log" 2>&1 &
-  on_exit _stop_group "$!"
-  on_exit _show_log_if_failed "$name" "$SERVER_DIR/function-$name.log"
+  bin=(qemu-aarch64 -L "$ARM64_LIBS" ".aws-sam/build/$dir/bootstrap")
+  [ "$mode" = shipped ] || bin=("${CARGO_TARGET_DIR:-target}/debug/$name")
+  [ -x "${bin[-1]}" ] || { echo "FAIL: ${bin[-1]} missing"; exit 1; }
+  start_service "$name" "" "$TEMP_DIR/function-$name.log" bash -c 'set -a; . "$1"; set +a; shift; exec "$@"' _ \
+    "$TEMP_DIR/lambda.env" env AWS_LAMBDA_FUNCTION_NAME="$name" AWS_LAMBDA_RUNTIME_API="$watch/.rt/$name" "${bin[@]}"
   count=$((count + 1))
-done < <(cargo run -q -p xtask -- shipped-functions)
-echo "$count shipped functions (arm64, under qemu) polling watch's Runtime API"
+done < <(xtask shipped-functions)
+echo "$count functions ($mode) polling watch's Runtime API"
 
 status=0
-hurl_suite "the shipped arm64 functions" "http://127.0.0.1:$watch_port" "$SERVER_DIR" || status=1
-stream_effects "the shipped arm64 functions" "http://127.0.0.1:$watch_port" "$SERVER_DIR" || status=1
-# Then the lambda smoke checks (xtask/src/checks/lambda_smoke.rs): the
-# events/ fixtures through `cargo lambda invoke`, the EMF metrics in every
-# function's log, the same calls through the router. Not first: its
-# GET /api/tags would be the list_tags process's cached answer (10 s) when
-# tags.hurl reads them.
-cargo run -q -p xtask -- lambda-smoke "$watch_port" "$SERVER_DIR" || status=1
-echo "shipped functions: $(( $(date +%s) - started )) s"
+hurl_suite "the $mode functions" "$watch" "$SERVER_DIR" || status=1
+# Not first: its list_tags would cache the tags (10 s) that tags.hurl reads.
+xtask lambda-smoke "${watch##*:}" "$TEMP_DIR" || status=1
+echo "$mode functions: $(($(date +%s) - started)) s"
 exit "$status"

@@ -1,61 +1,58 @@
-//! `xtask check-emf LOG ROUTE...`: checks that a function log (what `cargo
-//! lambda watch` printed) holds valid CloudWatch embedded-metric-format
-//! documents for each ROUTE, as CloudWatch would need them to extract
-//! metrics: a namespace, dimension names whose values are on the document,
-//! and a value for every metric named.
+//! The lambda smoke's check of the functions' logs: CloudWatch
+//! embedded-metric-format documents as CloudWatch needs them to extract
+//! metrics (a namespace, dimensions whose values are on the document, a
+//! value for every metric named), with request counts for each route
+//! invoked and for the service.
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 
 use conduit_common::telemetry::metrics::{NAMESPACE, name};
 use serde_json::Value;
 
-/// Values EMF accepts per metric in one document.
-const MAX_VALUES: usize = 100;
-
 /// Checks `log` for `routes`; `Ok` says what was found.
 pub fn check(log: &str, routes: &[String]) -> Result<String, String> {
-    let mut documents = Vec::new();
+    let mut ours = Vec::new();
+    let mut count = 0;
+    // Other lines share the stream; EMF documents are JSON objects.
     for (number, line) in log.lines().enumerate() {
-        // Other tools' lines share the stream; EMF documents are JSON objects.
         let Some(start) = line.find("{\"_aws\"") else {
             continue;
         };
         let document: Value = serde_json::from_str(&line[start..])
             .map_err(|err| format!("line {}: not JSON: {err}", number + 1))?;
         validate(&document).map_err(|err| format!("line {}: {err}", number + 1))?;
-        documents.push(document);
-    }
-    let ours = |document: &&Value| {
-        document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == NAMESPACE
+        count += 1;
+        if document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == NAMESPACE
             && document.get(name::REQUESTS).is_some()
-    };
-    let mut missing = Vec::new();
-    for route in routes {
-        let found = documents.iter().filter(ours).any(|d| {
-            d["Route"] == route.as_str() && d["requestId"].as_str().is_some_and(|id| !id.is_empty())
-        });
-        if !found {
-            missing.push(route.as_str());
+        {
+            ours.push(document);
         }
     }
-    if !documents
+    let has = |route: Option<&str>| {
+        ours.iter().any(|d| match route {
+            Some(route) => {
+                d["Route"] == route && d["requestId"].as_str().is_some_and(|id| !id.is_empty())
+            }
+            None => d.get("Route").is_none(),
+        })
+    };
+    let mut missing: Vec<&str> = routes
         .iter()
-        .filter(ours)
-        .any(|d| d.get("Route").is_none())
-    {
+        .map(String::as_str)
+        .filter(|r| !has(Some(r)))
+        .collect();
+    if !has(None) {
         missing.push("(service-wide)");
     }
-    if missing.is_empty() {
-        Ok(format!(
-            "{} EMF documents, namespace {NAMESPACE}, with request counts for {} routes and the service",
-            documents.len(),
+    match missing.as_slice() {
+        [] => Ok(format!(
+            "{count} EMF documents, request counts for {} routes and the service",
             routes.len()
-        ))
-    } else {
-        Err(format!(
+        )),
+        missing => Err(format!(
             "no {NAMESPACE} EMF document with `{}` and a requestId for: {}",
             name::REQUESTS,
             missing.join(", ")
-        ))
+        )),
     }
 }
 
@@ -64,8 +61,8 @@ fn validate(document: &Value) -> Result<(), String> {
     document["_aws"]["Timestamp"]
         .as_u64()
         .ok_or("_aws.Timestamp is not a number of milliseconds")?;
-    let directives = document["_aws"]["CloudWatchMetrics"]
-        .as_array()
+    let directives = document["_aws"]["CloudWatchMetrics"].as_array();
+    let directives = directives
         .filter(|d| !d.is_empty())
         .ok_or("_aws.CloudWatchMetrics is not a non-empty array")?;
     for directive in directives {
@@ -87,18 +84,14 @@ fn validate(document: &Value) -> Result<(), String> {
                 return Err(format!("dimension {dimension} has no string value"));
             }
         }
-        let metrics = directive["Metrics"]
-            .as_array()
-            .filter(|m| !m.is_empty())
-            .ok_or("a directive without Metrics")?;
-        for metric in metrics {
+        let metrics = directive["Metrics"].as_array().filter(|m| !m.is_empty());
+        for metric in metrics.ok_or("a directive without Metrics")? {
             let metric = metric["Name"].as_str().ok_or("a metric without a Name")?;
+            // At most 100 values per metric in one document.
             let ok = match &document[metric] {
                 Value::Number(_) => true,
                 Value::Array(values) => {
-                    !values.is_empty()
-                        && values.len() <= MAX_VALUES
-                        && values.iter().all(Value::is_number)
+                    (1..=100).contains(&values.len()) && values.iter().all(Value::is_number)
                 }
                 _ => false,
             };
@@ -125,24 +118,19 @@ mod tests {
     }
 
     #[test]
-    fn accepts_documents_for_every_route_and_the_service() {
-        let log = format!(
-            "INFO starting\n{}\n{}\n{}\n",
+    fn wants_a_document_for_every_route_and_the_service() {
+        let (tags, login, service) = (
             document(Some("list_tags")),
             document(Some("login")),
-            document(None)
+            document(None),
         );
         let routes = ["list_tags".to_owned(), "login".to_owned()];
+        let log = format!("INFO starting\n{tags}\n{login}\n{service}\n");
         assert!(check(&log, &routes).is_ok(), "{:?}", check(&log, &routes));
-    }
-
-    #[test]
-    fn names_the_routes_without_metrics() {
-        let log = format!("{}\n{}\n", document(Some("list_tags")), document(None));
-        let err = check(&log, &["list_tags".to_owned(), "login".to_owned()]).unwrap_err();
+        let err = check(&format!("{tags}\n{service}\n"), &routes).unwrap_err();
         assert!(err.ends_with(": login"), "{err}");
-        let err = check(&document(Some("login")), &["login".to_owned()]).unwrap_err();
-        assert!(err.contains("(service-wide)"), "{err}");
+        let err = check(&login, &routes[1..]).unwrap_err();
+        assert!(err.ends_with(": (service-wide)"), "{err}");
     }
 
     #[test]

@@ -120,4 +120,22 @@ mod tests {
             );
         }
     }
+
+    /// sam build runs `cargo lambda build --bin <Binary>` per function of
+    /// the template: each must be a shim, which cargo finds in src/bin.
+    #[test]
+    fn every_binary_of_the_template_is_a_shim_and_every_shim_in_it() {
+        let template = template::sam_template(functions::ROUTES, functions::CONSUMERS);
+        let mut binaries: Vec<String> = (template.lines())
+            .filter_map(|line| line.trim().strip_prefix("Binary: "))
+            .map(shims::path)
+            .collect();
+        binaries.sort();
+        let mut shims: Vec<String> = shims::all().into_iter().map(|(path, _)| path).collect();
+        shims.sort();
+        assert_eq!(binaries, shims);
+        let manifest = std::fs::read_to_string(workspace_root().join("functions/Cargo.toml"));
+        let manifest = manifest.unwrap();
+        assert!(!manifest.contains("[[bin]]") && !manifest.contains("autobins"));
+    }
 }

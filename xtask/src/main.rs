@@ -3,7 +3,6 @@
 //! - `generate` (`make generate`) writes every file derived from the route
 //!   table ([`generated`]); a test fails while a committed one differs.
 //! - `sam-template` and `openapi` print one of them.
-//! - `check-emf LOG ROUTE...` checks a function log's metrics ([`emf`]).
 //! - the other `check-*` and `lambda-smoke`: the checks `scripts/` runs ([`checks`]).
 
 mod checks;
@@ -16,15 +15,13 @@ mod shims;
 mod template;
 mod watch_router;
 
-const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
+const USAGE: &str = "usage: xtask COMMAND   (scripts/lib.sh builds it as the test build does)
   generate               write every file generated from the route table (make generate)
   sam-template           print infra/template.yaml
   edge-template          print infra/edge.yaml (the edge stack, us-east-1)
   openapi                print functions/openapi.json
-  check-emf LOG ROUTE... check that a function log holds each ROUTE's EMF metrics
   check-artifacts BUILD_DIR [SIZES_JSON]
                          each BUILD_DIR/*/bootstrap zipped within the 4 MB budget (sam-build.sh)
-  check-no-openssl       no OpenSSL in the functions' dependency tree (sam-build.sh)
   samconfig ENV KEY      print a deploy setting of ENV: a key of [ENV.deploy.parameters]
                          or a parameter override (deploy.sh, deploy-check.sh)
   samconfig-overrides ENV [Name=value...]
@@ -45,12 +42,9 @@ const USAGE: &str = "usage: cargo run -q -p xtask -- COMMAND
                          mistake N made in a copy of the built template (deploy-check.sh)
   check-deployed-break N STATE ENV
                          the stack deployed with mistake N fails check-deployed (deploy-check.sh)
-  check-feature-parity   the scripts' own cargo builds reuse the test build's dependencies (check-infra.sh)
-  check-binaries         template Binary entries = conduit-functions [[bin]]s (check-infra.sh)
-  lambda-smoke PORT DIR  the functions under cargo lambda watch, invoked and checked (lambda-smoke.sh)
-  shipped-functions      each function's name and .aws-sam/build directory, consumers too (shipped-e2e.sh)
-  lambda-smoke --functions
-                         list the functions and consumers lambda-smoke invokes";
+  check-feature-parity   the Makefile's other cargo builds reuse the test build's dependencies (check-infra.sh)
+  lambda-smoke PORT DIR  every events/ fixture invoked, and the functions' EMF metrics (shipped-e2e.sh)
+  shipped-functions      each function's name and .aws-sam/build directory, consumers too (shipped-e2e.sh)";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -79,10 +73,8 @@ fn main() {
             print!("{}", generated::openapi_json());
             Ok(())
         }
-        ["check-emf", log, routes @ ..] => check_emf(log, routes),
         ["check-artifacts", dir] => checks::artifacts::run(dir, None),
         ["check-artifacts", dir, sizes] => checks::artifacts::run(dir, Some(sizes)),
-        ["check-no-openssl"] => checks::openssl::run(&generated::workspace_root()),
         ["samconfig", env, key] => {
             checks::read(&generated::workspace_root().join("samconfig.toml"))
                 .and_then(|text| checks::samconfig::deploy_setting(&text, env, key))
@@ -119,7 +111,6 @@ fn main() {
             checks::breaks::check_deployed(n, std::path::Path::new(state), env)
         }
         ["check-feature-parity"] => checks::feature_parity::run(&generated::workspace_root()),
-        ["check-binaries"] => checks::binaries::run(&generated::workspace_root()),
         ["shipped-functions"] => {
             // Each function's name (the router's, or the consumer's) and its
             // directory under .aws-sam/build (its logical id).
@@ -128,12 +119,6 @@ fn main() {
             for name in http.into_iter().map(|(name, _)| name).chain(consumers) {
                 println!("{name} {}Function", template::logical_id(name));
             }
-            Ok(())
-        }
-        ["lambda-smoke", "--functions"] => {
-            let smoke = &checks::lambda_smoke::FUNCTIONS;
-            let consumers = &checks::lambda_smoke::CONSUMERS;
-            println!("{}", [&smoke[..], &consumers[..]].concat().join("\n"));
             Ok(())
         }
         ["lambda-smoke", port, dir] => {
@@ -148,11 +133,4 @@ fn main() {
         eprintln!("{problem}");
         std::process::exit(1);
     }
-}
-
-fn check_emf(log: &str, routes: &[&str]) -> Result<(), String> {
-    let text = std::fs::read_to_string(log).map_err(|err| format!("reading {log}: {err}"))?;
-    let routes: Vec<String> = routes.iter().map(|r| r.to_string()).collect();
-    println!("{}", emf::check(&text, &routes)?);
-    Ok(())
 }

@@ -12,13 +12,11 @@
 //! - [`deployed`]: `check-deployed` and `check-retained`, a rehearsal deploy read back.
 
 pub mod artifacts;
-pub mod binaries;
 pub mod breaks;
 pub mod deployed;
 pub mod edge;
 pub mod feature_parity;
 pub mod lambda_smoke;
-pub mod openssl;
 pub mod samconfig;
 pub mod transformed;
 
