@@ -23,8 +23,6 @@ use aws_sdk_dynamodb::operation::{
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
-use tracing_opentelemetry::OpenTelemetrySpanExt;
-
 use crate::meter;
 
 #[derive(Debug)]
@@ -150,7 +148,7 @@ enum Units {
 fn record<'a>(units: Units, consumed: impl Iterator<Item = &'a ConsumedCapacity>) {
     let total: f64 = consumed.filter_map(|c| c.capacity_units).sum();
     // On the SDK's span of this attempt, for the traces.
-    tracing::Span::current().set_attribute("aws.dynamodb.consumed_capacity", total);
+    crate::telemetry::traces::record_capacity(total);
     match units {
         Units::Read => meter::capacity(total, 0.0),
         Units::Write => meter::capacity(0.0, total),
