@@ -35,9 +35,8 @@ dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 # would lint hurl) and the release build (sam-build.sh: as the deploy
 # builds it). Not linted so: the 35 one-line binary shims, generated and
 # checked against the route table.
-# lambda-smoke's checks run in shipped-e2e, on the binaries sam build made:
-# its own debug build of the functions (another feature set: 3.5 min on 2
-# cores) would test the same code again.
+# lambda-smoke is shipped-e2e on debug builds of the functions: make test
+# runs it on the binaries sam build made, not on another build of them.
 test: export RUSTC_WORKSPACE_WRAPPER = $(shell rustc --print sysroot)/bin/clippy-driver
 test: export CLIPPY_ARGS = -Dwarnings
 test: ## Everything CI runs
