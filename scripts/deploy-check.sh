@@ -39,7 +39,7 @@ started=$(date +%s)
 temp_dir
 
 echo "==> the template after SAM's transform"
-cargo run -q -p xtask -- check-transformed "$SAM_PYTHON"
+xtask check-transformed "$SAM_PYTHON"
 
 echo "==> sam deploy into emulated accounts, side by side"
 # emulated_account VAR: a fresh emulated AWS account; its endpoint in VAR.
@@ -58,18 +58,19 @@ export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 # Read once, up front: the lanes below run side by side, and concurrent
-# `cargo run`s would queue on cargo's lock (deploy.sh's own wait their turn).
+# cargo builds would queue on cargo's lock (deploy.sh's own, no-ops, wait
+# their turn).
 declare -A stack secret
 for env in dev prod; do
-  stack[$env]=$(cargo run -q -p xtask -- samconfig "$env" stack_name)
-  secret[$env]=$(cargo run -q -p xtask -- samconfig "$env" JwtSecretParameterName)
+  stack[$env]=$(xtask samconfig "$env" stack_name)
+  secret[$env]=$(xtask samconfig "$env" JwtSecretParameterName)
 done
-origin_secret=$(cargo run -q -p xtask -- samconfig dev OriginSecretParameterName)
+origin_secret=$(xtask samconfig dev OriginSecretParameterName)
 # samconfig.toml's parameters, without the edge, for the breaks' own deploys.
-dev_overrides=$(cargo run -q -p xtask -- samconfig-overrides dev Edge=disabled)
-breaks=$(cargo run -q -p xtask -- template-breaks)
-cargo build -q -p xtask -p conduit-local
-xtask=target/debug/xtask
+dev_overrides=$(xtask samconfig-overrides dev Edge=disabled)
+breaks=$(xtask template-breaks)
+cargo_build --bin xtask --bin conduit-admin
+xtask=${CARGO_TARGET_DIR:-target}/debug/xtask
 
 # deploy ENV [deploy.sh options]: scripts/deploy.sh as the workflow runs it
 # (the build it is given, no questions), then the stack read back into

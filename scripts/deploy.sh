@@ -32,6 +32,7 @@
 # Tools: `scripts/setup.sh venv`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.venv/bin:$PATH"
 
 usage="usage: scripts/deploy.sh dev|prod [--built] [--yes] [--rotate-origin-secret | --delete]"
@@ -47,8 +48,6 @@ for arg; do
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-
-xtask() { cargo run -q -p xtask -- "$@"; }
 
 if [ "$mode" = --delete ]; then
   # The API's stack first: its distribution uses the edge stack's web ACL
@@ -141,5 +140,6 @@ deploy_api "$version"
 # interrupted run stopped, and a finished one is skipped. I/O-bound: the
 # debug build (the one make test builds) serves.
 table=$(stack_output "$stack" "$region" TableName)
-TABLE_NAME=$table AWS_REGION=$region cargo run -q -p conduit-local --bin conduit-admin -- migrate
+cargo_build --bin conduit-admin
+TABLE_NAME=$table AWS_REGION=$region "${CARGO_TARGET_DIR:-target}/debug/conduit-admin" migrate
 echo "API: $(stack_output "$stack" "$region" ApiUrl)"

@@ -16,10 +16,10 @@
 # $REALWORLD_DIR/hurl/*.hurl); RUN_ID, what makes this run's users unique.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.venv/bin:$PATH"
 
 env=${1:?usage: scripts/smoke-test.sh dev|prod [--suite]}
-xtask() { cargo run -q -p xtask -- "$@"; }
 region=${DEPLOY_REGION:-$(xtask samconfig "$env" region)}
 stack=$(xtask samconfig "$env" stack_name)
 output() {

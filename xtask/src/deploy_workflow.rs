@@ -19,7 +19,11 @@ fn run_commands(workflow: &str) -> Vec<String> {
         let Some((indent, command)) = line.split_once("run: ") else {
             continue;
         };
-        if !indent.trim_start_matches(' ').trim_start_matches("- ").is_empty() {
+        if !indent
+            .trim_start_matches(' ')
+            .trim_start_matches("- ")
+            .is_empty()
+        {
             continue;
         }
         // A block scalar (`run: |`): the lines under it, joined with newlines.
@@ -71,7 +75,11 @@ mod tests {
             .into_iter()
             .filter(|c| c.starts_with("scripts/deploy.sh "))
             .collect();
-        assert_eq!(deploys.len(), 2, "a deploy of dev and one of prod: {deploys:?}");
+        assert_eq!(
+            deploys.len(),
+            2,
+            "a deploy of dev and one of prod: {deploys:?}"
+        );
         // The rehearsal's call: `scripts/deploy.sh "$env" --built --yes "$@"`;
         // --built because it deploys make sam-build's build, as the prod job
         // deploys dev's.
