@@ -85,18 +85,16 @@ impl Traces {
     {
         tracing_opentelemetry::layer()
             .with_tracer(self.provider.tracer("conduit"))
+            // Neither idle time nor the source location and thread of
+            // every span: each is attributes made per span, and a request
+            // makes about eight.
             .with_tracked_inactivity(false)
-            .with_filter(tracing_subscriber::filter::dynamic_filter_fn(
-                |metadata, cx| {
-                    // An attempt of a traced operation: not the streams
-                    // client's polling, whose operations are not traced.
-                    traced(metadata)
-                        && (metadata.name() != "try_attempt"
-                            || cx
-                                .lookup_current()
-                                .is_some_and(|parent| parent.name().starts_with("DynamoDB.")))
-                },
-            ))
+            .with_location(false)
+            .with_threads(false)
+            // By metadata alone, so that each callsite's interest is decided
+            // once: a filter that looks at the context is asked at every
+            // call of every span and event of the SDK's.
+            .with_filter(tracing_subscriber::filter::filter_fn(traced))
     }
 
     /// The spans finished since the last call. When printing, whole
@@ -194,7 +192,9 @@ impl SpanProcessor for Finished {
     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if span.span_context.is_sampled() {
+        // An attempt of no traced operation: the streams client's polling.
+        let orphan = span.name == "try_attempt" && span.parent_span_id == SpanId::INVALID;
+        if span.span_context.is_sampled() && !orphan {
             self.0.lock().unwrap_or_else(|p| p.into_inner()).push(span);
         }
     }
