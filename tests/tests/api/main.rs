@@ -26,5 +26,4 @@ mod social;
 mod startup;
 mod streams;
 mod table;
-mod traces;
 mod users;

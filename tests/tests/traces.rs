@@ -1,12 +1,20 @@
 //! Traces: a request's trace shows each DynamoDB call it made, with the
 //! capacity the call consumed, and the stream consumer work its write
 //! caused, continued from the trace the item carries.
+//!
+//! A test binary of its own, not a module of tests/api: `tracing` caches
+//! each callsite's interest process-wide, and among the other tests'
+//! subscribers, set and dropped on many threads, the cache lost this
+//! test's spans (in CI). Here the traces' subscriber is the process's
+//! default before any span is made, as in a function.
 
 use conduit_common::telemetry::traces::{Traces, span_tree};
 use conduit_tests::spawn_app_with_consumers;
 
 #[tokio::test]
 async fn a_request_trace_shows_its_dynamodb_calls_and_the_consumer_work_it_caused() {
+    let (traces, kept) = Traces::in_memory("test");
+    tracing::subscriber::set_global_default(traces.subscriber()).unwrap();
     let app = spawn_app_with_consumers(&[]).await;
     let author = app.register("author").await;
     let reader = app.register("reader").await;
@@ -17,12 +25,9 @@ async fn a_request_trace_shows_its_dynamodb_calls_and_the_consumer_work_it_cause
     )
     .await;
 
-    let (traces, kept) = Traces::in_memory("test");
-    let traced = tracing::subscriber::set_default(traces.subscriber());
     app.create_article(&author, "Traced", &[]).await;
     app.drain().await;
     traces.export().await;
-    drop(traced);
 
     let spans = kept.lock().unwrap();
     let tree = span_tree(&spans);
