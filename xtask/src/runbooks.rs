@@ -151,7 +151,7 @@ pub const RUNBOOKS: &[Runbook<'static>] = &[
         means: "A stream consumer stayed more than `StreamLagThresholdMs` behind the table's \
                 stream for 3 of 5 minutes. Users still see their own changes at once (they \
                 are written synchronously); others see fan-out and clean-ups late.",
-        graph: "Lambda errors: crashes and timeouts",
+        graph: "Lambda iterator age (ms, max): the IteratorAgeAlarms",
         logs: "the consumer's log group, `/aws/lambda/<stack>/<consumer>`",
         query: "fields @timestamp, @message\n\
                 | filter level in [\"ERROR\", \"WARN\"]\n\
@@ -159,8 +159,9 @@ pub const RUNBOOKS: &[Runbook<'static>] = &[
                 | limit 50",
         action: "A batch failing again and again blocks its shard until it is retried 5 \
                  times or six hours old, then goes to `StreamFailuresQueue`: fix the cause \
-                 (a deploy fixes the consumer in flight). A consumer throttled (`Lambda \
-                 throttles`) needs concurrency. A burst of writes (a migration, a bulk \
+                 (a deploy fixes the consumer in flight). \"Stream batches stopped at a failing \
+                 record\" shows which consumer. A consumer throttled (`Lambda throttles`) \
+                 needs concurrency. A burst of writes (a migration, a bulk \
                  import) catches up by itself.",
     },
 ];

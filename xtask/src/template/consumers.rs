@@ -6,7 +6,7 @@
 
 use conduit_common::events::Consumer;
 
-use super::{deployment, function_head, log_group, logical_id, role};
+use super::{alarm, deployment, function_head, log_group, logical_id, one_metric, role};
 
 /// The longest a record may wait for its consumer, retries included, before
 /// it goes to the on-failure queue instead (the stream keeps 24 hours).
@@ -26,8 +26,25 @@ pub fn consumers(consumers: &[&Consumer]) -> String {
     for consumer in consumers {
         out.push_str(&consumer_resources(consumer));
     }
-    out.push_str(SHARED);
-    out
+    let watched = one_metric(
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        ["QueueName", "!GetAtt StreamFailuresQueue.QueueName"],
+        "Statistic: Maximum",
+        300,
+    );
+    let description =
+        "${AWS::StackName}: a stream consumer gave up on a batch (see StreamFailuresQueue)";
+    out + SHARED
+        + "\n"
+        + &alarm(
+            "StreamFailuresAlarm",
+            description,
+            &watched,
+            (1, None),
+            "0",
+            true,
+        )
 }
 
 const SHARED: &str = r#"
@@ -45,24 +62,6 @@ const SHARED: &str = r#"
       Tags:
         - { Key: app, Value: conduit }
         - { Key: environment, Value: !Ref Environment }
-
-  StreamFailuresAlarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      AlarmDescription: !Sub "${AWS::StackName}: a stream consumer gave up on a batch (see StreamFailuresQueue)"
-      Namespace: AWS/SQS
-      MetricName: ApproximateNumberOfMessagesVisible
-      Dimensions:
-        - Name: QueueName
-          Value: !GetAtt StreamFailuresQueue.QueueName
-      Statistic: Maximum
-      Period: 300
-      EvaluationPeriods: 1
-      Threshold: 0
-      ComparisonOperator: GreaterThanThreshold
-      TreatMissingData: notBreaching
-      AlarmActions:
-        - !Ref AlarmTopic
 "#;
 
 /// What a consumer's role may do beyond its logs and traces.
@@ -125,31 +124,38 @@ fn consumer_resources(consumer: &Consumer) -> String {
   # which reads every stream in the account.
 {role}
 {log_group}
-  # How old the newest record it has processed was when it got it: a
-  # consumer falling behind (or stuck retrying) shows here first.
-  {id}IteratorAgeAlarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      AlarmDescription: !Sub "${{AWS::StackName}} {name}: more than ${{StreamLagThresholdMs}} ms behind the table's stream"
-      Namespace: AWS/Lambda
-      MetricName: IteratorAge
-      Dimensions:
-        - Name: FunctionName
-          Value: !Ref {id}Function
-      Statistic: Maximum
-      Period: 60
-      EvaluationPeriods: 5
-      DatapointsToAlarm: 3
-      Threshold: !Ref StreamLagThresholdMs
-      ComparisonOperator: GreaterThanThreshold
-      TreatMissingData: notBreaching
-      AlarmActions:
-        - !Ref AlarmTopic
-{rollback}"#,
+{alarm}{rollback}"#,
         batch_size = consumer.batch_size,
         retries = consumer.max_attempts - 1,
         role = role(&id, true, "stream-consumer", STATEMENTS),
         log_group = log_group(&id, name),
         rollback = deployment::rollback_alarm(&id, name, &[]),
+        alarm = iterator_age_alarm(&id, name),
     )
+}
+
+/// Its alarm on Lambda's `IteratorAge`. (Its own `StreamLag` says the same
+/// from inside, but only for a batch it ran to the end: no alarm on that.)
+fn iterator_age_alarm(id: &str, name: &str) -> String {
+    let watched = one_metric(
+        "AWS/Lambda",
+        "IteratorAge",
+        ["FunctionName", &format!("!Ref {id}Function")],
+        "Statistic: Maximum",
+        60,
+    );
+    let description = format!(
+        "${{AWS::StackName}} {name}: more than ${{StreamLagThresholdMs}} ms behind the table's stream"
+    );
+    let comment = "  # How old the newest record it has processed was when it got it: a\n  \
+                   # consumer falling behind (or stuck retrying) shows here first.\n";
+    comment.to_owned()
+        + &alarm(
+            &format!("{id}IteratorAgeAlarm"),
+            &description,
+            &watched,
+            (5, Some(3)),
+            "!Ref StreamLagThresholdMs",
+            true,
+        )
 }

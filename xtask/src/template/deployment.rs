@@ -9,7 +9,7 @@
 use conduit_common::http::Route;
 use conduit_common::telemetry::metrics::{NAMESPACE, name};
 
-use super::monitoring::{ROUTE, SERVICE, alarm_metric};
+use super::monitoring::{ROUTE, SERVICE, alarm, alarm_metric, math};
 
 /// The alias every caller invokes (head.yaml's `AutoPublishAlias`).
 pub const ALIAS: &str = "live";
@@ -32,36 +32,38 @@ pub(super) fn rollback_alarm(id: &str, name: &str, routes: &[&Route]) -> String 
         ("Resource", &alias),
         ("ExecutedVersion", &version),
     ];
-    let mut metrics = alarm_metric("crashes", "AWS/Lambda", "Errors", &new_version, 60, "Sum");
+    let mut metrics = alarm_metric("crashes", ["AWS/Lambda", "Errors"], &new_version, 60, "Sum");
     let mut bad = vec!["FILL(crashes, 0) > 0".to_owned()];
     if !routes.is_empty() {
-        metrics += &alarm_metric("p99", "AWS/Lambda", "Duration", &new_version, 60, "p99");
+        metrics += &alarm_metric("p99", ["AWS/Lambda", "Duration"], &new_version, 60, "p99");
         bad.push("FILL(p99, 0) > ${DurationP99ThresholdMs}".to_owned());
     }
     for (n, route) in routes.iter().enumerate() {
         let dimensions = [(SERVICE, "!Ref AWS::StackName"), (ROUTE, route.name)];
         let fault_id = format!("faults{n}");
-        metrics += &alarm_metric(&fault_id, NAMESPACE, name::FAULTS, &dimensions, 60, "Sum");
+        metrics += &alarm_metric(&fault_id, [NAMESPACE, name::FAULTS], &dimensions, 60, "Sum");
         bad.push(format!("FILL({fault_id}, 0) > 0"));
     }
+    let bad = math(
+        &metrics,
+        "bad",
+        "The new version failed (1) or not (0)",
+        &format!("!Sub \"IF({}, 1, 0)\"", bad.join(" OR ")),
+    );
+    let description = format!(
+        "${{AWS::StackName}} {name}: the version being deployed fails; CodeDeploy rolls it back"
+    );
+    // It gates this function's deploys (its DeploymentPreference): no one is paged.
+    let comment = "  # Gates this function's deploys (its DeploymentPreference): not an alarm\n  # anyone is paged for, so it has no actions.\n";
     format!(
-        r#"
-  # Gates this function's deploys (its DeploymentPreference): not an alarm
-  # anyone is paged for, so it has no actions.
-  {id}RollbackAlarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      AlarmDescription: !Sub "${{AWS::StackName}} {name}: the version being deployed fails; CodeDeploy rolls it back"
-      Metrics:
-{metrics}        - Id: bad
-          Label: The new version failed (1) or not (0)
-          ReturnData: true
-          Expression: !Sub "IF({bad}, 1, 0)"
-      EvaluationPeriods: 1
-      Threshold: 0
-      ComparisonOperator: GreaterThanThreshold
-      TreatMissingData: notBreaching
-"#,
-        bad = bad.join(" OR "),
+        "\n{comment}{}",
+        alarm(
+            &format!("{id}RollbackAlarm"),
+            &description,
+            &bad,
+            (1, None),
+            "0",
+            false
+        )
     )
 }

@@ -6,7 +6,7 @@
 use conduit_common::events::{Job, JobAccess};
 use conduit_common::telemetry::metrics::NAMESPACE;
 
-use super::{deployment, function_head, log_group, logical_id, role};
+use super::{alarm, deployment, function_head, log_group, logical_id, one_metric, role};
 
 /// A run's longest: Lambda's limit. A run cut short by it is done again,
 /// whole, by the next (each fix is conditional, so nothing is done twice).
@@ -48,6 +48,14 @@ fn job_resources(job: &Job) -> String {
     let name = job.name;
     let id = logical_id(name);
     let (metric, meaning) = job.alarm;
+    let watched = one_metric(
+        NAMESPACE,
+        metric,
+        ["Service", "!Ref AWS::StackName"],
+        "Statistic: Sum",
+        86400,
+    );
+    let description = format!("${{AWS::StackName}} {name}: {meaning}");
     let head = function_head(
         &format!("  # Scheduled job: {}\n", job.summary),
         name,
@@ -72,25 +80,17 @@ fn job_resources(job: &Job) -> String {
 {role}
 {log_group}
   # Every run writes its {metric}; above zero is worth a look.
-  {id}Alarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      AlarmDescription: !Sub "${{AWS::StackName}} {name}: {meaning}"
-      Namespace: {NAMESPACE}
-      MetricName: {metric}
-      Dimensions:
-        - {{ Name: Service, Value: !Ref AWS::StackName }}
-      Statistic: Sum
-      Period: 86400
-      EvaluationPeriods: 1
-      Threshold: 0
-      ComparisonOperator: GreaterThanThreshold
-      TreatMissingData: notBreaching
-      AlarmActions:
-        - !Ref AlarmTopic
-{rollback}"#,
+{alarm}{rollback}"#,
         schedule = job.schedule,
         log_group = log_group(&id, name),
         rollback = deployment::rollback_alarm(&id, name, &[]),
+        alarm = alarm(
+            &format!("{id}Alarm"),
+            &description,
+            &watched,
+            (1, None),
+            "0",
+            true
+        ),
     )
 }

@@ -1,11 +1,8 @@
-//! `infra/template.yaml`, generated from the route table and the consumer
-//! table, so a new route or consumer cannot be forgotten in the
-//! infrastructure. The shared resources are plain YAML in `head.yaml` and
-//! `tail.yaml`; only the per-route resources, the stream consumers'
-//! ([`consumers`]), the scheduled jobs' ([`jobs`]), and the dashboard and
-//! alarms on the functions' own metrics ([`monitoring`]), are generated here.
-//! The edge ([`edge`]): CloudFront in this template, and its companion
-//! stack `infra/edge.yaml` (the web ACL and the certificate, in us-east-1).
+//! `infra/template.yaml`, generated from the route, consumer and job tables
+//! so that none of them can be forgotten in the infrastructure. The shared
+//! resources are plain YAML (`head.yaml`, `tail.yaml`); generated here: each
+//! route's function, the consumers' ([`consumers`]), the jobs' ([`jobs`]),
+//! the alarms and the dashboard ([`monitoring`]), the edge ([`edge`]).
 //! Braces in `${...}` are doubled in the `format!`s.
 
 mod consumers;
@@ -19,6 +16,7 @@ pub(crate) use monitoring::tests::dashboard_in;
 
 use conduit_common::events::Consumer;
 use conduit_common::http::{Route, TableAccess, by_function};
+use monitoring::{alarm, one_metric};
 
 /// The whole `infra/template.yaml`.
 pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String {
@@ -35,56 +33,57 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
     out.push_str(&consumers::consumers(stream_consumers));
     out.push_str(&jobs::jobs(functions::JOBS));
     let monitoring = monitoring::monitoring(routes, stream_consumers, functions::JOBS);
-    out.push_str(&include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring));
-    out
+    out + &include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring)
 }
 
-/// The name of every function of the template: one per route's function,
-/// consumer and job. Its logical id is `<logical_id(name)>Function`.
+/// Every function of the template: a route's function, a consumer or a
+/// job. Its logical id is `<logical_id(name)>Function`.
 pub(crate) fn function_names() -> impl Iterator<Item = &'static str> {
-    by_function(functions::ROUTES)
+    let routes = by_function(functions::ROUTES)
         .into_iter()
-        .map(|(name, _)| name)
-        .chain(functions::CONSUMERS.iter().map(|consumer| consumer.name))
+        .map(|(name, _)| name);
+    let consumers = functions::CONSUMERS.iter().map(|consumer| consumer.name);
+    routes
+        .chain(consumers)
         .chain(functions::JOBS.iter().map(|job| job.name))
 }
 
-/// IAM policies (logical IDs in head.yaml) a route's function
-/// needs, from its declared table access.
+/// The IAM policies (head.yaml's) a route's function needs, from its
+/// declared table access. The runtime reads the JWT secret at every cold
+/// start, whatever the route (common/src/lambda.rs).
 pub(crate) fn policies(route: &Route) -> &'static [&'static str] {
-    // The runtime reads the JWT secret at every cold start, whatever the route
-    // (common/src/lambda.rs), so even the documentation functions need it.
+    let all = [
+        "JwtSecretAccessPolicy",
+        "ReadAccessPolicy",
+        "WriteAccessPolicy",
+    ]
+    .as_slice();
     match route.deploy.table {
-        TableAccess::None => &["JwtSecretAccessPolicy"],
-        TableAccess::Read => &["JwtSecretAccessPolicy", "ReadAccessPolicy"],
-        TableAccess::ReadWrite => &[
-            "JwtSecretAccessPolicy",
-            "ReadAccessPolicy",
-            "WriteAccessPolicy",
-        ],
+        TableAccess::None => &all[..1],
+        TableAccess::Read => &all[..2],
+        TableAccess::ReadWrite => all,
     }
 }
 
-/// `create_article` -> `CreateArticle`, the prefix of its logical IDs.
+/// `create_article` -> `CreateArticle`, the prefix of its logical ids.
 pub(crate) fn logical_id(name: &str) -> String {
-    name.split('_')
-        .flat_map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase())
-                .into_iter()
-                .chain(chars)
-        })
-        .collect()
+    let capitalized = |word: &str| {
+        let mut chars = word.chars();
+        chars
+            .next()
+            .map(|first| first.to_ascii_uppercase())
+            .into_iter()
+            .chain(chars)
+            .collect::<String>()
+    };
+    name.split('_').map(capitalized).collect()
 }
 
-/// A function's resource up to its `Policies` or `Events`, after the
-/// `comment` lines: `waivers` are its reasons for the checkov skips that
-/// depend on how it is invoked (CKV_AWS_115, CKV_AWS_116; the rest are the
-/// same on every function, see the top of head.yaml); `what` ends its
-/// description; `properties` are its own lines before `LoggingConfig`.
-/// It deploys through its rollback alarm ([`deployment`]).
+/// A function's resource up to its `Policies` or `Events`, after `comment`:
+/// `waivers` its reasons for the checkov skips that depend on how it is
+/// invoked (the others: see the top of head.yaml); `what` ends its
+/// description; `properties` its own lines. It deploys behind its rollback
+/// alarm ([`deployment`]).
 fn function_head(
     comment: &str,
     name: &str,
@@ -117,9 +116,9 @@ fn function_head(
     )
 }
 
-/// The role of a function that is not behind the API (SAM's would be too
-/// broad): head.yaml's table policies if `table`, and its own policy
-/// `policy` of `statements` (YAML list items), its logs and its traces.
+/// The role of a function not behind the API (SAM's would be too broad):
+/// head.yaml's table policies if `table`, and its own `policy` of
+/// `statements` (YAML list items), its logs and its traces.
 fn role(id: &str, table: bool, policy: &str, statements: &str) -> String {
     let managed = match table {
         true => {
@@ -179,66 +178,54 @@ fn log_group(id: &str, name: &str) -> String {
 fn function(name: &str, routes: &[&Route]) -> String {
     let id = logical_id(name);
     // Its routes share one deployment: the first declares it.
-    let route = routes[0];
-    let memory = route
-        .deploy
-        .memory
-        .map(|(megabytes, why)| format!("      MemorySize: {megabytes} # {why}\n"));
-    let policies: String = policies(route)
+    let memory = (routes[0].deploy.memory)
+        .map(|(megabytes, why)| format!("      MemorySize: {megabytes} # {why}\n"))
+        .unwrap_or_default();
+    let policies: String = policies(routes[0])
         .iter()
         .map(|policy| format!("        - !Ref {policy}\n"))
         .collect();
     let (mut comment, mut served, mut events) = (String::new(), Vec::new(), String::new());
     for route in routes {
         let (method, path) = (&route.method, route.path);
-        comment.push_str(&format!("  # {method} {path}: {}\n", route.summary));
+        comment += &format!("  # {method} {path}: {}\n", route.summary);
         served.push(format!("{method} {path}"));
         let event = match routes.len() {
             1 => "Api".to_owned(),
             _ => format!("Api{}", logical_id(&method.as_str().to_lowercase())),
         };
-        events.push_str(&format!(
+        events += &format!(
             "        {event}:\n          Type: HttpApi\n          Properties:\n            \
              ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {path}\n"
-        ));
+        );
     }
     let waivers = [
         "no reserved concurrency; stage throttling caps load",
         "no DLQ; only invoked synchronously by API Gateway",
     ];
-    let head = function_head(
-        &comment,
-        name,
-        waivers,
-        &served.join(", "),
-        &memory.unwrap_or_default(),
+    let head = function_head(&comment, name, waivers, &served.join(", "), &memory);
+    let watched = one_metric(
+        "AWS/Lambda",
+        "Duration",
+        ["FunctionName", &format!("!Ref {id}Function")],
+        "ExtendedStatistic: p99",
+        300,
+    );
+    let description =
+        format!("${{AWS::StackName}} {name}: p99 duration above ${{DurationP99ThresholdMs}} ms");
+    let threshold = "!Ref DurationP99ThresholdMs";
+    let alarm = alarm(
+        &format!("{id}DurationAlarm"),
+        &description,
+        &watched,
+        (3, Some(2)),
+        threshold,
+        true,
     );
     format!(
-        r#"{head}      Policies:
-{policies}      Events:
-{events}
-{log_group}
-  {id}DurationAlarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      AlarmDescription: !Sub "${{AWS::StackName}} {name}: p99 duration above ${{DurationP99ThresholdMs}} ms"
-      Namespace: AWS/Lambda
-      MetricName: Duration
-      Dimensions:
-        - Name: FunctionName
-          Value: !Ref {id}Function
-      ExtendedStatistic: p99
-      Period: 300
-      EvaluationPeriods: 3
-      DatapointsToAlarm: 2
-      Threshold: !Ref DurationP99ThresholdMs
-      ComparisonOperator: GreaterThanThreshold
-      TreatMissingData: notBreaching
-      AlarmActions:
-        - !Ref AlarmTopic
-{rollback}"#,
-        log_group = log_group(&id, name),
-        rollback = deployment::rollback_alarm(&id, name, routes),
+        "{head}      Policies:\n{policies}      Events:\n{events}\n{}\n{alarm}{}",
+        log_group(&id, name),
+        deployment::rollback_alarm(&id, name, routes),
     )
 }
 

@@ -1,6 +1,5 @@
-//! The dashboard and alarms on the functions' own metrics, named by
-//! `conduit_common::telemetry::metrics` (never by a literal here), and on
-//! the table's throttling.
+//! The alarms, and the dashboard, on the functions' own metrics (named by
+//! `telemetry::metrics`, never by a literal here) and on the table's throttling.
 
 use conduit_common::db::keys;
 use conduit_common::events::{Consumer, Job};
@@ -10,35 +9,28 @@ use serde_json::{Value, json};
 
 use super::logical_id;
 
-/// The functions' own metrics (common/src/telemetry/metrics.rs) all have the
-/// dimension `Service`, which the template sets to the stack's name
-/// (`SERVICE_NAME` in the Globals); the per-route ones also have `Route`, the
-/// route's name.
+/// The functions' metrics' dimensions: `Service` (the stack's name, the
+/// Globals' `SERVICE_NAME`) on all, `Route` or `Consumer` on some.
 pub(super) const SERVICE: &str = "Service";
 pub(super) const ROUTE: &str = "Route";
-
+const CONSUMER: &str = "Consumer";
+/// Lambda's metrics' dimension.
+const FUNCTION: &str = "FunctionName";
 /// What the dashboard's `!Sub` turns into the stack's name.
 const STACK: &str = "${AWS::StackName}";
-
-/// The dashboard's name, in a `!Sub`. Dashboards are global to the account,
-/// hence the region. (The alarms cannot `!Ref` the dashboard: it shows them.)
+/// Dashboards are global to the account, hence the region.
 const DASHBOARD_NAME: &str = "${AWS::StackName}-${AWS::Region}";
-
 /// The 5xx-rate graph's line at the alarm's threshold: a number once `!Sub`
-/// has replaced it, so written unquoted in the body (the one place the body
-/// is not JSON before the `!Sub`).
+/// has run, so unquoted (the one place the body is not JSON before it).
 const THRESHOLD: &str = "${ErrorRatePercentThreshold}";
-
-/// The table's global secondary indexes: DynamoDB reports their throttling
-/// apart from the table's (a Query on an index never counts on the table).
-const INDEXES: &[&str] = &[keys::GSI1, keys::GSI2];
-
 /// Minutes in a row with throttling that raise `TableThrottleAlarm`.
 const THROTTLED_MINUTES: u32 = 3;
 
-/// The dashboard's graphs with a line per route: title, metric, statistic.
+/// Graphs of one metric, a line per route, consumer or function: title, metric, statistic.
+type Graphs = &'static [(&'static str, &'static str, &'static str)];
+
 #[rustfmt::skip]
-const ROUTE_GRAPHS: &[(&str, &str, &str)] = &[
+const ROUTE_GRAPHS: Graphs = &[
     ("Requests", name::REQUESTS, "Sum"),
     ("Latency p50 (ms)", name::LATENCY, "p50"),
     ("Latency p99 (ms)", name::LATENCY, "p99"),
@@ -53,24 +45,145 @@ const ROUTE_GRAPHS: &[(&str, &str, &str)] = &[
     ("Handler CPU time p50 (microseconds)", name::CPU_TIME, "p50"),
 ];
 
-/// Lambda's own graphs, a line per function: what a function cannot count
-/// itself (it crashed, timed out or never ran). Title, metric, statistic.
 #[rustfmt::skip]
-const FUNCTION_GRAPHS: &[(&str, &str, &str)] = &[
+const CONSUMER_GRAPHS: Graphs = &[
+    ("Stream records taken (retries count again)", name::STREAM_RECORDS, "Sum"),
+    ("Stream batches stopped at a failing record", name::STREAM_FAILURES, "Sum"),
+    ("Stream lag (ms, max): a batch's oldest record's age", name::STREAM_LAG, "Maximum"),
+];
+
+/// What a function cannot count itself: it crashed, timed out or never ran.
+#[rustfmt::skip]
+const FUNCTION_GRAPHS: Graphs = &[
     ("Lambda errors: crashes and timeouts", "Errors", "Sum"),
     ("Lambda throttles", "Throttles", "Sum"),
     ("Lambda concurrent executions (max)", "ConcurrentExecutions", "Maximum"),
     ("Lambda duration p99 (ms): the DurationAlarms", "Duration", "p99"),
 ];
 
-/// The alarms on the service as a whole and the dashboard, placed in
-/// tail.yaml.
+/// Lambda's view of the consumers: the graph of their `IteratorAgeAlarm`s.
+const ITERATOR_AGE: (&str, &str, &str) = (
+    "Lambda iterator age (ms, max): the IteratorAgeAlarms",
+    "IteratorAge",
+    "Maximum",
+);
+
+/// An alarm `id` on what `watched` (its properties' lines) says, above
+/// `threshold` in `datapoints` (all if `None`) of `periods`; it pages
+/// (notifies `AlarmTopic`) if `pages`. `description` is in a `!Sub`.
+pub(super) fn alarm(
+    id: &str,
+    description: &str,
+    watched: &str,
+    (periods, datapoints): (u32, Option<u32>),
+    threshold: &str,
+    pages: bool,
+) -> String {
+    let datapoints = datapoints.map(|n| format!("      DatapointsToAlarm: {n}\n"));
+    let actions = if pages {
+        "      AlarmActions:\n        - !Ref AlarmTopic\n"
+    } else {
+        ""
+    };
+    format!(
+        "  {id}:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      \
+         AlarmDescription: !Sub \"{description}\"\n{watched}      EvaluationPeriods: {periods}\n\
+         {}      Threshold: {threshold}\n      ComparisonOperator: GreaterThanThreshold\n      \
+         TreatMissingData: notBreaching\n{actions}",
+        datapoints.unwrap_or_default()
+    )
+}
+
+/// What an alarm on one metric watches; `stat` is `Statistic: ...` or `ExtendedStatistic: ...`.
+pub(super) fn one_metric(
+    namespace: &str,
+    metric: &str,
+    dimension: [&str; 2],
+    stat: &str,
+    period: u32,
+) -> String {
+    let [dimension, value] = dimension;
+    format!(
+        "      Namespace: {namespace}\n      MetricName: {metric}\n      Dimensions:\n        \
+         - {{ Name: {dimension}, Value: {value} }}\n      {stat}\n      Period: {period}\n"
+    )
+}
+
+/// What an alarm on metric math watches: `metrics` ([`alarm_metric`]s) and
+/// the expression `expression` over them.
+pub(super) fn math(metrics: &str, id: &str, label: &str, expression: &str) -> String {
+    format!(
+        "      Metrics:\n{metrics}        - Id: {id}\n          Label: {label}\n          \
+         ReturnData: true\n          Expression: {expression}\n"
+    )
+}
+
+/// One metric of an alarm's metric math, its statistic `stat` per `period`
+/// seconds; dimension values are YAML (`!Ref Table`, `GSI1`).
+pub(super) fn alarm_metric(
+    id: &str,
+    [namespace, metric]: [&str; 2],
+    dimensions: &[(&str, &str)],
+    period: u32,
+    stat: &str,
+) -> String {
+    let dimensions: String = (dimensions.iter())
+        .map(|(name, value)| format!("                - {{ Name: {name}, Value: {value} }}\n"))
+        .collect();
+    format!(
+        "        - Id: {id}\n          ReturnData: false\n          MetricStat:\n            \
+         Metric:\n              Namespace: {namespace}\n              MetricName: {metric}\n              \
+         Dimensions:\n{dimensions}            Period: {period}\n            Stat: {stat}\n"
+    )
+}
+
+/// The service's 5xx-rate and throttling alarms and the dashboard, for tail.yaml.
 pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> String {
     let body = layout(&dashboard(routes, consumers, jobs), 0)
         .replace(&format!("\"{THRESHOLD}\""), THRESHOLD)
         .replace('\n', "\n        ");
+    let service = [(SERVICE, "!Ref AWS::StackName")];
+    let of = |metric| [NAMESPACE, metric];
+    let rate = math(
+        &(alarm_metric("errors", of(name::STATUS_5XX), &service, 300, "Sum")
+            + &alarm_metric("requests", of(name::REQUESTS), &service, 300, "Sum")),
+        "rate",
+        "5xx rate (%)",
+        "!Sub \"IF(requests >= ${ErrorRateMinRequests}, 100 * FILL(errors, 0) / requests, 0)\"",
+    );
+    let (mut throttles, mut sum) = (String::new(), Vec::new());
+    for (index, kind, metric) in throttle_metrics() {
+        let id = format!(
+            "{}{kind}",
+            index.map_or("table".to_owned(), str::to_lowercase)
+        );
+        let mut dimensions = vec![("TableName", "!Ref Table")];
+        dimensions.extend(index.map(|index| ("GlobalSecondaryIndexName", index)));
+        throttles += &alarm_metric(&id, ["AWS/DynamoDB", metric], &dimensions, 60, "Sum");
+        sum.push(format!("FILL({id}, 0)"));
+    }
+    let throttled = math(
+        &throttles,
+        "throttled",
+        "Throttled requests (table and indexes)",
+        &sum.join(" + "),
+    );
+    let minutes = THROTTLED_MINUTES;
     format!(
-        r#"{}{}
+        r#"
+  # Share of requests the functions answered with a 5xx, by their own count;
+  # the dashboard splits it per route into Faults (bugs) and
+  # DependencyFailures (DynamoDB down, slow or throttling). A period without
+  # errors may have no Status5xx data point, hence FILL; one with fewer than
+  # ErrorRateMinRequests requests counts as 0; one without requests has no
+  # data at all (not breaching).
+{}
+  # Throttling that lasts: DynamoDB throttled the table or an index in each of
+  # {minutes} minutes in a row. On-demand tables still throttle past twice their
+  # previous peak or on a hot partition; the functions retry a short burst,
+  # and what still fails answers 503 (DependencyFailures on the dashboard).
+  # DynamoDB publishes these metrics only when something was throttled.
+{}
   # The stack's CloudWatch dashboard (the DashboardUrl output).
   Dashboard:
     Type: AWS::CloudWatch::Dashboard
@@ -80,131 +193,45 @@ pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Jo
         {body}
 
 "#,
-        service_error_rate_alarm(),
-        table_throttle_alarm()
+        alarm(
+            "ServiceErrorRateAlarm",
+            &format!(
+                "${{AWS::StackName}}: more than ${{ErrorRatePercentThreshold}}% of requests answered 5xx. \
+                 Dashboard {DASHBOARD_NAME}: Faults are bugs, DependencyFailures are DynamoDB failing."
+            ),
+            &rate,
+            (3, Some(2)),
+            "!Ref ErrorRatePercentThreshold",
+            true
+        ),
+        alarm(
+            "TableThrottleAlarm",
+            &format!(
+                "${{AWS::StackName}}: DynamoDB throttled the table or its indexes {minutes} minutes in a row"
+            ),
+            &throttled,
+            (minutes, Some(minutes)),
+            "0",
+            true
+        ),
     )
 }
 
-/// One metric (its statistic `stat` per `period` seconds) of an alarm's
-/// metric math, as an item of `Metrics:`; dimension values are YAML
-/// (`!Ref Table`, `GSI1`).
-pub(super) fn alarm_metric(
-    id: &str,
-    namespace: &str,
-    metric: &str,
-    dimensions: &[(&str, &str)],
-    period: u32,
-    stat: &str,
-) -> String {
-    let dimensions: String = dimensions
-        .iter()
-        .map(|(name, value)| format!("                - {{ Name: {name}, Value: {value} }}\n"))
-        .collect();
-    format!(
-        r#"        - Id: {id}
-          ReturnData: false
-          MetricStat:
-            Metric:
-              Namespace: {namespace}
-              MetricName: {metric}
-              Dimensions:
-{dimensions}            Period: {period}
-            Stat: {stat}
-"#
-    )
-}
-
-/// The 5xx rate of the whole service, from the functions' own counts.
-fn service_error_rate_alarm() -> String {
-    let service = [(SERVICE, "!Ref AWS::StackName")];
-    let errors = alarm_metric("errors", NAMESPACE, name::STATUS_5XX, &service, 300, "Sum");
-    let requests = alarm_metric("requests", NAMESPACE, name::REQUESTS, &service, 300, "Sum");
-    format!(
-        r#"
-  # Share of requests the functions answered with a 5xx, by their own count;
-  # the dashboard splits it per route into Faults (bugs) and
-  # DependencyFailures (DynamoDB down, slow or throttling). A period without
-  # errors may have no Status5xx data point, hence FILL; one with fewer than
-  # ErrorRateMinRequests requests counts as 0; one without requests has no
-  # data at all (not breaching).
-  ServiceErrorRateAlarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      AlarmDescription: !Sub "${{AWS::StackName}}: more than ${{ErrorRatePercentThreshold}}% of requests answered 5xx. Dashboard {DASHBOARD_NAME}: Faults are bugs, DependencyFailures are DynamoDB failing."
-      Metrics:
-{errors}{requests}        - Id: rate
-          Label: 5xx rate (%)
-          ReturnData: true
-          Expression: !Sub "IF(requests >= ${{ErrorRateMinRequests}}, 100 * FILL(errors, 0) / requests, 0)"
-      EvaluationPeriods: 3
-      DatapointsToAlarm: 2
-      Threshold: !Ref ErrorRatePercentThreshold
-      ComparisonOperator: GreaterThanThreshold
-      TreatMissingData: notBreaching
-      AlarmActions:
-        - !Ref AlarmTopic
-"#
-    )
-}
-
-/// DynamoDB's throttle metrics of the table and of each index: the index
-/// (`None`: the table), `reads` or `writes`, and the metric.
+/// DynamoDB's throttle metrics of the table (index `None`) and of each
+/// index, which it counts apart: the index, `reads` or `writes`, the metric.
 fn throttle_metrics() -> Vec<(Option<&'static str>, &'static str, &'static str)> {
-    std::iter::once(None)
-        .chain(INDEXES.iter().copied().map(Some))
-        .flat_map(|index| {
-            [
-                (index, "reads", "ReadThrottleEvents"),
-                (index, "writes", "WriteThrottleEvents"),
-            ]
-        })
+    let indexes = [None, Some(keys::GSI1), Some(keys::GSI2)];
+    let kinds = [
+        ("reads", "ReadThrottleEvents"),
+        ("writes", "WriteThrottleEvents"),
+    ];
+    (indexes.into_iter())
+        .flat_map(|index| kinds.map(|(kind, metric)| (index, kind, metric)))
         .collect()
 }
 
-/// Throttling of the table or an index that lasts.
-fn table_throttle_alarm() -> String {
-    let (mut metrics, mut sum) = (String::new(), Vec::new());
-    for (index, kind, metric) in throttle_metrics() {
-        let id = format!(
-            "{}{kind}",
-            index.map_or("table".to_owned(), str::to_lowercase)
-        );
-        let mut dimensions = vec![("TableName", "!Ref Table")];
-        dimensions.extend(index.map(|index| ("GlobalSecondaryIndexName", index)));
-        metrics += &alarm_metric(&id, "AWS/DynamoDB", metric, &dimensions, 60, "Sum");
-        sum.push(format!("FILL({id}, 0)"));
-    }
-    format!(
-        r#"
-  # Throttling that lasts: DynamoDB throttled the table or an index in each of
-  # {THROTTLED_MINUTES} minutes in a row. On-demand tables still throttle past twice their
-  # previous peak or on a hot partition; the functions retry a short burst,
-  # and what still fails answers 503 (DependencyFailures on the dashboard).
-  TableThrottleAlarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      AlarmDescription: !Sub "${{AWS::StackName}}: DynamoDB throttled the table or its indexes {THROTTLED_MINUTES} minutes in a row"
-      Metrics:
-{metrics}        - Id: throttled
-          Label: Throttled requests (table and indexes)
-          ReturnData: true
-          # DynamoDB publishes these only when something was throttled.
-          Expression: {sum}
-      EvaluationPeriods: {THROTTLED_MINUTES}
-      DatapointsToAlarm: {THROTTLED_MINUTES}
-      Threshold: 0
-      ComparisonOperator: GreaterThanThreshold
-      TreatMissingData: notBreaching
-      AlarmActions:
-        - !Ref AlarmTopic
-"#,
-        sum = sum.join(" + "),
-    )
-}
-
-/// The CloudWatch dashboard's body: the alarms, the service as a whole, a
-/// graph per metric of the functions with a line per route, and Lambda's
-/// own metrics per function. `${...}` in its strings are the `!Sub`'s.
+/// The dashboard's body: the alarms, the service as a whole, then a graph
+/// per metric with a line per route, per consumer, per function.
 fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value {
     let service = |metric, id| line(NAMESPACE, metric, &[SERVICE, STACK], hidden(id));
     let api = |metric, options| line("AWS/ApiGateway", metric, &["ApiId", "${HttpApi}"], options);
@@ -218,6 +245,9 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
         let label = json!({"label": format!("{} {kind}", index.unwrap_or("table"))});
         line("AWS/DynamoDB", metric, &dimensions, label)
     });
+    let rate_options = json!({"period": 300, "yAxis": {"left": {"min": 0}}, "annotations": {"horizontal": [
+        {"label": "ServiceErrorRateAlarm", "value": THRESHOLD},
+    ]}});
     let mut widgets = vec![
         text(&format!(
             "# {STACK}\nThe functions' own metrics (namespace {NAMESPACE}, {SERVICE} = {STACK}, \
@@ -249,9 +279,7 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
         graph(
             "5xx rate (%), 5-minute periods",
             "Sum",
-            json!({"period": 300, "yAxis": {"left": {"min": 0}}, "annotations": {"horizontal": [
-                {"label": "ServiceErrorRateAlarm", "value": THRESHOLD},
-            ]}}),
+            rate_options,
             [
                 service(name::STATUS_5XX, "errors"),
                 service(name::REQUESTS, "requests"),
@@ -276,55 +304,68 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
             ],
         ),
         graph("DynamoDB throttled requests", "Sum", json!({}), throttles),
-        text(
-            "## Per route\nA line per route of functions/src/routes.rs. Of the 5xx, Faults \
-             (500) are bugs; Dependency failures (503) are DynamoDB down, slow or throttling.",
-        ),
     ];
-    // A line per route or function: twice as wide, the legend on the right.
-    let wide = |title, stat, lines: Vec<Value>| {
-        let mut graph = graph(title, stat, json!({"legend": {"position": "right"}}), lines);
-        graph["width"] = json!(12);
-        graph
-    };
-    for (title, metric, stat) in ROUTE_GRAPHS {
-        let lines = routes.iter().map(|route| {
-            let dimensions = [SERVICE, STACK, ROUTE, route.name];
-            line(NAMESPACE, metric, &dimensions, json!({"label": route.name}))
-        });
-        widgets.push(wide(title, stat, lines.collect()));
-    }
+    let route_names: Vec<&str> = routes.iter().map(|route| route.name).collect();
+    let consumers: Vec<&str> = consumers.iter().map(|consumer| consumer.name).collect();
+    let functions: Vec<&str> = by_function(routes)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    widgets.push(text(
+        "## Per route\nA line per route of functions/src/routes.rs. Of the 5xx, Faults \
+         (500) are bugs; Dependency failures (503) are DynamoDB down, slow or throttling.",
+    ));
+    widgets.extend(per_name(ROUTE_GRAPHS, ROUTE, &route_names));
+    widgets.push(text(
+        "## Stream consumers\nA line per consumer of functions/src/consumers.rs: the records \
+         it took from the table's stream, the batches it stopped at a failing record (each \
+         retried from it), how far behind the writes it ran.",
+    ));
+    widgets.extend(per_name(CONSUMER_GRAPHS, CONSUMER, &consumers));
+    widgets.extend(per_name(&[ITERATOR_AGE], FUNCTION, &consumers));
     widgets.push(text(
         "## Lambda, per function\nWhat a function cannot count itself: crashes and timeouts \
          (these answer 5xx at API Gateway, absent from the functions' own counts), throttling.",
     ));
-    for (title, metric, stat) in FUNCTION_GRAPHS {
-        let lines = by_function(routes).into_iter().map(|(name, _)| {
-            let function = format!("${{{}Function}}", logical_id(name));
-            line(
-                "AWS/Lambda",
-                metric,
-                &["FunctionName", &function],
-                json!({"label": name}),
-            )
-        });
-        widgets.push(wide(title, stat, lines.collect()));
-    }
+    widgets.extend(per_name(FUNCTION_GRAPHS, FUNCTION, &functions));
     json!({"widgets": widgets})
 }
 
-/// A graph's line's rendering options for a metric only used in metric math.
+/// A graph per metric of `graphs`, a line per name, twice as wide, the
+/// legend on the right: each name is a value of `dimension` of the
+/// functions' metrics, or, for Lambda's, the name of a function.
+fn per_name(graphs: Graphs, dimension: &str, names: &[&str]) -> Vec<Value> {
+    let graph_of = |(title, metric, stat): &(&str, &str, &str)| {
+        let lines = names.iter().map(|name| {
+            let label = json!({"label": name});
+            match dimension {
+                FUNCTION => line(
+                    "AWS/Lambda",
+                    metric,
+                    &[FUNCTION, &format!("${{{}Function}}", logical_id(name))],
+                    label,
+                ),
+                _ => line(NAMESPACE, metric, &[SERVICE, STACK, dimension, name], label),
+            }
+        });
+        let mut graph = graph(title, stat, json!({"legend": {"position": "right"}}), lines);
+        graph["width"] = json!(12);
+        graph
+    };
+    graphs.iter().map(graph_of).collect()
+}
+
+/// A graph's line's options for a metric used only in metric math.
 fn hidden(id: &str) -> Value {
     json!({"id": id, "visible": false})
 }
 
-/// A graph's line: one metric, its dimensions (names and values, in
-/// turn), and its rendering `options`.
+/// A graph's line: a metric, its dimensions (name, value, in turn), its `options`.
 fn line(namespace: &str, metric: &str, dimensions: &[&str], options: Value) -> Value {
-    let mut line = vec![json!(namespace), json!(metric)];
-    line.extend(dimensions.iter().map(|item| json!(item)));
-    line.push(options);
-    Value::Array(line)
+    let names = [namespace, metric]
+        .into_iter()
+        .chain(dimensions.iter().copied());
+    Value::Array(names.map(|item| json!(item)).chain([options]).collect())
 }
 
 /// A graph's line: metric math over the lines with ids.
@@ -332,8 +373,7 @@ fn expression(id: &str, expression: &str, label: &str) -> Value {
     json!([{"id": id, "expression": expression, "label": label}])
 }
 
-/// The sum over every route of one of the functions' per-route metrics. (A
-/// dashboard may search; an alarm may not.)
+/// The sum over every route of a per-route metric (a dashboard may search; an alarm may not).
 fn search_sum(metric: &str) -> String {
     format!(
         "SUM(SEARCH('{{{NAMESPACE},{SERVICE},{ROUTE}}} MetricName=\"{metric}\" \
@@ -360,13 +400,14 @@ fn text(markdown: &str) -> Value {
     json!({"type": "text", "width": 24, "height": height, "properties": {"markdown": markdown}})
 }
 
-/// The state of every alarm that notifies `AlarmTopic`.
+/// The state of every alarm that pages (notifies `AlarmTopic`).
 fn alarm_status(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value {
     let whole = [
         "ServiceErrorRate",
         "TableThrottle",
         "ApiServerErrorRate",
         "ApiClientErrorRate",
+        "StreamFailures",
     ];
     let durations = by_function(routes)
         .into_iter()
@@ -374,31 +415,25 @@ fn alarm_status(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Va
     let lags = consumers
         .iter()
         .map(|consumer| logical_id(consumer.name) + "IteratorAge");
-    let alarms: Vec<String> = (whole
-        .into_iter()
-        .chain(["StreamFailures"])
-        .map(str::to_owned))
-    .chain(durations)
-    .chain(lags)
-    .chain(jobs.iter().map(|job| logical_id(job.name)))
-    .map(|alarm| format!("${{{alarm}Alarm.Arn}}"))
-    .collect();
+    let alarms: Vec<String> = (whole.into_iter().map(str::to_owned))
+        .chain(durations)
+        .chain(lags)
+        .chain(jobs.iter().map(|job| logical_id(job.name)))
+        .map(|alarm| format!("${{{alarm}Alarm.Arn}}"))
+        .collect();
     json!({"type": "alarm", "width": 24, "height": 4, "properties": {
         "title": "Alarms", "sortBy": "stateUpdatedTimestamp", "alarms": alarms,
     }})
 }
 
-/// Lines of the body no longer than this, unless a single string is.
-const WIDTH: usize = 200;
-
 /// `value` as JSON to be read (and diffed) a metric a line: an array or an
-/// object longer than [`WIDTH`] on one line, an item a line.
+/// object longer than 200 characters on one line, an item a line.
 fn layout(value: &Value, indent: usize) -> String {
-    let long = value.to_string().len() > WIDTH;
     let item = |item| layout(item, indent + 2);
     let (open, items, close): (_, Vec<String>, _) = match value {
-        Value::Array(items) if long => ('[', items.iter().map(item).collect(), ']'),
-        Value::Object(fields) if long => {
+        _ if value.to_string().len() <= 200 => return value.to_string(),
+        Value::Array(items) => ('[', items.iter().map(item).collect(), ']'),
+        Value::Object(fields) => {
             let field = |(key, value)| format!("{}:{}", json!(key), item(value));
             ('{', fields.iter().map(field).collect(), '}')
         }
@@ -413,30 +448,23 @@ fn layout(value: &Value, indent: usize) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::super::sam_template;
     use super::*;
 
-    /// Every metric name common/src/telemetry/metrics.rs defines.
+    /// Every metric name common/src/telemetry/metrics.rs defines, but the
+    /// jobs' (each watched by its job's alarm).
+    #[rustfmt::skip]
     const DEFINED: &[&str] = &[
-        name::REQUESTS,
-        name::LATENCY,
-        name::STATUS_4XX,
-        name::STATUS_5XX,
-        name::FAULTS,
-        name::DEPENDENCY_FAILURES,
-        name::DB_CALLS,
-        name::READ_UNITS,
-        name::WRITE_UNITS,
-        name::CACHE_HITS,
-        name::CPU_TIME,
-        name::COLD_STARTS,
+        name::REQUESTS, name::LATENCY, name::STATUS_4XX, name::STATUS_5XX, name::FAULTS,
+        name::DEPENDENCY_FAILURES, name::DB_CALLS, name::READ_UNITS, name::WRITE_UNITS,
+        name::CACHE_HITS, name::CPU_TIME, name::COLD_STARTS,
+        name::STREAM_RECORDS, name::STREAM_FAILURES, name::STREAM_LAG,
     ];
 
-    fn template() -> String {
-        sam_template(functions::ROUTES, functions::CONSUMERS)
+    pub(crate) fn template() -> String {
+        super::super::sam_template(functions::ROUTES, functions::CONSUMERS)
     }
 
-    /// The Dashboard's body in a generated template, parsed (its `${...}`
+    /// The dashboard's body in a generated template, parsed (its `${...}`
     /// left as they are, the threshold as a string).
     pub(crate) fn dashboard_in(template: &str) -> Value {
         let marker = "      DashboardBody: !Sub |\n";
@@ -452,26 +480,27 @@ pub(crate) mod tests {
             .unwrap_or_else(|err| panic!("DashboardBody is not JSON: {err}\n{body}"))
     }
 
-    /// Every line of every graph of the dashboard, with its widget's title.
+    /// Every line of every graph of the dashboard, with its graph's title.
     fn graph_lines(body: &Value) -> Vec<(&str, &[Value])> {
-        let widgets = body["widgets"].as_array().expect("a widgets array");
-        let graphs = widgets.iter().filter(|widget| widget["type"] == "metric");
-        graphs
-            .flat_map(|widget| {
-                let title = widget["properties"]["title"].as_str().unwrap();
-                let lines = widget["properties"]["metrics"].as_array().expect("metrics");
-                lines
-                    .iter()
-                    .map(move |line| (title, line.as_array().unwrap().as_slice()))
-            })
-            .collect()
+        let graphs = body["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|widget| widget["type"] == "metric");
+        let lines = graphs.flat_map(|graph| {
+            let title = graph["properties"]["title"].as_str().unwrap();
+            let lines = graph["properties"]["metrics"].as_array().unwrap();
+            lines
+                .iter()
+                .map(move |line| (title, line.as_array().unwrap().as_slice()))
+        });
+        lines.collect()
     }
 
     /// The value of dimension `name` on a metric line (`[ns, metric, dim, value, ..., {}]`).
     fn dimension<'a>(line: &'a [Value], name: &str) -> Option<&'a str> {
         let dimensions = line.get(2..line.len() - 1).unwrap_or_default();
-        let pair = dimensions.chunks(2).find(|pair| pair[0] == name)?;
-        pair[1].as_str()
+        dimensions.chunks(2).find(|pair| pair[0] == name)?[1].as_str()
     }
 
     #[test]
@@ -485,32 +514,36 @@ pub(crate) mod tests {
         let template = template();
         let body = dashboard_in(&template);
         let lines = graph_lines(&body);
-        let on = |title: &&str, name, value: &str| {
-            (lines.iter())
-                .any(|(graph, line)| graph == title && dimension(line, name) == Some(value))
+        let on = |graphs: Graphs, name, value: &str| {
+            for (title, _, _) in graphs {
+                let found = lines
+                    .iter()
+                    .any(|(graph, line)| graph == title && dimension(line, name) == Some(value));
+                assert!(found, "{title:?} lacks {value}");
+            }
         };
         for route in functions::ROUTES {
-            for (title, _, _) in ROUTE_GRAPHS {
-                assert!(
-                    on(title, ROUTE, route.name),
-                    "{title:?} lacks {}",
-                    route.name
-                );
-            }
-            let function = format!("${{{}Function}}", logical_id(route.function));
-            for (title, _, _) in FUNCTION_GRAPHS {
-                assert!(
-                    on(title, "FunctionName", &function),
-                    "{title:?} lacks {function}"
-                );
-            }
+            on(ROUTE_GRAPHS, ROUTE, route.name);
+            on(
+                FUNCTION_GRAPHS,
+                "FunctionName",
+                &format!("${{{}Function}}", logical_id(route.function)),
+            );
         }
-        let widgets = body["widgets"].as_array().unwrap();
-        let status = widgets
+        for consumer in functions::CONSUMERS {
+            on(CONSUMER_GRAPHS, CONSUMER, consumer.name);
+            on(
+                &[ITERATOR_AGE],
+                "FunctionName",
+                &format!("${{{}Function}}", logical_id(consumer.name)),
+            );
+        }
+        let status = body["widgets"]
+            .as_array()
+            .unwrap()
             .iter()
-            .find(|widget| widget["type"] == "alarm")
-            .unwrap();
-        let shown = status["properties"]["alarms"].as_array().unwrap();
+            .find(|widget| widget["type"] == "alarm");
+        let shown = status.unwrap()["properties"]["alarms"].as_array().unwrap();
         let mut paging = 0;
         for alarm in crate::runbooks::tests::alarm_ids(&template) {
             // A resource ends at a blank line.
@@ -518,8 +551,10 @@ pub(crate) mod tests {
             let end = start + template[start..].find("\n\n").unwrap();
             if template[start..end].contains("AlarmActions:") {
                 paging += 1;
-                let arn = json!(format!("${{{alarm}.Arn}}"));
-                assert!(shown.contains(&arn), "the dashboard does not show {alarm}");
+                assert!(
+                    shown.contains(&json!(format!("${{{alarm}.Arn}}"))),
+                    "the dashboard does not show {alarm}"
+                );
             }
         }
         assert_eq!(paging, shown.len(), "{shown:?}");
@@ -539,25 +574,23 @@ pub(crate) mod tests {
                     );
                     graphed.push((title, part.split('"').next().unwrap()));
                 }
-                continue;
-            }
-            assert_ne!(line[0], ".", "{title}: spell every line out");
-            if line[0] == NAMESPACE {
+            } else if line[0] == NAMESPACE {
                 assert_eq!(dimension(line, SERVICE), Some(STACK), "{title}");
                 graphed.push((title, line[1].as_str().unwrap()));
+            } else {
+                assert_ne!(line[0], ".", "{title}: spell every line out");
             }
         }
         for (title, graphed) in &graphed {
             assert!(
                 DEFINED.contains(graphed),
-                "the dashboard's graph {title:?} shows {NAMESPACE}/{graphed}, which \
-                 telemetry::metrics does not define"
+                "{title:?} shows {graphed}, which telemetry::metrics does not define"
             );
         }
         for defined in DEFINED {
             assert!(
                 graphed.iter().any(|(_, graphed)| graphed == defined),
-                "the dashboard does not show {NAMESPACE}/{defined}"
+                "the dashboard does not show {defined}"
             );
         }
     }
@@ -582,12 +615,12 @@ pub(crate) mod tests {
             let a_jobs = functions::JOBS.iter().any(|job| job.alarm.0 == metric);
             assert!(
                 DEFINED.contains(&metric) || a_jobs,
-                "an alarm watches {NAMESPACE}/{metric}, which telemetry::metrics does not define"
+                "an alarm watches {metric}, which telemetry::metrics does not define"
             );
-            assert_eq!(lines[at + 2], "Dimensions:");
+            let service = format!("- {{ Name: {SERVICE}, Value: !Ref AWS::StackName }}");
             assert_eq!(
-                lines[at + 3],
-                format!("- {{ Name: {SERVICE}, Value: !Ref AWS::StackName }}"),
+                lines[at + 2..at + 4],
+                ["Dimensions:", &service],
                 "an alarm on {metric} watches another service"
             );
             watched.push(metric);
