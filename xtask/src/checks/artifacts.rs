@@ -1,12 +1,8 @@
 //! `xtask check-artifacts BUILD_DIR [SIZES_JSON]`, after `sam build`: each
 //! function's `BUILD_DIR/<logical id>/bootstrap`, raw and zipped, in a
-//! table (and in SIZES_JSON for `make bench`, beside the cold starts);
-//! fails if a function of the template has none, or if a zip is over
-//! [`BUDGET`]: cold starts grow with the code Lambda fetches and loads.
-//!
-//! The zip is deflate level 9 (zlib-rs). What `sam deploy` uploads
-//! (Python's zipfile, zlib's default level) comes out about 1% larger.
-//! Lambda's own limits are 50 MB zipped and 250 MB unzipped.
+//! table (and in SIZES_JSON for `make bench`); fails if a function has
+//! none, or a zip is over [`BUDGET`]: cold starts grow with the code Lambda
+//! loads. (Deflate level 9: `sam deploy`'s zip comes out about 1% larger.)
 
 use std::io::{Cursor, Write};
 use std::path::Path;
@@ -121,29 +117,12 @@ mod tests {
         assert!(table.contains("total (3 functions)"), "{table}");
         let sizes: serde_json::Value = serde_json::from_str(&sizes(&over)).unwrap();
         assert_eq!(sizes["B"]["bootstrap_bytes"], 20);
-    }
-
-    #[test]
-    fn a_zip_is_about_its_deflated_content_plus_the_headers() {
         assert!(zipped_size(&[b'x'; 1_000_000]).unwrap() < 5_000);
-        // Incompressible bytes (a fixed pseudo-random sequence) stay their size.
-        let mut state = 0x2545_f491_u32;
-        let noise: Vec<u8> = (0..100_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
-        let size = zipped_size(&noise).unwrap();
-        assert!((100_000..100_300).contains(&size), "{size}");
     }
 
     #[test]
     fn a_build_missing_a_function_is_an_error() {
-        let build = crate::checks::TempDir::new("artifacts");
-        let err = run(build.0.to_str().unwrap(), None).unwrap_err();
+        let err = run("/nonexistent", None).unwrap_err();
         assert!(err.contains("Function/bootstrap") && err.contains("every function needs one"));
     }
 }

@@ -1,13 +1,11 @@
-//! `xtask check-transformed PYTHON`: infra/template.yaml, transformed by
-//! `infra/rehearsal/transform.py` (run with PYTHON), passes
-//! [`transformed`](super::transformed)'s checks, and infra/edge.yaml (read
-//! by the same script) [`edge`](super::edge)'s; then mistakes that sam
-//! validate, cfn-lint and checkov all let through, each made in a copy (of
-//! a template, or of samconfig.toml), fail them with the problem it causes.
-//! The unbroken files are checked first, so that a break cannot pass for
-//! caught when everything fails. The rehearsal also deploys each break of
-//! the API's stack it can (`template-breaks`, `write-template-break`,
-//! `check-deployed-break`).
+//! `xtask check-transformed PYTHON`: infra/template.yaml transformed by
+//! `infra/rehearsal/transform.py` (run with PYTHON) passes
+//! [`transformed`](super::transformed)'s checks, infra/edge.yaml
+//! [`edge`](super::edge)'s; then each of [`BREAKS`], mistakes that sam
+//! validate, cfn-lint and checkov let through, made in a copy, fails them.
+//! The unbroken files pass first, so that a break cannot pass for caught
+//! when everything fails. The rehearsal deploys the API's stack's breaks
+//! it can (`template-breaks`, `write-template-break`, `check-deployed-break`).
 
 use std::path::Path;
 use std::process::Command;
@@ -148,7 +146,7 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("template-breaks-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
     // A template as CloudFormation reads it (transformed, if SAM's).
-    let read = |name: &str, text: &str| -> Result<Value, String> {
+    let read = |name: String, text: &str| -> Result<Value, String> {
         let (source, output) = (
             dir.join(format!("{name}.yaml")),
             dir.join(format!("{name}.json")),
@@ -160,9 +158,11 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
             .args([&source, &output])
             .output();
         let result = result.map_err(|err| format!("running {python}: {err}"))?;
-        let stderr = String::from_utf8_lossy(&result.stderr);
         if !result.status.success() {
-            return Err(format!("transforming {name}: {}", stderr.trim()));
+            return Err(format!(
+                "transforming {name}: {}",
+                String::from_utf8_lossy(&result.stderr).trim()
+            ));
         }
         serde_json::from_str(&super::read(&output)?).map_err(|err| format!("{name}: {err}"))
     };
@@ -171,32 +171,38 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
     let edge_stack = |edge: &Value, files: &[String; 3]| {
         super::edge::edge_stack_problems(edge, &files[2], &deploy_sh)
     };
-    let result: Result<(), String> = (|| {
-        let (template, edge) = (
-            read("unbroken", &unbroken[0])?,
-            read("unbroken-edge", &unbroken[1])?,
+    let result = (|| {
+        let template = read("unbroken".into(), &unbroken[0])?;
+        let edge = read("unbroken-edge".into(), &unbroken[1])?;
+        let (routes, functions) = (
+            functions::ROUTES.len(),
+            super::transformed::functions_expected().len(),
         );
-        super::transformed::report(&main(&template, &unbroken)?)?;
+        let passed = format!(
+            " ({routes} routes, {functions} functions, dev and prod, with the edge, with a domain and without the edge)"
+        );
+        super::report(
+            "transformed template",
+            &main(&template, &unbroken)?,
+            &passed,
+        )?;
         let passed = " (dev and prod, with and without a domain)";
         super::report("edge template", &edge_stack(&edge, &unbroken)?, passed)?;
         for (n, b) in BREAKS.iter().enumerate() {
             let broken = with(&unbroken, b)?;
             let problems = match b.file {
-                Template => main(&read(&format!("break{n}"), &broken[0])?, &broken)?,
-                Edge => edge_stack(&read(&format!("break{n}"), &broken[1])?, &broken)?,
-                Samconfig => {
-                    let edge = edge_stack(&edge, &broken)?;
-                    [
-                        main(&template, &broken)?,
-                        edge,
-                        super::samconfig::problems(&broken[2])?,
-                    ]
-                    .concat()
-                }
+                Template => main(&read(format!("break{n}"), &broken[0])?, &broken)?,
+                Edge => edge_stack(&read(format!("break{n}"), &broken[1])?, &broken)?,
+                Samconfig => [
+                    main(&template, &broken)?,
+                    edge_stack(&edge, &broken)?,
+                    super::samconfig::problems(&broken[2])?,
+                ]
+                .concat(),
             };
             caught(b, &problems, "")?;
         }
-        Ok(())
+        Ok::<_, String>(())
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result?;
@@ -225,12 +231,10 @@ fn replace_once(text: &str, what: &str, find: &str, replace: &str) -> Result<Str
 /// `sam build` wrote, for the rehearsal to deploy.
 pub fn write_built(n: &str, built: &Path, out: &Path) -> Result<(), String> {
     let b = nth(n)?;
-    let Some((find, replace)) = b.built else {
-        return Err(format!(
-            "{}: the rehearsal deploys without the edge",
-            b.what
-        ));
-    };
+    let (find, replace) = b.built.ok_or(format!(
+        "{}: the rehearsal deploys without the edge",
+        b.what
+    ))?;
     let broken = replace_once(&super::read(built)?, b.what, find, replace)?;
     std::fs::write(out, broken).map_err(|err| format!("{}: {err}", out.display()))
 }

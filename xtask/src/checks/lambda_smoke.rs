@@ -214,12 +214,4 @@ mod tests {
         let failed = batch(json!([{"itemIdentifier": "12"}]));
         assert!(verdict("fan_out_feeds", &failed, None).is_err());
     }
-
-    #[test]
-    fn the_functions_output_is_theirs_not_the_servers() {
-        let dir = crate::checks::TempDir::new("functions-output");
-        std::fs::write(dir.0.join("function-login.log"), "from login").unwrap();
-        std::fs::write(dir.0.join("server.log"), "from the server").unwrap();
-        assert_eq!(functions_output(&dir.0).unwrap(), "from login\n");
-    }
 }

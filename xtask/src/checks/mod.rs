@@ -1,15 +1,6 @@
-//! The checks that `scripts/` runs around the tools it starts: each one a
-//! subcommand, its logic in plain functions with unit tests.
-//!
-//! - [`artifacts`]: `check-artifacts`, every function's zip within budget.
-//! - [`samconfig`]: `check-samconfig`, every deployed environment described.
-//! - [`lambda_smoke`]: `lambda-smoke`, the events/ fixtures invoked.
-//! - [`transformed`]: the API's template after SAM's transform, resolved
-//!   per deployment, vs the route table; [`edge`]: its CloudFront, and the
-//!   edge stack's web ACL. Both state what they expect as JSON fragments
-//!   ([`expect`]).
-//! - [`breaks`]: `check-transformed`, the templates and known mistakes in them.
-//! - [`deployed`]: `check-deployed` and `check-retained`, a rehearsal deploy read back.
+//! The checks `scripts/` runs around the tools it starts, a subcommand
+//! each, their logic in plain functions with unit tests. The templates'
+//! checks state what they expect as JSON fragments ([`expect`]).
 
 pub mod artifacts;
 pub mod breaks;
@@ -25,37 +16,31 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// Runs `cargo ARGS...` in `dir` (the `cargo` that runs xtask, if any) and
-/// returns its standard output, or its standard error if it failed.
+/// `cargo ARGS...` in `dir` (the `cargo` running xtask, if any): its
+/// standard output, or its standard error if it failed.
 pub fn cargo(dir: &Path, args: &[&str]) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(&cargo)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|err| format!("running {cargo}: {err}"))?;
+    let output = Command::new(&cargo).args(args).current_dir(dir).output();
+    let output = output.map_err(|err| format!("running {cargo}: {err}"))?;
+    let command = format!("`cargo {}`", args.join(" "));
     if !output.status.success() {
-        return Err(format!(
-            "`cargo {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("{command} failed: {}", stderr.trim()));
     }
-    String::from_utf8(output.stdout).map_err(|err| format!("`cargo {}`: {err}", args.join(" ")))
+    String::from_utf8(output.stdout).map_err(|err| format!("{command}: {err}"))
 }
 
-/// Prints each of a check's problems under `what`; fails if there are
-/// any, and otherwise prints `what: ok` and `passed`.
+/// Prints each problem under `what`; fails if there are any, and otherwise
+/// prints `what: ok` and `passed`.
 pub fn report(what: &str, problems: &[String], passed: &str) -> Result<(), String> {
     for problem in problems {
         println!("{what}: {problem}");
     }
-    if problems.is_empty() {
-        println!("{what}: ok{passed}");
-        Ok(())
-    } else {
-        Err(format!("{what}: {} problem(s)", problems.len()))
+    if !problems.is_empty() {
+        return Err(format!("{what}: {} problem(s)", problems.len()));
     }
+    println!("{what}: ok{passed}");
+    Ok(())
 }
 
 /// Reads a file, naming it in the error.
@@ -68,37 +53,37 @@ pub fn read(path: &Path) -> Result<String, String> {
 /// arrays element by element, anything else equal. Each names its place:
 /// `{what}.Path[0].Key is X, expected Y`.
 pub fn expect(problems: &mut Vec<String>, what: &str, actual: &Value, want: Value) {
-    differences(actual, &want, what, problems);
+    match (actual, &want) {
+        (Value::Object(actual), Value::Object(wanted)) => {
+            for (key, want) in wanted {
+                let at = if what.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{what}.{key}")
+                };
+                expect(
+                    problems,
+                    &at,
+                    actual.get(key).unwrap_or(&Value::Null),
+                    want.clone(),
+                );
+            }
+        }
+        (Value::Array(actual), Value::Array(wanted)) if actual.len() == wanted.len() => {
+            for (n, (actual, want)) in actual.iter().zip(wanted).enumerate() {
+                expect(problems, &format!("{what}[{n}]"), actual, want.clone());
+            }
+        }
+        _ if *actual == want => {}
+        _ => problems.push(format!("{what} is {actual}, expected {want}")),
+    }
 }
 
 /// Whether `actual` holds `want`, as [`expect`] reads it.
 pub fn holds(actual: &Value, want: &Value) -> bool {
     let mut problems = Vec::new();
-    differences(actual, want, "", &mut problems);
+    expect(&mut problems, "", actual, want.clone());
     problems.is_empty()
-}
-
-fn differences(actual: &Value, want: &Value, at: &str, problems: &mut Vec<String>) {
-    match (actual, want) {
-        (Value::Object(actual), Value::Object(want)) => {
-            for (key, want) in want {
-                let actual = actual.get(key).unwrap_or(&Value::Null);
-                let at = if at.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{at}.{key}")
-                };
-                differences(actual, want, &at, problems);
-            }
-        }
-        (Value::Array(actual), Value::Array(want)) if actual.len() == want.len() => {
-            for (n, (actual, want)) in actual.iter().zip(want).enumerate() {
-                differences(actual, want, &format!("{at}[{n}]"), problems);
-            }
-        }
-        _ if actual == want => {}
-        _ => problems.push(format!("{at} is {actual}, expected {want}")),
-    }
 }
 
 /// An array's items; none if it is not one.
@@ -110,7 +95,8 @@ pub fn list(value: &Value) -> &[Value] {
 /// with its logical id.
 pub fn resources<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
     let all = template["Resources"].as_object().into_iter().flatten();
-    all.filter(|(_, r)| r["Type"].as_str().is_some_and(|t| t.starts_with(kind)))
+    let of_kind = all.filter(|(_, r)| r["Type"].as_str().is_some_and(|t| t.starts_with(kind)));
+    of_kind
         .map(|(id, resource)| (id.as_str(), resource))
         .collect()
 }
@@ -126,26 +112,5 @@ pub fn count(problems: &mut Vec<String>, template: &Value, counts: &[(&str, usiz
             let n = found.len();
             problems.push(format!("{kind}*: {n} resources {found:?}, expected {want}"));
         }
-    }
-}
-
-/// A fresh, empty directory for one test, removed when dropped.
-#[cfg(test)]
-pub struct TempDir(pub std::path::PathBuf);
-
-#[cfg(test)]
-impl TempDir {
-    pub fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("xtask-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-#[cfg(test)]
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -1,19 +1,9 @@
 //! The API's template as SAM's transform leaves it
 //! (`infra/rehearsal/transform.py`), resolved for each way an environment
-//! is deployed ([`edge::deployments`](super::edge::deployments)): what
-//! CloudFormation creates, which the linters cannot see, checked against
-//! the route table and the consumer table. One API holding every route,
-//! each a payload 2.0 proxy to its function's alias, which API Gateway may
-//! invoke on that route alone; each function as declared, on the stack's
-//! table and secret, with the policies its table access calls for,
-//! published under the alias, moved by CodeDeploy (in steps in prod)
-//! behind its rollback alarm; the table kept, protected in prod, with its
-//! TTL, backups, encryption and stream; each consumer's mapping on that
-//! stream, which no one else may read; the template's rules, which must
-//! also refuse a bare `sam deploy` of the edge; the edge
-//! ([`edge`](super::edge)). Run by `check-transformed` ([`breaks`](super::breaks)).
+//! is deployed: what CloudFormation creates, which the linters cannot see,
+//! against the route, consumer and job tables. Its edge: [`super::edge`].
 
-use conduit_common::events::{Job, JobAccess};
+use conduit_common::events::JobAccess;
 use conduit_common::http::{Route, by_function};
 use serde_json::{Map, Value, json};
 
@@ -21,18 +11,10 @@ use super::{count, expect, holds, list, resources};
 use crate::template::deployment::ALIAS;
 use crate::template::logical_id;
 
-/// Prints the transformed template's problems, or that it passed.
-pub fn report(problems: &[String]) -> Result<(), String> {
-    let (routes, functions) = (functions::ROUTES.len(), functions_expected().len());
-    let passed = format!(
-        " ({routes} routes, {functions} functions, dev and prod, with the edge, with a domain \
-         and without the edge)"
-    );
-    super::report("transformed template", problems, &passed)
-}
-
 /// Every problem of the transformed template, per environment and way of
-/// deploying it.
+/// deploying it; and a bare `sam deploy --config-env ENV` (samconfig.toml
+/// alone) must be refused, not deploy an edge without its firewall or an
+/// open origin.
 pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     for env in super::samconfig::ENVIRONMENTS {
@@ -48,11 +30,10 @@ pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String
                     .map(|problem| format!("{label}: {problem}")),
             );
         }
-        // A bare `sam deploy --config-env ENV` (samconfig.toml's parameters
-        // alone) must be refused, not deploy an edge without its firewall
-        // or an open origin.
-        let alone = super::samconfig::with_overrides(samconfig, env, &[])?;
-        let bare = Resolver::new(template, &alone);
+        let bare = Resolver::new(
+            template,
+            &super::samconfig::with_overrides(samconfig, env, &[])?,
+        );
         let refused = bare.broken_rules(template);
         for needed in ["WebAclArn", "OriginVerifySha256"] {
             if bare.parameter("Edge") == "enabled" && !refused.iter().any(|r| r.contains(needed)) {
@@ -66,10 +47,9 @@ pub fn problems(template: &Value, samconfig: &str) -> Result<Vec<String>, String
 }
 
 /// The functions the template must have: `(logical id prefix, routes)`,
-/// with no routes for a stream consumer or a scheduled job.
+/// no routes for a consumer or a job.
 pub(super) fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
-    let consumers = functions::CONSUMERS.iter().map(|consumer| consumer.name);
-    let others = consumers.chain(functions::JOBS.iter().map(|job| job.name));
+    let others = crate::template::function_names().skip(by_function(functions::ROUTES).len());
     let all = by_function(functions::ROUTES)
         .into_iter()
         .chain(others.map(|n| (n, Vec::new())));
@@ -78,11 +58,10 @@ pub(super) fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
 }
 
 /// A function's configuration, in the transformed template and as Lambda
-/// reports it alike: its runtime and handler, its table; for a route's
-/// function, the memory the route declares (else the Globals' 256 MB), the
-/// Globals' 10 s timeout, its JWT secret and the origin secret's digests
-/// (with the edge, so that the execute-api URL refuses what did not come
-/// through CloudFront; empty without).
+/// reports it alike: runtime, handler, table; for a route's function, the
+/// memory it declares (else the Globals' 256 MB), the 10 s timeout, its JWT
+/// secret and, with the edge, the origin secret's digests (so that the
+/// execute-api URL refuses what did not come through CloudFront).
 pub(super) fn function_config(
     routes: &[&Route],
     table: Value,
@@ -103,45 +82,42 @@ pub(super) fn function_config(
     want
 }
 
-/// A route's path as API Gateway (and SAM) write it in a permission's
-/// source ARN: each path parameter as `*`.
+/// A route's path as a permission's source ARN has it: each parameter `*`.
 pub(super) fn source_path(route: &Route) -> String {
-    let segments = route.path.split('/');
-    let segments = segments.map(|s| if s.starts_with('{') { "*" } else { s });
+    let segments = route
+        .path
+        .split('/')
+        .map(|s| if s.starts_with('{') { "*" } else { s });
     segments.collect::<Vec<_>>().join("/")
 }
 
-/// The API's stack, resolved for one deployment to `env`; all but its edge.
+/// The API's stack, resolved for one deployment to `env`, but its edge.
 fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut Vec<String>) {
     let expected = functions_expected();
-    let functions = expected.len();
     count(
         problems,
         stack,
         &[
             ("AWS::ApiGatewayV2::Api", 1),
-            ("AWS::Lambda::Function", functions),
+            ("AWS::Lambda::Function", expected.len()),
         ],
     );
     // What each resource must hold, by logical id.
     let mut want = json!({});
-    // Every route on HttpApi (and nothing else, below); API Gateway allowed
-    // to invoke its function's alias on that route alone.
-    let mut paths = json!({});
+    // Every route on HttpApi (and no other); API Gateway allowed to invoke
+    // its function's alias on that route alone.
     let permissions = resources(stack, "AWS::Lambda::Permission");
     for route in functions::ROUTES {
         let alias = format!("{}FunctionAlias{ALIAS}", logical_id(route.function));
         let (method, path) = (route.method.as_str(), source_path(route));
         let uri = format!(
-            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/\
-             functions/${{{alias}}}/invocations"
+            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{alias}}}/invocations"
         );
-        paths[route.path][method.to_lowercase()] = json!({ "x-amazon-apigateway-integration": {
-            "type": "aws_proxy", "payloadFormatVersion": "2.0", "uri": { "Fn::Sub": uri },
-        } });
+        want["HttpApi"]["Properties"]["Body"]["paths"][route.path][method.to_lowercase()] = json!({
+            "x-amazon-apigateway-integration": { "type": "aws_proxy", "payloadFormatVersion": "2.0", "uri": { "Fn::Sub": uri } },
+        });
         let source = format!(
-            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:\
-             ${{__ApiId__}}/${{__Stage__}}/{method}{path}"
+            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{__ApiId__}}/${{__Stage__}}/{method}{path}"
         );
         let permission = json!({ "Properties": {
             "FunctionName": { "Ref": alias }, "Principal": "apigateway.amazonaws.com",
@@ -154,35 +130,35 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
             problems.push(format!("{method} {path}: no permission {permission}"));
         }
     }
-    let body = &stack["Resources"]["HttpApi"]["Properties"]["Body"]["paths"];
-    let served: usize = body
-        .as_object()
+    let paths = stack["Resources"]["HttpApi"]["Properties"]["Body"]["paths"].as_object();
+    let served: usize = paths
         .into_iter()
         .flatten()
         .map(|(_, m)| m.as_object().map_or(0, Map::len))
         .sum();
     if served != functions::ROUTES.len() {
-        let routes = functions::ROUTES.len();
         problems.push(format!(
-            "HttpApi serves {served} routes, the table {routes}"
+            "HttpApi serves {served} routes, the table {}",
+            functions::ROUTES.len()
         ));
     }
-    want["HttpApi"] = json!({ "Properties": { "Body": { "paths": paths } } });
-    // Each function as declared, its alias moved by CodeDeploy behind its
-    // rollback alarm.
+    // Each function as declared, its alias moved by CodeDeploy (in steps in
+    // prod) behind its rollback alarm.
     let secret = resolver.parameter("JwtSecretParameterName");
     let edge = resolver.parameter("Edge") == "enabled";
-    let digests = resolver.parameter("OriginVerifySha256");
-    let digests = if edge { digests.as_str() } else { "" };
-    let prod = env == "prod";
-    let deploy_config = if prod {
+    let digests = if edge {
+        resolver.parameter("OriginVerifySha256")
+    } else {
+        String::new()
+    };
+    let deploy_config = if env == "prod" {
         "Canary10Percent10Minutes"
     } else {
         "AllAtOnce"
     };
     for (id, routes) in &expected {
         let function = format!("{id}Function");
-        let mut config = function_config(routes, json!({ "Ref": "Table" }), &secret, digests);
+        let mut config = function_config(routes, json!({ "Ref": "Table" }), &secret, &digests);
         config["Architectures"] = json!(["arm64"]);
         config["TracingConfig"] = json!({ "Mode": "Active" });
         config["LoggingConfig"] = json!({ "LogGroup": { "Ref": format!("{id}LogGroup") } });
@@ -202,9 +178,7 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
             "DEPLOYMENT_STOP_ON_REQUEST",
         ];
         want[&group] = json!({ "Properties": {
-            "DeploymentConfigName": {
-                "Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", { "ConfigName": deploy_config }],
-            },
+            "DeploymentConfigName": { "Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", { "ConfigName": deploy_config }] },
             "AlarmConfiguration": { "Enabled": true, "Alarms": [{ "Name": { "Ref": alarm } }] },
             "AutoRollbackConfiguration": { "Enabled": true, "Events": events },
         } });
@@ -212,10 +186,11 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
         // The managed policies its table access calls for, no more: a
         // route's as it declares; a consumer's read and write, no secret; a
         // job off the table none.
-        let off_table = |job: &&Job| logical_id(job.name) == *id && job.access != JobAccess::Table;
+        let off_table = (functions::JOBS.iter())
+            .any(|job| logical_id(job.name) == *id && job.access != JobAccess::Table);
         let (role, policies): (String, &[&str]) = match routes.first() {
             Some(route) => (format!("{function}Role"), crate::template::policies(route)),
-            None if functions::JOBS.iter().any(off_table) => (format!("{id}Role"), &[]),
+            None if off_table => (format!("{id}Role"), &[]),
             None => (
                 format!("{id}Role"),
                 &["ReadAccessPolicy", "WriteAccessPolicy"],
@@ -241,6 +216,7 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
     });
     // Each consumer's mapping invokes its alias with its filters and
     // on-failure queue; only the consumers' roles may read the stream.
+    let mut readers = Vec::new();
     for consumer in functions::CONSUMERS {
         let id = logical_id(consumer.name);
         let filters: Vec<Value> = consumer
@@ -248,25 +224,19 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
             .iter()
             .map(|f| json!({ "Pattern": f.pattern().to_string() }))
             .collect();
-        want[format!("{id}FunctionStream")] = json!({ "Type": "AWS::Lambda::EventSourceMapping",
-            "Properties": {
-                "FunctionName": { "Ref": format!("{id}FunctionAlias{ALIAS}") },
-                "EventSourceArn": { "Fn::GetAtt": ["Table", "StreamArn"] },
-                "FilterCriteria": { "Filters": filters },
-                "DestinationConfig": {
-                    "OnFailure": { "Destination": { "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] } },
-                },
-                "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            },
-        });
+        want[format!("{id}FunctionStream")] = json!({ "Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+            "FunctionName": { "Ref": format!("{id}FunctionAlias{ALIAS}") },
+            "EventSourceArn": { "Fn::GetAtt": ["Table", "StreamArn"] },
+            "FilterCriteria": { "Filters": filters },
+            "DestinationConfig": { "OnFailure": { "Destination": { "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] } } },
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        } });
+        readers.push(id + "Role");
     }
     expect(problems, "Resources", &stack["Resources"], want);
-    let roles: Vec<String> = functions::CONSUMERS
-        .iter()
-        .map(|c| logical_id(c.name) + "Role")
-        .collect();
     for (id, resource) in resources(stack, "AWS::IAM::") {
-        if resource.to_string().contains("dynamodb:GetRecords") && !roles.iter().any(|r| r == id) {
+        if resource.to_string().contains("dynamodb:GetRecords") && !readers.iter().any(|r| r == id)
+        {
             problems.push(format!(
                 "{id} may read the table's stream; only consumers may"
             ));
@@ -275,10 +245,9 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
 }
 
 /// Resolves what CloudFormation resolves before creating anything: `Ref`
-/// to a parameter, parameters in `Fn::Sub`, `Fn::If` by the conditions,
-/// `AWS::NoValue`, and the resources and outputs whose condition is false
-/// (left out, [`Resolver::stack`]). Everything else (`Fn::GetAtt`, `Ref`
-/// to a resource, `${Resource}` in `Fn::Sub`) is left as written.
+/// to a parameter, parameters in `Fn::Sub`, `Fn::If`, `AWS::NoValue`, the
+/// conditions and rules. The rest (`Fn::GetAtt`, a resource's `Ref` or
+/// `${Resource}`) is left as written.
 pub(super) struct Resolver {
     parameters: Map<String, Value>,
     conditions: Map<String, Value>,
@@ -288,11 +257,13 @@ impl Resolver {
     pub(super) fn new(template: &Value, overrides: &[(String, String)]) -> Self {
         let declared = template["Parameters"].as_object().into_iter().flatten();
         let mut parameters: Map<String, Value> = declared
-            .map(|(name, declared)| (name.clone(), declared["Default"].clone()))
+            .map(|(name, p)| (name.clone(), p["Default"].clone()))
             .collect();
-        for (name, value) in overrides {
-            parameters.insert(name.clone(), json!(value));
-        }
+        parameters.extend(
+            overrides
+                .iter()
+                .map(|(name, value)| (name.clone(), json!(value))),
+        );
         let conditions = template["Conditions"]
             .as_object()
             .cloned()
@@ -308,13 +279,12 @@ impl Resolver {
         self.parameters.get(name).cloned().unwrap_or_default()
     }
 
-    /// A parameter's value as text (`""` if it has none).
     pub(super) fn parameter(&self, name: &str) -> String {
         text(&self.value(name))
     }
 
-    /// The stack CloudFormation would create: `template` resolved, without
-    /// the resources and outputs whose condition is false.
+    /// The stack CloudFormation would create: resolved, without the
+    /// resources and outputs whose condition is false.
     pub(super) fn stack(&self, template: &Value) -> Value {
         let mut resolved = self.resolve(template);
         for section in ["Resources", "Outputs"] {
@@ -326,9 +296,8 @@ impl Resolver {
         resolved
     }
 
-    /// The template's `Rules` that this deployment breaks: each assertion
-    /// that fails where its rule applies, by its description (CloudFormation
-    /// refuses such a deployment before creating anything).
+    /// Each assertion of the template's `Rules` this deployment fails where
+    /// its rule applies, by its description: CloudFormation refuses it.
     pub(super) fn broken_rules(&self, template: &Value) -> Vec<String> {
         let rules = template["Rules"].as_object().into_iter().flatten();
         let applying =
@@ -336,35 +305,42 @@ impl Resolver {
         let assertions =
             applying.flat_map(|(name, r)| list(&r["Assertions"]).iter().map(move |a| (name, a)));
         let broken = assertions.filter(|(_, assertion)| !self.condition(&assertion["Assert"]));
-        let described =
-            broken.map(|(name, a)| (name, a["AssertDescription"].as_str().unwrap_or("fails")));
-        described
-            .map(|(name, description)| format!("rule {name}: {description}"))
+        broken
+            .map(|(name, a)| {
+                format!(
+                    "rule {name}: {}",
+                    a["AssertDescription"].as_str().unwrap_or("fails")
+                )
+            })
             .collect()
     }
 
     fn resolve(&self, value: &Value) -> Value {
         let kept = |v: &Value| v != &json!({ "Ref": "AWS::NoValue" });
-        match value {
-            Value::Object(map) => match map.iter().next().filter(|_| map.len() == 1) {
-                Some((key, Value::String(name)))
-                    if key == "Ref" && self.parameters.contains_key(name) =>
-                {
-                    self.parameters[name].clone()
+        let Some(map) = value.as_object() else {
+            return match value.as_array() {
+                Some(items) => {
+                    Value::Array(items.iter().map(|v| self.resolve(v)).filter(kept).collect())
                 }
-                Some((key, Value::Array(args))) if key == "Fn::If" && args.len() == 3 => {
-                    self.resolve(&args[if self.condition(&args[0]) { 1 } else { 2 }])
-                }
-                Some((key, Value::String(text))) if key == "Fn::Sub" => self.sub(text),
-                _ => {
-                    let entries = map.iter().map(|(k, v)| (k.clone(), self.resolve(v)));
-                    Value::Object(entries.filter(|(_, v)| kept(v)).collect())
-                }
-            },
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|v| self.resolve(v)).filter(kept).collect())
+                None => value.clone(),
+            };
+        };
+        match map.iter().next().filter(|_| map.len() == 1) {
+            Some((key, Value::String(name)))
+                if key == "Ref" && self.parameters.contains_key(name) =>
+            {
+                self.parameters[name].clone()
             }
-            other => other.clone(),
+            Some((key, Value::Array(args))) if key == "Fn::If" && args.len() == 3 => {
+                self.resolve(&args[if self.condition(&args[0]) { 1 } else { 2 }])
+            }
+            Some((key, Value::String(text))) if key == "Fn::Sub" => self.sub(text),
+            _ => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.resolve(v)))
+                    .filter(|(_, v)| kept(v))
+                    .collect(),
+            ),
         }
     }
 
@@ -373,17 +349,15 @@ impl Resolver {
     fn sub(&self, written: &str) -> Value {
         let (mut out, mut rest, mut left) = (String::new(), written, false);
         while let Some((before, after)) = rest.split_once("${") {
-            out.push_str(before);
             let Some((name, after)) = after.split_once('}') else {
-                out.push_str("${");
-                rest = after;
                 break;
             };
-            match self.parameters.get(name) {
-                Some(value) => out.push_str(&text(value)),
-                None => out.push_str(&format!("${{{name}}}")),
-            }
-            left |= !self.parameters.contains_key(name);
+            let value = self.parameters.get(name).map(text);
+            left |= value.is_none();
+            out += &format!(
+                "{before}{}",
+                value.unwrap_or_else(|| format!("${{{name}}}"))
+            );
             rest = after;
         }
         out.push_str(rest);
@@ -394,8 +368,7 @@ impl Resolver {
         }
     }
 
-    /// A condition, by name or written out (`Fn::Equals`, `Fn::Not`,
-    /// `Fn::And`, `Fn::Or`, `Condition`).
+    /// A condition, by name or written out.
     fn condition(&self, condition: &Value) -> bool {
         if let Some(name) = condition.as_str() {
             return self
@@ -434,21 +407,14 @@ mod tests {
     #[test]
     fn parameters_conditions_subs_no_values_and_rules_resolve_as_cloudformation_does() {
         let template = json!({
-            "Parameters": {
-                "Name": { "Type": "String", "Default": "/n" },
-                "Version": { "Type": "Number", "Default": 0 },
-                "Edge": { "Type": "String", "Default": "enabled" }
-            },
+            "Parameters": { "Name": { "Default": "/n" }, "Version": { "Default": 0 }, "Edge": { "Default": "enabled" } },
             "Conditions": {
                 "HasEdge": { "Fn::Equals": [{ "Ref": "Edge" }, "enabled"] },
                 "NoEdge": { "Fn::Not": [{ "Condition": "HasEdge" }] }
             },
             "Rules": { "Versioned": {
                 "RuleCondition": { "Fn::Equals": [{ "Ref": "Edge" }, "enabled"] },
-                "Assertions": [{
-                    "Assert": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "Version" }, "0"] }] },
-                    "AssertDescription": "needs a version"
-                }]
+                "Assertions": [{ "Assert": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "Version" }, "0"] }] }, "AssertDescription": "needs a version" }]
             } },
             "Resources": { "Edge": { "Condition": "HasEdge", "Properties": {
                 "Secret": { "Fn::Sub": "{{resolve:ssm:${Name}:${Version}}}" },
@@ -467,18 +433,17 @@ mod tests {
         assert!(edge.broken_rules(&template).is_empty());
         let stack = edge.stack(&template);
         let properties = json!({
-            "Secret": "{{resolve:ssm:/n:3}}",
-            "Url": { "Fn::Sub": "https://${Api}.${AWS::Region}//n" },
-            "Off": false,
-            "List": [1],
-            "Ref": "enabled",
+            "Secret": "{{resolve:ssm:/n:3}}", "Url": { "Fn::Sub": "https://${Api}.${AWS::Region}//n" },
+            "Off": false, "List": [1], "Ref": "enabled",
             // A resource's Ref is CloudFormation's to resolve at creation.
             "Name": { "Ref": "Table" }
         });
         assert_eq!(stack["Resources"]["Edge"]["Properties"], properties);
         assert!(stack["Outputs"]["Id"].is_object());
-        let unversioned = with("Name", "/n").broken_rules(&template);
-        assert_eq!(unversioned, ["rule Versioned: needs a version"]);
+        assert_eq!(
+            with("Name", "/n").broken_rules(&template),
+            ["rule Versioned: needs a version"]
+        );
         let without = with("Edge", "disabled");
         assert!(without.broken_rules(&template).is_empty());
         let stack = without.stack(&template);
@@ -491,21 +456,21 @@ mod tests {
     #[test]
     fn an_empty_template_is_every_problem_not_a_pass() {
         let mut problems = Vec::new();
-        let (empty, resolver) = (json!({ "Resources": {} }), Resolver::new(&json!({}), &[]));
-        stack_problems(&empty, &resolver, "dev", &mut problems);
-        for expected in [
-            "AWS::ApiGatewayV2::Api*: 0 resources",
-            "AWS::Lambda::Function*: 0 resources",
+        let resolver = Resolver::new(&json!({}), &[]);
+        stack_problems(&json!({ "Resources": {} }), &resolver, "dev", &mut problems);
+        let expected = [
+            "Api*: 0 resources",
+            "Function*: 0 resources",
             "GET /api/tags: no permission",
             "Table is null",
-        ] {
+        ];
+        for expected in expected {
             assert!(
                 problems.iter().any(|p| p.contains(expected)),
                 "{expected}: {problems:?}"
             );
         }
-        let mut problems = Vec::new();
-        let actual = json!({ "a": [1, { "b": 3, "c": 3 }] });
+        let (mut problems, actual) = (Vec::new(), json!({ "a": [1, { "b": 3, "c": 3 }] }));
         expect(
             &mut problems,
             "R",
@@ -514,7 +479,12 @@ mod tests {
         );
         expect(&mut problems, "R", &actual, json!({ "a": [1, { "b": 2 }] }));
         expect(&mut problems, "R", &actual, json!({ "a": [1] }));
-        assert_eq!(problems.len(), 2);
-        assert_eq!(problems[0], "R.a[1].b is 3, expected 2");
+        assert_eq!(
+            problems,
+            [
+                "R.a[1].b is 3, expected 2",
+                "R.a is [1,{\"b\":3,\"c\":3}], expected [1]"
+            ]
+        );
     }
 }

@@ -233,21 +233,18 @@ fn throttle_metrics() -> Vec<(Option<&'static str>, &'static str, &'static str)>
 /// The dashboard's body: the alarms, the service as a whole, then a graph
 /// per metric with a line per route, per consumer, per function.
 fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value {
-    let service = |metric, id| line(NAMESPACE, metric, &[SERVICE, STACK], hidden(id));
-    let api = |metric, options| line("AWS/ApiGateway", metric, &["ApiId", "${HttpApi}"], options);
     let throttles = throttle_metrics().into_iter().map(|(index, kind, metric)| {
-        let mut dimensions = vec!["TableName", "${Table}"];
-        dimensions.extend(
-            index
-                .iter()
-                .flat_map(|index| ["GlobalSecondaryIndexName", index]),
-        );
+        let index_dimension = index.map(|index| ["GlobalSecondaryIndexName", index]);
         let label = json!({"label": format!("{} {kind}", index.unwrap_or("table"))});
-        line("AWS/DynamoDB", metric, &dimensions, label)
+        let dimensions = ["AWS/DynamoDB", metric, "TableName", "${Table}"]
+            .into_iter()
+            .chain(index_dimension.into_iter().flatten());
+        Value::Array(dimensions.map(|item| json!(item)).chain([label]).collect())
     });
-    let rate_options = json!({"period": 300, "yAxis": {"left": {"min": 0}}, "annotations": {"horizontal": [
-        {"label": "ServiceErrorRateAlarm", "value": THRESHOLD},
-    ]}});
+    let (requests, errors) = (name::REQUESTS, name::STATUS_5XX);
+    let [faults, dependencies] = [name::FAULTS, name::DEPENDENCY_FAILURES].map(|metric| format!(
+        "SUM(SEARCH('{{{NAMESPACE},{SERVICE},{ROUTE}}} MetricName=\"{metric}\" {SERVICE}=\"{STACK}\"', 'Sum'))"
+    ));
     let mut widgets = vec![
         text(&format!(
             "# {STACK}\nThe functions' own metrics (namespace {NAMESPACE}, {SERVICE} = {STACK}, \
@@ -261,49 +258,40 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
             "Requests per second",
             "Sum",
             json!({}),
-            [
-                service(name::REQUESTS, "requests"),
-                expression(
-                    "perSecond",
-                    "requests / PERIOD(requests)",
-                    "Answered by the functions",
-                ),
-                api("Count", hidden("api")),
-                expression(
-                    "apiPerSecond",
-                    "api / PERIOD(api)",
-                    "Received by API Gateway",
-                ),
-            ],
+            json!([
+                [NAMESPACE, requests, SERVICE, STACK, {"id": "requests", "visible": false}],
+                [{"id": "perSecond", "expression": "requests / PERIOD(requests)", "label": "Answered by the functions"}],
+                ["AWS/ApiGateway", "Count", "ApiId", "${HttpApi}", {"id": "api", "visible": false}],
+                [{"id": "apiPerSecond", "expression": "api / PERIOD(api)", "label": "Received by API Gateway"}],
+            ]),
         ),
         graph(
             "5xx rate (%), 5-minute periods",
             "Sum",
-            rate_options,
-            [
-                service(name::STATUS_5XX, "errors"),
-                service(name::REQUESTS, "requests"),
-                expression("rate", "100 * FILL(errors, 0) / requests", "5xx rate (%)"),
-            ],
+            json!({"period": 300, "yAxis": {"left": {"min": 0}},
+            "annotations": {"horizontal": [{"label": "ServiceErrorRateAlarm", "value": THRESHOLD}]}}),
+            json!([
+                [NAMESPACE, errors, SERVICE, STACK, {"id": "errors", "visible": false}],
+                [NAMESPACE, requests, SERVICE, STACK, {"id": "requests", "visible": false}],
+                [{"id": "rate", "expression": "100 * FILL(errors, 0) / requests", "label": "5xx rate (%)"}],
+            ]),
         ),
         graph(
             "5xx by cause",
             "Sum",
             json!({}),
-            [
-                expression("faults", &search_sum(name::FAULTS), "Faults: 500s, bugs"),
-                expression(
-                    "dependencies",
-                    &search_sum(name::DEPENDENCY_FAILURES),
-                    "Dependency failures: 503s, DynamoDB",
-                ),
-                api(
-                    "5xx",
-                    json!({"label": "API Gateway 5xx, with crashes and timeouts"}),
-                ),
-            ],
+            json!([
+                [{"id": "faults", "expression": faults, "label": "Faults: 500s, bugs"}],
+                [{"id": "dependencies", "expression": dependencies, "label": "Dependency failures: 503s, DynamoDB"}],
+                ["AWS/ApiGateway", "5xx", "ApiId", "${HttpApi}", {"label": "API Gateway 5xx, with crashes and timeouts"}],
+            ]),
         ),
-        graph("DynamoDB throttled requests", "Sum", json!({}), throttles),
+        graph(
+            "DynamoDB throttled requests",
+            "Sum",
+            json!({}),
+            Value::Array(throttles.collect()),
+        ),
     ];
     let route_names: Vec<&str> = routes.iter().map(|route| route.name).collect();
     let consumers: Vec<&str> = consumers.iter().map(|consumer| consumer.name).collect();
@@ -335,19 +323,14 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
 /// legend on the right: each name is a value of `dimension` of the
 /// functions' metrics, or, for Lambda's, the name of a function.
 fn per_name(graphs: Graphs, dimension: &str, names: &[&str]) -> Vec<Value> {
+    let line = |metric: &str, name: &str| match dimension {
+        FUNCTION => {
+            json!(["AWS/Lambda", metric, FUNCTION, format!("${{{}Function}}", logical_id(name)), {"label": name}])
+        }
+        _ => json!([NAMESPACE, metric, SERVICE, STACK, dimension, name, {"label": name}]),
+    };
     let graph_of = |(title, metric, stat): &(&str, &str, &str)| {
-        let lines = names.iter().map(|name| {
-            let label = json!({"label": name});
-            match dimension {
-                FUNCTION => line(
-                    "AWS/Lambda",
-                    metric,
-                    &[FUNCTION, &format!("${{{}Function}}", logical_id(name))],
-                    label,
-                ),
-                _ => line(NAMESPACE, metric, &[SERVICE, STACK, dimension, name], label),
-            }
-        });
+        let lines = names.iter().map(|name| line(metric, name)).collect();
         let mut graph = graph(title, stat, json!({"legend": {"position": "right"}}), lines);
         graph["width"] = json!(12);
         graph
@@ -355,35 +338,8 @@ fn per_name(graphs: Graphs, dimension: &str, names: &[&str]) -> Vec<Value> {
     graphs.iter().map(graph_of).collect()
 }
 
-/// A graph's line's options for a metric used only in metric math.
-fn hidden(id: &str) -> Value {
-    json!({"id": id, "visible": false})
-}
-
-/// A graph's line: a metric, its dimensions (name, value, in turn), its `options`.
-fn line(namespace: &str, metric: &str, dimensions: &[&str], options: Value) -> Value {
-    let names = [namespace, metric]
-        .into_iter()
-        .chain(dimensions.iter().copied());
-    Value::Array(names.map(|item| json!(item)).chain([options]).collect())
-}
-
-/// A graph's line: metric math over the lines with ids.
-fn expression(id: &str, expression: &str, label: &str) -> Value {
-    json!([{"id": id, "expression": expression, "label": label}])
-}
-
-/// The sum over every route of a per-route metric (a dashboard may search; an alarm may not).
-fn search_sum(metric: &str) -> String {
-    format!(
-        "SUM(SEARCH('{{{NAMESPACE},{SERVICE},{ROUTE}}} MetricName=\"{metric}\" \
-         {SERVICE}=\"{STACK}\"', 'Sum'))"
-    )
-}
-
 /// A graph widget, 6 wide, a point a minute, with the `extra` properties.
-fn graph(title: &str, stat: &str, extra: Value, lines: impl IntoIterator<Item = Value>) -> Value {
-    let lines: Vec<Value> = lines.into_iter().collect();
+fn graph(title: &str, stat: &str, extra: Value, lines: Value) -> Value {
     let mut properties = json!({
         "title": title, "view": "timeSeries", "region": "${AWS::Region}",
         "stat": stat, "period": 60, "metrics": lines,
