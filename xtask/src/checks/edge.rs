@@ -1,23 +1,7 @@
-//! The edge, checked where the linters cannot see it, per deployment.
-//!
-//! - In the API's stack ([`distribution_problems`]): with the edge, one
-//!   distribution, its web ACL the edge stack's, its one origin the HTTP API
-//!   over TLS 1.2, sent the origin secret at its deployed version; one
-//!   behaviour, HTTPS only, every method passed, only GET and HEAD cached,
-//!   compressed, the viewer's address set by a viewer-request function;
-//!   its origin request policy forwarding every viewer header but Host; its
-//!   cache policy keyed on Authorization (named by no other CloudFront
-//!   resource) and the query, deferring to the API's Cache-Control; its
-//!   logs, private, encrypted, expiring; its domain, certificate and
-//!   records. Without the edge, none of it. Never a web ACL or a
-//!   certificate: CloudFront takes those only from us-east-1.
-//! - In the edge stack (`infra/edge.yaml`, [`edge_stack_problems`]): a web
-//!   ACL of Scope CLOUDFRONT; a rate limit per address on every route
-//!   (RateLimit) and a tighter one (SignInRateLimit) on exactly the sign-in
-//!   routes of the route table; AWS's common, known-bad-inputs and SQL
-//!   injection rules, the common rules' body size limit only counting;
-//!   blocking in prod, counting in dev; the domain's certificate, if any,
-//!   validated by DNS in its zone.
+//! The edge, checked per deployment where the linters cannot see it: in the
+//! API's stack, CloudFront ([`distribution_problems`]), and none of it
+//! without the edge; the edge stack, `infra/edge.yaml`: its web ACL and
+//! certificate ([`edge_stack_problems`]).
 
 use conduit_common::http::{ORIGIN_VERIFY_HEADER, Route, SHARED_MAX_AGE, VIEWER_ADDRESS_HEADER};
 use serde_json::{Value, json};
@@ -33,46 +17,54 @@ const ORIGIN: &str = "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}";
 /// A domain, as the checks deploy one when samconfig.toml has none.
 const DOMAIN: [(&str, &str); 2] = [("DomainName", "api.example.com"), ("HostedZoneId", "Z0123")];
 
-fn pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Overrides {
+fn pairs(pairs: &[(&str, &str)]) -> Overrides {
     pairs
-        .into_iter()
-        .map(|(name, value)| (name.into(), value.into()))
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect()
 }
 
 /// Each way the API's stack of `env` is deployed, named, with its
 /// parameters: as scripts/deploy.sh does (samconfig.toml's, and what it
-/// adds from the edge stack and the origin secret, in their shapes), once
-/// more with a domain if samconfig.toml has none, and as the rehearsal does
-/// (`Edge=disabled`: its emulated account has no CloudFront and no WAF).
+/// adds from the edge stack and the origin secret), once more with a domain
+/// if samconfig.toml has none, and as the rehearsal does (no edge).
 pub(super) fn deployments(samconfig: &str, env: &str) -> Result<Vec<(String, Overrides)>, String> {
     let domain = deploy_setting(samconfig, env, "DomainName")?;
     let acl = format!("arn:aws:wafv2:us-east-1:1:global/webacl/conduit-{env}-edge/4f2c");
     let digests = format!("{},{}", "5e".repeat(32), "a1".repeat(32));
     let from_deploy_sh = |certificate| {
         let given = [
-            ("WebAclArn", acl.as_str()),
-            ("OriginVerifySha256", digests.as_str()),
+            ("WebAclArn", &acl[..]),
+            ("OriginVerifySha256", &digests[..]),
         ];
-        pairs(given.into_iter().chain([
-            ("CertificateArn", certificate),
-            ("OriginSecretVersion", "7"),
-        ]))
+        pairs(
+            &[
+                &given[..],
+                &[
+                    ("CertificateArn", certificate),
+                    ("OriginSecretVersion", "7"),
+                ],
+            ]
+            .concat(),
+        )
     };
     let certificate = "arn:aws:acm:us-east-1:1:certificate/0b3c";
     let with = |extra: Overrides| with_overrides(samconfig, env, &extra);
     let given = from_deploy_sh(if domain.is_empty() { "" } else { certificate });
     let mut deployments = vec![(env.to_owned(), with(given)?)];
     if domain.is_empty() {
-        let extra = [from_deploy_sh(certificate), pairs(DOMAIN)].concat();
+        let extra = [from_deploy_sh(certificate), pairs(&DOMAIN)].concat();
         deployments.push((format!("{env} with a domain"), with(extra)?));
     }
-    let rehearsed = with(pairs([("Edge", "disabled")]))?;
+    let rehearsed = with(pairs(&[("Edge", "disabled")]))?;
     deployments.push((format!("{env} without the edge (as rehearsed)"), rehearsed));
     Ok(deployments)
 }
 
-/// The edge of the API's stack, resolved for one deployment.
+/// The edge of the API's stack, resolved for one deployment: with the
+/// edge, one distribution behind the edge stack's web ACL, its one origin
+/// the HTTP API over TLS 1.2, sent the origin secret at its deployed
+/// version; its policies, function, logs, and domain; without it, none.
 pub(super) fn distribution_problems(
     stack: &Value,
     resolver: &Resolver,
@@ -81,123 +73,110 @@ pub(super) fn distribution_problems(
     let parameter = |name| resolver.parameter(name);
     let (edge, name) = (parameter("Edge") == "enabled", parameter("DomainName"));
     let domain = edge && !name.is_empty();
+    let (one, four) = (usize::from(edge), 4 * usize::from(edge));
     let kinds = [
         ("AWS::WAFv2::", 0),
         ("AWS::CertificateManager::", 0),
-        ("AWS::CloudFront::Distribution", edge.into()),
-        ("AWS::CloudFront::", 4 * usize::from(edge)),
-        ("AWS::S3::", edge.into()),
-        ("AWS::Route53::", domain.into()),
+        ("AWS::CloudFront::Distribution", one),
     ];
     count(problems, stack, &kinds);
+    count(
+        problems,
+        stack,
+        &[
+            ("AWS::CloudFront::", four),
+            ("AWS::S3::", one),
+            ("AWS::Route53::", domain.into()),
+        ],
+    );
     let origin = json!({ "Fn::Sub": format!("https://{ORIGIN}") });
-    let mut want = json!({ "Outputs": {
-        "OriginUrl": { "Value": origin }, "ApiUrl": { "Value": origin }, "DistributionId": null,
-    } });
     if !edge {
+        let want = json!({ "Outputs": { "OriginUrl": { "Value": origin }, "ApiUrl": { "Value": origin }, "DistributionId": null } });
         return expect(problems, "", stack, want);
     }
-    want["Outputs"]["DistributionId"] = json!({ "Value": { "Ref": "Distribution" } });
-    want["Outputs"]["ApiUrl"]["Value"] = json!({ "Fn::Sub": "https://${Distribution.DomainName}" });
     let (secret, version) = (
         parameter("OriginSecretParameterName"),
         parameter("OriginSecretVersion"),
     );
-    let headers = json!([{
-        "HeaderName": ORIGIN_VERIFY_HEADER,
-        "HeaderValue": format!("{{{{resolve:ssm:{secret}:{version}}}}}"),
-    }]);
-    // What CloudFront forwards besides the cache key: every query string,
-    // no cookies (the API uses none).
-    let forwarded = json!({
-        "QueryStringsConfig": { "QueryStringBehavior": "all" },
-        "CookiesConfig": { "CookieBehavior": "none" },
-    });
-    let (mut origin_request, mut key) = (forwarded.clone(), forwarded);
-    // Every viewer header but Host (API Gateway answers a foreign Host with 403).
+    let (api_url, aliases, certificate, records) = match domain {
+        false => (
+            json!({ "Fn::Sub": "https://${Distribution.DomainName}" }),
+            Value::Null,
+            json!({ "CloudFrontDefaultCertificate": true }),
+            Value::Null,
+        ),
+        true => {
+            let target = json!({ "DNSName": { "Fn::GetAtt": ["Distribution", "DomainName"] }, "HostedZoneId": CLOUDFRONT_ZONE });
+            let sets = ["A", "AAAA"]
+                .map(|kind| json!({ "Name": name, "Type": kind, "AliasTarget": target }));
+            (
+                json!(format!("https://{name}")),
+                json!([name]),
+                json!({ "AcmCertificateArn": parameter("CertificateArn"), "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021" }),
+                json!({ "Properties": { "HostedZoneId": parameter("HostedZoneId"), "RecordSets": sets } }),
+            )
+        }
+    };
+    // What CloudFront forwards: every query string, no cookies (the API
+    // uses none); to the origin every viewer header but Host (API Gateway
+    // answers a foreign Host with 403); in the cache key Authorization (a
+    // signed-in reader's response is never served to another; the only way
+    // CloudFront forwards it) and Origin (the CORS answer).
+    let query_and_cookies = json!({ "QueryStringsConfig": { "QueryStringBehavior": "all" }, "CookiesConfig": { "CookieBehavior": "none" } });
+    let (mut origin_request, mut key) = (query_and_cookies.clone(), query_and_cookies);
     origin_request["HeadersConfig"] = json!({ "HeaderBehavior": "allExcept", "Headers": ["Host"] });
-    // The cache key: Authorization (a signed-in reader's response is never
-    // served to another; the only way CloudFront forwards it), Origin (the
-    // CORS answer).
     key["HeadersConfig"] =
         json!({ "HeaderBehavior": "whitelist", "Headers": ["Authorization", "Origin"] });
     key["EnableAcceptEncodingGzip"] = json!(true);
     key["EnableAcceptEncodingBrotli"] = json!(true);
-    want["Resources"] = json!({
-        "Distribution": { "Properties": { "DistributionConfig": {
-            "Enabled": true, "HttpVersion": "http2and3", "IPV6Enabled": true,
-            "WebACLId": parameter("WebAclArn"),
-            "Aliases": null,
-            "ViewerCertificate": { "CloudFrontDefaultCertificate": true },
-            "Logging": { "Bucket": { "Fn::GetAtt": ["EdgeLogBucket", "DomainName"] } },
-            "Origins": [{
-                "Id": "api",
-                "DomainName": { "Fn::Sub": ORIGIN },
-                "CustomOriginConfig": { "OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"] },
-                "OriginCustomHeaders": headers,
-            }],
-            // A token sent over plain HTTP has leaked before any redirect.
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "api",
-                "ViewerProtocolPolicy": "https-only",
-                "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
-                "CachedMethods": ["GET", "HEAD"],
-                "Compress": true,
-                "CachePolicyId": { "Ref": "EdgeCachePolicy" },
-                "OriginRequestPolicyId": { "Ref": "EdgeOriginRequestPolicy" },
-                // Else the API's per-client login limits would count
-                // CloudFront's address, or one the client chose.
-                "FunctionAssociations": [{
-                    "EventType": "viewer-request",
-                    "FunctionARN": { "Fn::GetAtt": ["ViewerAddressFunction", "FunctionMetadata.FunctionARN"] },
+    let want = json!({
+        "Outputs": { "OriginUrl": { "Value": origin }, "ApiUrl": { "Value": api_url }, "DistributionId": { "Value": { "Ref": "Distribution" } } },
+        "Resources": {
+            "Distribution": { "Properties": { "DistributionConfig": {
+                "Enabled": true, "HttpVersion": "http2and3", "IPV6Enabled": true,
+                "WebACLId": parameter("WebAclArn"), "Aliases": aliases, "ViewerCertificate": certificate,
+                "Logging": { "Bucket": { "Fn::GetAtt": ["EdgeLogBucket", "DomainName"] } },
+                "Origins": [{
+                    "Id": "api", "DomainName": { "Fn::Sub": ORIGIN },
+                    "CustomOriginConfig": { "OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"] },
+                    "OriginCustomHeaders": [{ "HeaderName": ORIGIN_VERIFY_HEADER, "HeaderValue": format!("{{{{resolve:ssm:{secret}:{version}}}}}") }],
                 }],
-            },
-            "CacheBehaviors": null,
-        } } },
-        "EdgeOriginRequestPolicy": { "Properties": { "OriginRequestPolicyConfig": origin_request } },
-        // Only what the API's Cache-Control says is kept.
-        "EdgeCachePolicy": { "Properties": { "CachePolicyConfig": {
-            "MinTTL": 0, "DefaultTTL": 0, "ParametersInCacheKeyAndForwardedToOrigin": key,
-        } } },
-        // CloudFront's standard logs write with an ACL.
-        "EdgeLogBucket": { "Properties": {
-            "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerPreferred" }] },
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": true, "BlockPublicPolicy": true,
-                "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
-            },
-            "BucketEncryption": { "ServerSideEncryptionConfiguration": [
-                { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } },
-            ] },
-            "LifecycleConfiguration": { "Rules": [
-                { "Status": "Enabled", "ExpirationInDays": resolver.value("LogRetentionDays") },
-            ] },
-        } },
+                // HTTPS only: a token sent over plain HTTP has leaked before any redirect.
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "api", "ViewerProtocolPolicy": "https-only",
+                    "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+                    "CachedMethods": ["GET", "HEAD"], "Compress": true,
+                    "CachePolicyId": { "Ref": "EdgeCachePolicy" }, "OriginRequestPolicyId": { "Ref": "EdgeOriginRequestPolicy" },
+                    // Else the API's per-client login limits would count
+                    // CloudFront's address, or one the client chose.
+                    "FunctionAssociations": [{
+                        "EventType": "viewer-request",
+                        "FunctionARN": { "Fn::GetAtt": ["ViewerAddressFunction", "FunctionMetadata.FunctionARN"] },
+                    }],
+                },
+                "CacheBehaviors": null,
+            } } },
+            "EdgeOriginRequestPolicy": { "Properties": { "OriginRequestPolicyConfig": origin_request } },
+            // Only what the API's Cache-Control says is kept.
+            "EdgeCachePolicy": { "Properties": { "CachePolicyConfig": { "MinTTL": 0, "DefaultTTL": 0, "ParametersInCacheKeyAndForwardedToOrigin": key } } },
+            // CloudFront's standard logs write with an ACL.
+            "EdgeLogBucket": { "Properties": {
+                "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerPreferred" }] },
+                "PublicAccessBlockConfiguration": { "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true },
+                "BucketEncryption": { "ServerSideEncryptionConfiguration": [{ "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } }] },
+                "LifecycleConfiguration": { "Rules": [{ "Status": "Enabled", "ExpirationInDays": resolver.value("LogRetentionDays") }] },
+            } },
+            "EdgeDnsRecords": records,
+        },
     });
-    if domain {
-        want["Outputs"]["ApiUrl"]["Value"] = json!(format!("https://{name}"));
-        let config = &mut want["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
-        config["Aliases"] = json!([name]);
-        config["ViewerCertificate"] = json!({
-            "AcmCertificateArn": parameter("CertificateArn"),
-            "SslSupportMethod": "sni-only",
-            "MinimumProtocolVersion": "TLSv1.2_2021",
-        });
-        let target = json!({
-            "DNSName": { "Fn::GetAtt": ["Distribution", "DomainName"] },
-            "HostedZoneId": CLOUDFRONT_ZONE,
-        });
-        let sets =
-            ["A", "AAAA"].map(|kind| json!({ "Name": name, "Type": kind, "AliasTarget": target }));
-        want["Resources"]["EdgeDnsRecords"] = json!({ "Properties": { "HostedZoneId": parameter("HostedZoneId"), "RecordSets": sets } });
-    }
     expect(problems, "", stack, want);
     let resource = |id: &str| &stack["Resources"][id]["Properties"];
     let code = resource("ViewerAddressFunction")["FunctionCode"]
         .as_str()
         .unwrap_or_default();
-    let sets = format!("request.headers['{VIEWER_ADDRESS_HEADER}'] = {{ value: event.viewer.ip }}");
-    if !code.contains(&sets) {
+    if !code.contains(&format!(
+        "request.headers['{VIEWER_ADDRESS_HEADER}'] = {{ value: event.viewer.ip }}"
+    )) {
         problems.push(format!(
             "ViewerAddressFunction does not set {VIEWER_ADDRESS_HEADER}"
         ));
@@ -209,11 +188,12 @@ pub(super) fn distribution_problems(
         ));
     }
     for (id, resource) in resources(stack, "AWS::CloudFront::") {
-        let names = resource
-            .to_string()
-            .to_ascii_lowercase()
-            .contains("authorization");
-        if names && id != "EdgeCachePolicy" {
+        if id != "EdgeCachePolicy"
+            && resource
+                .to_string()
+                .to_ascii_lowercase()
+                .contains("authorization")
+        {
             problems.push(format!(
                 "{id}: names Authorization; only the cache policy may"
             ));
@@ -233,14 +213,12 @@ pub fn edge_stack_problems(
     let mut problems = Vec::new();
     for env in super::samconfig::ENVIRONMENTS {
         let section = format!("{env}-edge");
-        let mut variants = vec![(section.clone(), Vec::new())];
-        for (name, _) in DOMAIN {
-            variants[0]
-                .1
-                .push((name.into(), deploy_setting(samconfig, env, name)?));
-        }
+        let own =
+            DOMAIN.map(|(name, _)| Ok((name.to_owned(), deploy_setting(samconfig, env, name)?)));
+        let own = own.into_iter().collect::<Result<Overrides, String>>()?;
+        let mut variants = vec![(section.clone(), own)];
         if variants[0].1[0].1.is_empty() {
-            variants.push((format!("{section} with a domain"), pairs(DOMAIN)));
+            variants.push((format!("{section} with a domain"), pairs(&DOMAIN)));
         }
         for (label, extra) in variants {
             let resolver = Resolver::new(template, &with_overrides(samconfig, &section, &extra)?);
@@ -254,8 +232,8 @@ pub fn edge_stack_problems(
             problems.extend(found.into_iter().map(|p| format!("{label}: {p}")));
         }
     }
-    if !deploy_sh.contains("--config-env \"$env-edge\"") {
-        let section = "--config-env \"$env-edge\"";
+    let section = "--config-env \"$env-edge\"";
+    if !deploy_sh.contains(section) {
         problems.push(format!(
             "scripts/deploy.sh does not deploy {EDGE_TEMPLATE} with {section}"
         ));
@@ -360,7 +338,7 @@ mod tests {
             "Outputs": { "ApiUrl": { "Value": origin }, "OriginUrl": { "Value": origin } }
         });
         let mut problems = Vec::new();
-        let without = Resolver::new(&json!({}), &pairs([("Edge", "disabled")]));
+        let without = Resolver::new(&json!({}), &pairs(&[("Edge", "disabled")]));
         distribution_problems(&stack, &without, &mut problems);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("AWS::CloudFront::Distribution*: 1 resources"));
