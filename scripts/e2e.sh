@@ -25,7 +25,7 @@ paused="$engine, stream consumers paused"
 # docs/data-model.md, "Feeds": follow, two posts, and the very next read has both.
 runs=${FEED_RUNS:-20} passed=0
 for _ in $(seq "$runs"); do
-  hurl_file "$paused" "${REALWORLD_DIR:-../shared/realworld}/hurl/feed.hurl" "$SERVER_URL" "$SERVER_DIR" \
+  hurl_file "$paused" "$REALWORLD_DIR/hurl/feed.hurl" "$SERVER_URL" "$SERVER_DIR" \
     >"$SERVER_DIR/feed.log" && passed=$((passed + 1)) || cat "$SERVER_DIR/feed.log"
 done
 echo "feed.hurl on $paused: $passed of $runs runs in a row passed"

@@ -1,22 +1,20 @@
-# Shared by the scripts: the workspace's tools, built and run; free ports;
-# services started, waited for, and stopped when the script exits.
+# shellcheck shell=bash
+# Shared by the scripts: the workspace's tools, free ports, services started,
+# waited for, and stopped when the script exits.
 
-# cargo_build ARGS...: `cargo build ARGS` in the test build's selection
-# (make unit-tests: the workspace but the functions, with dev-dependencies,
-# which `--examples`, of which there are none, asks for). Cargo resolves
-# features per selection: in any other (`cargo run -p xtask`, say) the
-# shared dependencies would get other features, and be built again.
+# cargo_build ARGS...: in the test build's selection (make unit-tests; the
+# --examples, of which there are none, bring the dev-dependencies): cargo
+# resolves features per selection, and any other would build again.
 cargo_build() { cargo build -q --workspace --exclude conduit-functions --examples "$@"; }
-# xtask ARGS...: xtask, so built (a no-op when fresh), and run.
-xtask() { cargo_build --bin xtask && "${CARGO_TARGET_DIR:-target}/debug/xtask" "$@"; }
+BIN=${CARGO_TARGET_DIR:-target}/debug
+xtask() { cargo_build --bin xtask && "$BIN/xtask" "$@"; }
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# on_exit COMMAND [ARGS...]: run it when the script exits, however it exits,
-# before the commands registered earlier. Bash has one EXIT trap: register
-# cleanups here, never with `trap`. They see the exit status in EXIT_STATUS.
+# on_exit COMMAND...: run when the script exits, however, before those
+# registered earlier; they see its status in EXIT_STATUS. The one EXIT trap.
 _on_exit=()
 on_exit() {
   _on_exit=("$(printf '%q ' "$@")" "${_on_exit[@]}")
@@ -29,16 +27,12 @@ _run_on_exit() {
   for command in "${_on_exit[@]}"; do eval "$command" || true; done
 }
 
-# temp_dir: a temporary directory in TEMP_DIR, removed on exit; one per script.
-temp_dir() {
-  [ -n "${TEMP_DIR:-}" ] || { TEMP_DIR=$(mktemp -d) && on_exit rm -rf "$TEMP_DIR"; }
-}
+# temp_dir: TEMP_DIR, removed on exit.
+temp_dir() { [ -n "${TEMP_DIR:-}" ] || { TEMP_DIR=$(mktemp -d) && on_exit rm -rf "$TEMP_DIR"; }; }
 
-# start_service NAME URL LOG COMMAND...: COMMAND in the background, in its own
-# process group, its output in LOG; then waits (60 s at most, failing at once
-# if it exits) until URL, if any, answers HTTP. On exit the group is stopped
-# (TERM, KILL after 5 s), and if the script failed, LOG's tail shown. Call it
-# directly, not in $(...) or a pipeline, so that the cleanups are registered.
+# start_service NAME URL LOG COMMAND...: COMMAND in its own process group,
+# output in LOG, until URL (if any) answers (60 s at most). On exit the group
+# is stopped and, if the script failed, LOG's tail shown. Not in $(...).
 start_service() {
   local name=$1 url=$2 log=$3 pid i
   shift 3
@@ -65,23 +59,23 @@ _show_log_if_failed() {
   [ "$EXIT_STATUS" -eq 0 ] || { echo "--- $1 log (tail) ---" && tail -40 "$2"; } >&2
 }
 
-# start_server [NAME=VALUE...]: the local server (SERVER_BIN, default
-# target/debug/conduit-local) on a free port, with a fresh DATA_DIR,
-# DYNAMODB_PORT=0 and RUST_LOG=warn unless given. Sets SERVER_URL and
-# SERVER_DIR (its DATA_DIR, with its log, server.log).
+# start_server [NAME=VALUE...]: conduit-local on a free port, a fresh
+# DATA_DIR, DYNAMODB_PORT=0, RUST_LOG=warn unless given. Sets SERVER_URL and
+# SERVER_DIR (its DATA_DIR, with server.log).
 start_server() {
-  local bin=${SERVER_BIN:-target/debug/conduit-local} port
-  [ -x "$bin" ] || { echo "$bin not found: cargo build -p conduit-local" >&2; return 1; }
+  local port
+  [ -x "$BIN/conduit-local" ] || { echo "no $BIN/conduit-local: cargo build -p conduit-local" >&2; return 1; }
   temp_dir
   SERVER_DIR=$(mktemp -d -p "$TEMP_DIR" server.XXXX)
   port=$(free_port)
   SERVER_URL=http://127.0.0.1:$port
   start_service conduit-local "$SERVER_URL/api/tags" "$SERVER_DIR/server.log" \
-    env DATA_DIR="$SERVER_DIR" PORT="$port" DYNAMODB_PORT=0 RUST_LOG=warn "$@" "$bin"
+    env DATA_DIR="$SERVER_DIR" PORT="$port" DYNAMODB_PORT=0 RUST_LOG=warn "$@" "$BIN/conduit-local"
 }
 
+REALWORLD_DIR=${REALWORLD_DIR:-../shared/realworld}
 # hurl_file NAME FILE HOST DIR: tests/hurl/FILE.hurl (or the path FILE)
-# against HOST, its output in DIR; says how many requests passed, or FAIL.
+# against HOST, output in DIR; says how many requests passed, or FAIL.
 hurl_file() {
   local name=$1 file=$2 host=$3 out=$4/${2##*/}.out
   [[ $file == */* ]] || file=tests/hurl/$file.hurl
@@ -92,15 +86,15 @@ hurl_file() {
   fi
 }
 
-# hurl_suite NAME HOST DIR: the official RealWorld Hurl suite against HOST,
-# and how many of its requests passed; then stream-effects.hurl, and the
-# word of the server (in DIR) that its consumers run, no batch failed.
+# hurl_suite NAME HOST DIR: the RealWorld Hurl suite and stream-effects.hurl
+# against HOST; then the server's word (in DIR) that its consumers run and
+# no batch failed.
 hurl_suite() {
   local name=$1 host=$2 dir=$3 status=0 requests failed
   hurl --test --jobs 1 --variable host="$host" --variable uid="$(date +%s)$$" \
-    "${REALWORLD_DIR:-../shared/realworld}"/hurl/*.hurl >"$dir/hurl.out" 2>&1 || status=1
+    "$REALWORLD_DIR"/hurl/*.hurl >"$dir/hurl.out" 2>&1 || status=1
   cat "$dir/hurl.out"
-  # Hurl stops a file at its first failing request: one failure per failed file.
+  # Hurl stops a file at its first failure: one failed request per failed file.
   requests=$(sed -n 's/.*Executed requests: *\([0-9]*\).*/\1/p' "$dir/hurl.out" | tail -1)
   failed=$(sed -n 's/.*Failed files: *\([0-9]*\).*/\1/p' "$dir/hurl.out" | tail -1)
   echo "Hurl suite on $name: $((${requests:-0} - ${failed:-0})) of ${requests:-0} requests passed"

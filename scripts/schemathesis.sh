@@ -20,7 +20,7 @@ admin() {
     -d "{\"user\":{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"password123\"}}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["user"]["token"])'
   DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" \
-    "$(dirname "${SERVER_BIN:-target/debug/conduit-local}")/conduit-admin" grant "$1" admin >&2
+    "$BIN/conduit-admin" grant "$1" admin >&2
 }
 
 # No links inferred from Location headers (the API sends none): that also

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # stack, origin_secret: set by eval of xtask samconfig
 # After a deploy (scripts/deploy.sh): the deployed API answers as it should.
 #
 #   scripts/smoke-test.sh dev|prod [--suite]
@@ -19,9 +20,9 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.venv/bin:$PATH"
 
-env=${1:?usage: scripts/smoke-test.sh dev|prod [--suite]}
-region=${DEPLOY_REGION:-$(xtask samconfig "$env" region)}
-stack=$(xtask samconfig "$env" stack_name)
+settings=$(xtask samconfig "${1:?usage: scripts/smoke-test.sh dev|prod [--suite]}")
+eval "$settings"
+region=${DEPLOY_REGION:-$region}
 output() {
   aws cloudformation describe-stacks --region "$region" --stack-name "$stack" \
     --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
@@ -37,7 +38,7 @@ echo "$api answers; $origin refuses without the origin secret"
 
 run=${RUN_ID:-$(date +%s)}
 secret=$(aws ssm get-parameter --region "$region" --output text --query Parameter.Value \
-  --name "$(xtask samconfig "$env" OriginSecretParameterName)")
+  --name "$origin_secret")
 [ -z "${GITHUB_ACTIONS:-}" ] || echo "::add-mask::$secret"
 # On hurl's command line (it reads headers from nowhere else): run where
 # only this job's processes can see it.

@@ -15,11 +15,18 @@
 //!                                refused within 30 days of the last unless
 //!                                forced, which signs out the tokens of the
 //!                                key it retires: for a leaked key)
+//!     conduit-admin ensure-jwt-secret NAME
+//!     conduit-admin origin-secret NAME [--rotate] [--also VERSION]
+//!                               (the deploy's secrets in SSM: src/admin/secrets.rs)
 //!
 //! Environment: `TABLE_NAME` (default `conduit`), `DYNAMODB_ENDPOINT` (for a
 //! local database, e.g. `http://127.0.0.1:8000` while `make dev` runs, or
 //! the SDK's `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`; unset for
-//! AWS, which then uses the usual AWS credentials and region).
+//! AWS, which then uses the usual AWS credentials and region); for SSM,
+//! `AWS_ENDPOINT_URL_SSM` or `AWS_ENDPOINT_URL`.
+
+#[path = "admin/secrets.rs"]
+mod secrets;
 
 use conduit_common::auth::key_store::KeyStore;
 use conduit_common::aws;
@@ -31,11 +38,12 @@ use conduit_common::db::repair::RepairSettings;
 use conduit_common::domain::Role;
 use conduit_common::state::dynamodb_client_from;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: conduit-admin grant <username> <user|moderator|admin> \
      | conduit-admin migrate | conduit-admin repair [read units a second] \
-     | conduit-admin rotate-keys [--force]";
+     | conduit-admin rotate-keys [--force] | conduit-admin ensure-jwt-secret NAME \
+     | conduit-admin origin-secret NAME [--rotate] [--also VERSION]";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -44,6 +52,15 @@ async fn main() -> Result<(), Error> {
         [command] if command == "rotate-keys" => return rotate_keys(false).await,
         [command, force] if command == "rotate-keys" && force == "--force" => {
             return rotate_keys(true).await;
+        }
+        [command, name] if command == "ensure-jwt-secret" => {
+            return secrets::ensure_jwt_secret(&ssm().await?, name).await;
+        }
+        [command, name, options @ ..] if command == "origin-secret" => {
+            let (rotate, also) = secrets::origin_options(options)?;
+            let line = secrets::origin_secret(&ssm().await?, name, rotate, also).await;
+            println!("{}", line?);
+            return Ok(());
         }
         _ => {}
     }
@@ -85,6 +102,17 @@ async fn operator_sdk_config(endpoint: Option<&str>) -> Result<aws_config::SdkCo
     sdk.set_credentials_provider(chain.credentials_provider());
     sdk.set_region(chain.region().cloned());
     Ok(sdk.build())
+}
+
+/// An SSM client, at `AWS_ENDPOINT_URL_SSM` or `AWS_ENDPOINT_URL` if set
+/// (the rehearsal's emulated account).
+async fn ssm() -> Result<aws_sdk_ssm::Client, Error> {
+    let endpoint = ["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|e| !e.is_empty()));
+    Ok(aws_sdk_ssm::Client::new(
+        &operator_sdk_config(endpoint.as_deref()).await?,
+    ))
 }
 
 /// Runs the data migrations not yet finished, to the end (an interrupted

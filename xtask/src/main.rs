@@ -22,11 +22,8 @@ const USAGE: &str = "usage: xtask COMMAND   (scripts/lib.sh builds it as the tes
   openapi                print functions/openapi.json
   check-artifacts BUILD_DIR [SIZES_JSON]
                          each BUILD_DIR/*/bootstrap zipped within the 4 MB budget (sam-build.sh)
-  samconfig ENV KEY      print a deploy setting of ENV: a key of [ENV.deploy.parameters]
-                         or a parameter override (deploy.sh, deploy-check.sh)
-  samconfig-overrides ENV [Name=value...]
-                         ENV's parameter overrides with these in place or added, as one line
-                         of words for sam deploy --parameter-overrides (deploy.sh, deploy-check.sh)
+  samconfig ENV          ENV's deploy settings as shell assignments, for eval (deploy.sh,
+                         deploy-check.sh, smoke-test.sh)
   check-samconfig [FILE] every deployed environment described in samconfig.toml (check-infra.sh)
   check-transformed PYTHON
                          the template after SAM's transform vs the route table, the edge stack
@@ -75,16 +72,9 @@ fn main() {
         }
         ["check-artifacts", dir] => checks::artifacts::run(dir, None),
         ["check-artifacts", dir, sizes] => checks::artifacts::run(dir, Some(sizes)),
-        ["samconfig", env, key] => {
-            checks::read(&generated::workspace_root().join("samconfig.toml"))
-                .and_then(|text| checks::samconfig::deploy_setting(&text, env, key))
-                .map(|value| println!("{value}"))
-        }
-        ["samconfig-overrides", env, extra @ ..] => {
-            checks::read(&generated::workspace_root().join("samconfig.toml"))
-                .and_then(|text| checks::samconfig::overrides_line(&text, env, extra))
-                .map(|line| println!("{line}"))
-        }
+        ["samconfig", env] => checks::read(&generated::workspace_root().join("samconfig.toml"))
+            .and_then(|text| checks::samconfig::shell_settings(&text, env))
+            .map(|settings| println!("{settings}")),
         ["check-samconfig"] => {
             checks::samconfig::run(&generated::workspace_root().join("samconfig.toml"))
         }

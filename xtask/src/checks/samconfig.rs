@@ -1,5 +1,4 @@
-//! samconfig.toml, read for the scripts (`samconfig ENV KEY`,
-//! `samconfig-overrides ENV [Name=value...]`) and checked
+//! samconfig.toml, read for the scripts (`samconfig ENV`) and checked
 //! (`check-samconfig [FILE]`): each environment CI deploys (dev, prod) is
 //! fully described, its edge stack too (`[ENV-edge.deploy.parameters]`,
 //! infra/edge.yaml, in us-east-1), every override is a parameter of its
@@ -137,28 +136,55 @@ pub fn with_overrides(
     Ok(overrides)
 }
 
-/// `xtask samconfig-overrides ENV [Name=value...]`: [`with_overrides`] as
-/// `sam deploy --parameter-overrides` words, one line, an empty value as
-/// `Name=""` (sam reads a bare `Name=` as no value at all).
-pub fn overrides_line(text: &str, env: &str, extra: &[&str]) -> Result<String, String> {
-    let extra = extra
-        .iter()
-        .map(|word| pair(word))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut words = Vec::new();
-    for (name, value) in with_overrides(text, env, &extra)? {
-        if value.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
-            return Err(format!(
-                "{name}: {value:?} cannot be one word of sam's overrides"
-            ));
-        }
-        words.push(if value.is_empty() {
-            format!("{name}=\"\"")
-        } else {
-            format!("{name}={value}")
-        });
+/// `xtask samconfig ENV`: what the scripts read of ENV's sections, as shell
+/// assignments to `eval` (values single-quoted): `stack`, `region`,
+/// `jwt_secret`, `origin_secret`, `edge_stack`, `edge_region`, and the
+/// arrays `overrides` and `edge_overrides` (the edge's with the API's
+/// DomainName and HostedZoneId), words of sam deploy's
+/// `--parameter-overrides`, which replace samconfig.toml's whole: an empty
+/// value as `Name=""` (sam reads a bare `Name=` as no value at all).
+pub fn shell_settings(text: &str, env: &str) -> Result<String, String> {
+    let edge = format!("{env}-edge");
+    let quote = |word: &str| format!("'{}'", word.replace('\'', r"'\''"));
+    let mut lines = Vec::new();
+    let settings = [
+        ("stack", env, "stack_name"),
+        ("region", env, "region"),
+        ("jwt_secret", env, "JwtSecretParameterName"),
+        ("origin_secret", env, "OriginSecretParameterName"),
+        ("edge_stack", &edge, "stack_name"),
+        ("edge_region", &edge, "region"),
+    ];
+    for (var, section, key) in settings {
+        lines.push(format!(
+            "{var}={}",
+            quote(&deploy_setting(text, section, key)?)
+        ));
     }
-    Ok(words.join(" "))
+    let domain = ["DomainName", "HostedZoneId"]
+        .map(|key| deploy_setting(text, env, key).map(|value| (key.to_owned(), value)));
+    let lists = [
+        ("overrides", env, vec![]),
+        (
+            "edge_overrides",
+            &edge,
+            domain.into_iter().collect::<Result<_, _>>()?,
+        ),
+    ];
+    for (var, section, extra) in lists {
+        let mut words = Vec::new();
+        for (name, value) in with_overrides(text, section, &extra)? {
+            if value.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
+                return Err(format!(
+                    "{name}: {value:?} cannot be one word of sam's overrides"
+                ));
+            }
+            let value = if value.is_empty() { "\"\"" } else { &value };
+            words.push(quote(&format!("{name}={value}")));
+        }
+        lines.push(format!("{var}=({})", words.join(" ")));
+    }
+    Ok(lines.join("\n"))
 }
 
 fn pair(word: &str) -> Result<(String, String), String> {
@@ -198,7 +224,7 @@ fn setting(config: &Table, env: &str, key: &str) -> Option<Value> {
         .or_else(|| overrides().map(|(_, value)| Value::String(value)))
 }
 
-/// `xtask samconfig ENV KEY`: [`setting`], a string.
+/// A setting of ENV ([`setting`]), a string.
 pub fn deploy_setting(text: &str, env: &str, key: &str) -> Result<String, String> {
     let value = setting(&parse(text)?, env, key);
     let value =
@@ -244,13 +270,37 @@ mod tests {
             setting(&listed, "prod-edge", "Environment").unwrap(),
             "prod"
         );
-        let line = overrides_line(&good, "dev", &["Edge=disabled", "DomainName=a.example.com"]);
-        let want = "Environment=dev JwtSecretParameterName=/conduit/dev/jwt-secret \
-             OriginSecretParameterName=/conduit/dev/origin-secret DomainName=a.example.com \
-             HostedZoneId=\"\" Edge=disabled";
-        assert_eq!(line.unwrap(), want);
-        assert!(overrides_line(&good, "dev", &["Edge"]).is_err());
-        assert!(overrides_line(&good, "dev", &["Edge=a b"]).is_err());
+        // As the scripts read it: bash's eval.
+        let read = |text: &str, env| {
+            let script = r#"eval "$1" && printf '%s|' "$stack" "$region" "$jwt_secret" \
+                "$origin_secret" "$edge_stack" "$edge_region" "${overrides[@]}" : "${edge_overrides[@]}""#;
+            let out = std::process::Command::new("bash")
+                .args(["-c", script, "bash", &shell_settings(text, env)?])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            Ok::<_, String>(String::from_utf8(out.stdout).unwrap())
+        };
+        let want = "conduit-dev|us-east-1|/conduit/dev/jwt-secret|/conduit/dev/origin-secret|\
+            conduit-dev-edge|us-east-1|Environment=dev|JwtSecretParameterName=/conduit/dev/jwt-secret|\
+            OriginSecretParameterName=/conduit/dev/origin-secret|DomainName=\"\"|HostedZoneId=\"\"|:|\
+            Environment=dev|DomainName=\"\"|HostedZoneId=\"\"|";
+        assert_eq!(read(&good, "dev").unwrap(), want);
+        let other = good
+            .replace("stack_name = \"conduit-dev\"", "stack_name = \"it's\"")
+            .replace(
+                r#"DomainName=\"\" HostedZoneId=\"\"""#,
+                "DomainName=a.example.com HostedZoneId=Z1\"",
+            );
+        let read = read(&other, "dev").unwrap();
+        assert!(read.starts_with("it's|"), "{read}");
+        assert!(
+            read.ends_with(":|Environment=dev|DomainName=a.example.com|HostedZoneId=Z1|"),
+            "{read}"
+        );
+        let quoted = good.replace("Environment=dev J", "Environment=dev Edge=it's J");
+        assert!(shell_settings(&quoted, "dev").is_err());
+        assert!(shell_settings(&good, "staging").is_err());
         assert_eq!(parameter_names(&edge_template(SIGN_IN_ROUTES)).len(), 5);
         assert!(problems("not toml = = 1").is_err());
         // Each mistake, and its problem. (The edge stack's region is a
