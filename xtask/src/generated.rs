@@ -1,7 +1,6 @@
-//! Every file derived from the route and consumer tables (and the GraphQL
-//! schema), in one list: `make generate` writes them all, and a test fails
-//! while any committed one is not what its generator makes (or a binary
-//! shim is left over from a removed route).
+//! Every file derived from the route, consumer and job tables (and the
+//! GraphQL schema): `make generate` writes them all, and a test fails while
+//! a committed one is not what its generator makes.
 
 use std::path::{Path, PathBuf};
 
@@ -104,36 +103,26 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_binary_serves_a_route_or_a_consumer() {
-        let root = workspace_root();
-        let shims: Vec<String> = shims::all().into_iter().map(|(path, _)| path).collect();
-        for entry in std::fs::read_dir(root.join(shims::DIR)).unwrap() {
-            let path = format!(
-                "{}/{}",
-                shims::DIR,
-                entry.unwrap().file_name().to_string_lossy()
-            );
-            assert!(
-                shims.contains(&path),
-                "{path} serves no route or consumer: remove it"
-            );
-        }
-    }
-
     /// sam build runs `cargo lambda build --bin <Binary>` per function of
-    /// the template: each must be a shim, which cargo finds in src/bin.
+    /// the template: each must be a shim, which cargo finds in src/bin, and
+    /// no other binary may be left there.
     #[test]
     fn every_binary_of_the_template_is_a_shim_and_every_shim_in_it() {
         let template = template::sam_template(functions::ROUTES, functions::CONSUMERS);
-        let mut binaries: Vec<String> = (template.lines())
-            .filter_map(|line| line.trim().strip_prefix("Binary: "))
-            .map(shims::path)
-            .collect();
-        binaries.sort();
+        let binaries = template
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("Binary: "));
+        let mut binaries: Vec<String> = binaries.map(shims::path).collect();
+        let names = std::fs::read_dir(workspace_root().join(shims::DIR)).unwrap();
+        let names = names.map(|file| file.unwrap().file_name());
+        let in_dir = |name: std::ffi::OsString| format!("{}/{}", shims::DIR, name.display());
+        let mut files: Vec<String> = names.map(in_dir).collect();
         let mut shims: Vec<String> = shims::all().into_iter().map(|(path, _)| path).collect();
-        shims.sort();
+        for list in [&mut binaries, &mut files, &mut shims] {
+            list.sort();
+        }
         assert_eq!(binaries, shims);
+        assert_eq!(files, shims, "a binary that serves no function is left");
         let manifest = std::fs::read_to_string(workspace_root().join("functions/Cargo.toml"));
         let manifest = manifest.unwrap();
         assert!(!manifest.contains("[[bin]]") && !manifest.contains("autobins"));

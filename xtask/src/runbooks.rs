@@ -296,11 +296,4 @@ pub(crate) mod tests {
             );
         }
     }
-
-    #[test]
-    fn a_suffix_covers_only_longer_names() {
-        assert!(covers("*DurationAlarm", "LoginDurationAlarm"));
-        assert!(!covers("*DurationAlarm", "DurationAlarm"));
-        assert!(!covers("TableThrottleAlarm", "OtherTableThrottleAlarm"));
-    }
 }

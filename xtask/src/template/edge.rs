@@ -1,13 +1,7 @@
-//! The edge in front of the API, in two stacks:
-//!
-//! - in the API's own stack (`infra/template.yaml`), CloudFront
-//!   (`distribution.yaml`): the distribution whose origin is the HTTP API,
-//!   its cache and origin request policies, its log bucket and its domain's
-//!   records, all under the condition `HasEdge`;
-//! - in `infra/edge.yaml`, deployed to [`EDGE_REGION`] whatever the API's
-//!   region (CloudFront takes its web ACL and certificate only from there):
-//!   the web ACL, with a tighter rate limit on the sign-in routes generated
-//!   from the route table ([`SIGN_IN_ROUTES`]), and the certificate.
+//! The edge in front of the API: CloudFront in the API's stack
+//! (`distribution.yaml`, under the condition `HasEdge`), and the edge stack
+//! `infra/edge.yaml` in [`EDGE_REGION`]: the web ACL, with a tighter rate
+//! limit on the route table's [`SIGN_IN_ROUTES`], and the certificate.
 
 use conduit_common::error::ApiError;
 use conduit_common::http::{MAX_BODY_BYTES, ORIGIN_VERIFY_HEADER, Route, VIEWER_ADDRESS_HEADER};
@@ -99,22 +93,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sign_in_routes_are_anonymous_posts_of_the_route_table() {
+    fn the_sign_in_rule_matches_each_anonymous_post_by_method_and_exact_path() {
+        let template = edge_template(SIGN_IN_ROUTES);
+        let edge = distribution();
+        assert!(!template.contains("{{"), "a placeholder is left");
+        assert!(
+            !edge.contains("{{ORIGIN")
+                && !edge.contains("{{CLOUDFRONT")
+                && !edge.contains("{{VIEWER")
+        );
         for route in SIGN_IN_ROUTES {
             assert!(
                 functions::ROUTES.iter().any(|r| std::ptr::eq(*r, *route)),
-                "{route:?} is not in the route table"
+                "{route:?}"
             );
             assert_eq!(route.method.as_str(), "POST", "{route:?}");
             assert!(matches!(route.access, Access::Anonymous), "{route:?}");
-        }
-    }
-
-    #[test]
-    fn the_sign_in_rule_matches_each_route_by_method_and_exact_path() {
-        let template = edge_template(SIGN_IN_ROUTES);
-        assert!(!template.contains("{{"), "a placeholder is left");
-        for route in SIGN_IN_ROUTES {
             assert!(
                 template.contains(&format!("SearchString: {}\n", route.path)),
                 "{route:?}"
@@ -123,12 +117,5 @@ mod tests {
         assert!(template.contains("OrStatement:"));
         let one = edge_template(&SIGN_IN_ROUTES[..1]);
         assert!(!one.contains("OrStatement:") && one.contains("AndStatement:"));
-    }
-
-    #[test]
-    fn the_main_templates_edge_has_no_placeholder_left() {
-        let edge = distribution();
-        assert!(edge.contains(&format!("HeaderName: {ORIGIN_VERIFY_HEADER}\n")));
-        assert!(!edge.contains("{{ORIGIN") && !edge.contains("{{CLOUDFRONT"));
     }
 }
