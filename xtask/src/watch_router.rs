@@ -50,21 +50,3 @@ fn router(routes: &[&Route]) -> String {
     }
     out + END
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replaces_only_the_marked_table() {
-        let before = format!("[workspace]\n\n{BEGIN}old\n{END}\n[other]\nx = 1\n");
-        let after = with_router(&before, functions::ROUTES).unwrap();
-        assert!(after.starts_with("[workspace]\n\n# BEGIN"));
-        assert!(after.ends_with(&format!("{END}\n[other]\nx = 1\n")));
-        assert!(after.contains(
-            "\"/api/articles/{slug}/favorite\" = [{ method = \"POST\", function = \"favorite_article\" }, \
-             { method = \"DELETE\", function = \"unfavorite_article\" }]"
-        ));
-        assert!(with_router("[workspace]\n", functions::ROUTES).is_err());
-    }
-}

@@ -452,39 +452,4 @@ mod tests {
             (&json!({}), &json!({}))
         );
     }
-
-    #[test]
-    fn an_empty_template_is_every_problem_not_a_pass() {
-        let mut problems = Vec::new();
-        let resolver = Resolver::new(&json!({}), &[]);
-        stack_problems(&json!({ "Resources": {} }), &resolver, "dev", &mut problems);
-        let expected = [
-            "Api*: 0 resources",
-            "Function*: 0 resources",
-            "GET /api/tags: no permission",
-            "Table is null",
-        ];
-        for expected in expected {
-            assert!(
-                problems.iter().any(|p| p.contains(expected)),
-                "{expected}: {problems:?}"
-            );
-        }
-        let (mut problems, actual) = (Vec::new(), json!({ "a": [1, { "b": 3, "c": 3 }] }));
-        expect(
-            &mut problems,
-            "R",
-            &actual,
-            json!({ "a": [1, { "b": 3 }], "d": null }),
-        );
-        expect(&mut problems, "R", &actual, json!({ "a": [1, { "b": 2 }] }));
-        expect(&mut problems, "R", &actual, json!({ "a": [1] }));
-        assert_eq!(
-            problems,
-            [
-                "R.a[1].b is 3, expected 2",
-                "R.a is [1,{\"b\":3,\"c\":3}], expected [1]"
-            ]
-        );
-    }
 }
