@@ -241,6 +241,7 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
             .chain(index_dimension.into_iter().flatten());
         Value::Array(dimensions.map(|item| json!(item)).chain([label]).collect())
     });
+    let throttles: Vec<Value> = throttles.collect();
     let (requests, errors) = (name::REQUESTS, name::STATUS_5XX);
     let [faults, dependencies] = [name::FAULTS, name::DEPENDENCY_FAILURES].map(|metric| format!(
         "SUM(SEARCH('{{{NAMESPACE},{SERVICE},{ROUTE}}} MetricName=\"{metric}\" {SERVICE}=\"{STACK}\"', 'Sum'))"
@@ -255,43 +256,28 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
         alarm_status(routes, consumers, jobs),
         text("## The service"),
         graph(
-            "Requests per second",
-            "Sum",
-            json!({}),
-            json!([
+            json!({"title": "Requests per second", "stat": "Sum", "metrics": [
                 [NAMESPACE, requests, SERVICE, STACK, {"id": "requests", "visible": false}],
                 [{"id": "perSecond", "expression": "requests / PERIOD(requests)", "label": "Answered by the functions"}],
                 ["AWS/ApiGateway", "Count", "ApiId", "${HttpApi}", {"id": "api", "visible": false}],
                 [{"id": "apiPerSecond", "expression": "api / PERIOD(api)", "label": "Received by API Gateway"}],
-            ]),
+            ]}),
         ),
         graph(
-            "5xx rate (%), 5-minute periods",
-            "Sum",
-            json!({"period": 300, "yAxis": {"left": {"min": 0}},
-            "annotations": {"horizontal": [{"label": "ServiceErrorRateAlarm", "value": THRESHOLD}]}}),
-            json!([
+            json!({"title": "5xx rate (%), 5-minute periods", "stat": "Sum", "metrics": [
                 [NAMESPACE, errors, SERVICE, STACK, {"id": "errors", "visible": false}],
                 [NAMESPACE, requests, SERVICE, STACK, {"id": "requests", "visible": false}],
                 [{"id": "rate", "expression": "100 * FILL(errors, 0) / requests", "label": "5xx rate (%)"}],
-            ]),
+            ], "period": 300, "yAxis": {"left": {"min": 0}}, "annotations": {"horizontal": [
+                {"label": "ServiceErrorRateAlarm", "value": THRESHOLD},
+            ]}}),
         ),
-        graph(
-            "5xx by cause",
-            "Sum",
-            json!({}),
-            json!([
-                [{"id": "faults", "expression": faults, "label": "Faults: 500s, bugs"}],
-                [{"id": "dependencies", "expression": dependencies, "label": "Dependency failures: 503s, DynamoDB"}],
-                ["AWS/ApiGateway", "5xx", "ApiId", "${HttpApi}", {"label": "API Gateway 5xx, with crashes and timeouts"}],
-            ]),
-        ),
-        graph(
-            "DynamoDB throttled requests",
-            "Sum",
-            json!({}),
-            Value::Array(throttles.collect()),
-        ),
+        graph(json!({"title": "5xx by cause", "stat": "Sum", "metrics": [
+            [{"id": "faults", "expression": faults, "label": "Faults: 500s, bugs"}],
+            [{"id": "dependencies", "expression": dependencies, "label": "Dependency failures: 503s, DynamoDB"}],
+            ["AWS/ApiGateway", "5xx", "ApiId", "${HttpApi}", {"label": "API Gateway 5xx, with crashes and timeouts"}],
+        ]})),
+        graph(json!({"title": "DynamoDB throttled requests", "stat": "Sum", "metrics": throttles})),
     ];
     let route_names: Vec<&str> = routes.iter().map(|route| route.name).collect();
     let consumers: Vec<&str> = consumers.iter().map(|consumer| consumer.name).collect();
@@ -330,24 +316,26 @@ fn per_name(graphs: Graphs, dimension: &str, names: &[&str]) -> Vec<Value> {
         _ => json!([NAMESPACE, metric, SERVICE, STACK, dimension, name, {"label": name}]),
     };
     let graph_of = |(title, metric, stat): &(&str, &str, &str)| {
-        let lines = names.iter().map(|name| line(metric, name)).collect();
-        let mut graph = graph(title, stat, json!({"legend": {"position": "right"}}), lines);
+        let lines: Vec<Value> = names.iter().map(|name| line(metric, name)).collect();
+        let legend = json!({"position": "right"});
+        let mut graph =
+            graph(json!({"title": title, "stat": stat, "metrics": lines, "legend": legend}));
         graph["width"] = json!(12);
         graph
     };
     graphs.iter().map(graph_of).collect()
 }
 
-/// A graph widget, 6 wide, a point a minute, with the `extra` properties.
-fn graph(title: &str, stat: &str, extra: Value, lines: Value) -> Value {
-    let mut properties = json!({
-        "title": title, "view": "timeSeries", "region": "${AWS::Region}",
-        "stat": stat, "period": 60, "metrics": lines,
-    });
-    for (key, value) in extra.as_object().expect("properties are an object") {
-        properties[key] = value.clone();
+/// A graph widget, 6 wide, a point a minute, with `properties` (its
+/// title, statistic and metrics, and any other).
+fn graph(properties: Value) -> Value {
+    let mut graph = json!({"type": "metric", "width": 6, "height": 6, "properties": {
+        "view": "timeSeries", "region": "${AWS::Region}", "period": 60,
+    }});
+    for (key, value) in properties.as_object().expect("properties are an object") {
+        graph["properties"][key] = value.clone();
     }
-    json!({"type": "metric", "width": 6, "height": 6, "properties": properties})
+    graph
 }
 
 /// A full-width markdown widget, as tall as its lines.
