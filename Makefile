@@ -143,7 +143,7 @@ generate: ## Regenerate what derives from the route table: template, OpenAPI, wa
 deploy: ## Build and deploy to AWS: make deploy ENV=dev|prod
 	scripts/deploy.sh $(ENV)
 
-rotate-origin-secret: ## A new origin secret between CloudFront and the API, deployed in two steps: make rotate-origin-secret ENV=dev|prod
+rotate-origin-secret: ## A new origin secret between CloudFront and the API, in three deploys: make rotate-origin-secret ENV=dev|prod
 	scripts/deploy.sh $(ENV) --rotate-origin-secret
 
 destroy: ## Delete the stack of ENV, then its edge stack (keeps the table, the secrets and the edge's log bucket)

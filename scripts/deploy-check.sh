@@ -1,51 +1,31 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2154 # stack, region, ...: set by eval of xtask samconfig
-# The deploy rehearsal: what make deploy and the deploy workflow do, done to
-# emulated AWS accounts on loopback (moto with SAM's resources added,
-# infra/rehearsal/emulator.py), checked as a real deploy would have to be.
-# No AWS account, no Docker, no network.
-#
-#   1. The template after SAM's own transform, for dev and prod, against the
-#      route table; known mistakes that linters pass, each caught
-#      (xtask check-transformed).
-#   2. Side by side, each in an account of its own: scripts/deploy.sh dev of
-#      make sam-build's build, read back and checked (check-deployed), the
-#      origin secret rotated and retired, then deleted (table and secret
-#      kept: check-retained) and redeployed; deploy.sh prod as the workflow's
-#      promote job runs it; each known mistake deployed and caught. All
-#      without the edge (Edge=disabled): moto has no CloudFront or WAF, so
-#      step 1 checks the edge.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
-
+# The deploy rehearsal: the template after SAM's transform, known mistakes
+# caught (xtask check-transformed); then deploy.sh into emulated accounts on
+# loopback (moto, infra/rehearsal/emulator.py), no AWS account or network:
+# dev (its origin secret rotated, deleted, redeployed), prod, and each mistake
+# caught. Without the edge (moto has no CloudFront or WAF): the first step checks it.
+cd "$(dirname "$0")/.." && source scripts/lib.sh || exit 1
 SAM_PYTHON=.venv/bin/python REHEARSAL_PYTHON=.venv-rehearsal/bin/python
-for python in "$SAM_PYTHON" "$REHEARSAL_PYTHON"; do
-  [ -x "$python" ] || { echo "FAIL: $python not found; run scripts/setup.sh venv"; exit 1; }
-done
+for python in "$SAM_PYTHON" "$REHEARSAL_PYTHON"; do [ -x "$python" ] || { echo "FAIL: no $python; run scripts/setup.sh venv"; exit 1; }; done
 [ -f .aws-sam/build/template.yaml ] || { echo "FAIL: no .aws-sam/build; run make sam-build"; exit 1; }
 export PATH="$PWD/.venv/bin:$PATH"
 started=$(date +%s)
 temp_dir
-
-echo "==> the template after SAM's transform"
-xtask check-transformed "$SAM_PYTHON"
-
-echo "==> sam deploy into emulated accounts, side by side"
 # Built once, before the lanes: concurrent cargo runs queue on its lock.
 cargo_build --bin xtask --bin conduit-admin
+echo "==> the template after SAM's transform"
+"$BIN/xtask" check-transformed "$SAM_PYTHON"
+echo "==> sam deploy into emulated accounts, side by side"
 export AWS_ACCESS_KEY_ID=rehearsal AWS_SECRET_ACCESS_KEY=rehearsal
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN
 # samconfig ENV: ENV's settings (stack, jwt_secret, overrides...) in this shell.
 samconfig() { local settings; settings=$("$BIN/xtask" samconfig "$1") && eval "$settings"; }
-
 # read_back STACK NAME: the stack, read back into $TEMP_DIR/NAME.json.
 read_back() { "$REHEARSAL_PYTHON" infra/rehearsal/read_back.py "$1" "$TEMP_DIR/$2.json"; }
 # run LOG COMMAND...: COMMAND, its output in $TEMP_DIR/LOG.log, shown if it fails.
-run() {
-  "${@:2}" >"$TEMP_DIR/$1.log" 2>&1 || { tail -40 "$TEMP_DIR/$1.log"; echo "FAIL: ${*:2}"; return 1; }
-}
+run() { "${@:2}" >"$TEMP_DIR/$1.log" 2>&1 || { tail -40 "$TEMP_DIR/$1.log"; echo "FAIL: ${*:2}"; return 1; }; }
 # deploy ENV: as the workflow deploys (the flags its test compares), checked.
 deploy() {
   local env=$1
@@ -54,20 +34,15 @@ deploy() {
   read_back "$stack" "$env"
   "$BIN/xtask" check-deployed "$TEMP_DIR/$env.json" "$env"
 }
-
 # The origin secret after the first deploy (version 1): left alone, rotated
 # (2, with 1 accepted while CloudFront sends it), then 1 retired.
 rehearse_origin_secret() {
   local first again rotated retired admin=("$BIN/conduit-admin" origin-secret "$origin_secret")
-  first=$("${admin[@]}" --also 1 2>/dev/null)
-  again=$("${admin[@]}" --also 1 2>/dev/null)
-  rotated=$("${admin[@]}" --rotate --also 1 2>/dev/null)
-  retired=$("${admin[@]}" --also 2 2>/dev/null)
-  if [[ ! $first =~ ^1\ ([0-9a-f]{64})$ ]] || [ "$again" != "$first" ] ||
-    [[ ! $rotated =~ ^2\ ([0-9a-f]{64}),${first#1 }$ ]] || [ "$retired" != "2 ${BASH_REMATCH[1]}" ]; then
-    echo "FAIL: origin secret: '$first', then '$again', rotated '$rotated', retired '$retired'"
-    return 1
-  fi
+  first=$("${admin[@]}" --also 1 2>/dev/null) again=$("${admin[@]}" --also 1 2>/dev/null)
+  rotated=$("${admin[@]}" --rotate --also 1 2>/dev/null) retired=$("${admin[@]}" --also 2 2>/dev/null)
+  [[ $first =~ ^1\ [0-9a-f]{64}$ && $again == "$first" && $rotated =~ ^2\ ([0-9a-f]{64}),${first#1 }$ &&
+    $retired == "2 ${BASH_REMATCH[1]}" ]] ||
+    { echo "FAIL: origin secret: '$first', then '$again', rotated '$rotated', retired '$retired'"; return 1; }
   echo "origin secret: created at version 1 by the deploy, rotated to 2 with version 1 accepted, then retired"
 }
 
@@ -79,8 +54,8 @@ dev_lane() {
   "$BIN/xtask" check-retained "$TEMP_DIR/dev.json" "$TEMP_DIR/dev-deleted.json" dev
   deploy dev
 }
-# break_lane N: mistake N, in a copy of the built template (beside it: its
-# CodeUris are relative), deployed with dev's settings, is caught.
+# break_lane N: mistake N, in a copy of the built template (beside it, for its
+# relative CodeUris), deployed with dev's settings, is caught.
 break_lane() {
   local broken=.aws-sam/build/rehearsal-break-$1.yaml
   samconfig dev
@@ -92,10 +67,9 @@ break_lane() {
   read_back "rehearsal-break-$1" "break-$1"
   "$BIN/xtask" check-deployed-break "$1" "$TEMP_DIR/break-$1.json" dev
 }
-
-# lane NAME COMMAND...: COMMAND in the background, in an emulated account of
-# its own (moto now and then gets two deploys at once in one account wrong).
-# Mostly single-threaded Python: side by side, twice as fast on 2 cores.
+# lane NAME COMMAND...: COMMAND in the background (side by side, twice as fast
+# on 2 cores), in an emulated account of its own (moto now and then gets two
+# deploys at once in one account wrong).
 lanes=()
 lane() {
   local port

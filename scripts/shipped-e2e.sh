@@ -1,73 +1,48 @@
 #!/usr/bin/env bash
-# The functions as API Gateway and Lambda run them: each a process polling
-# `cargo lambda watch`'s Runtime API, behind its HTTP router (the HTTP API's
-# routes, generated into Cargo.toml), on conduit-local's embedded table,
-# whose emulated event source mapping invokes the stream consumers through
-# watch's Invoke API (CONSUMERS_INVOKE_URL). Against them: the official Hurl
-# suite, tests/hurl/stream-effects.hurl, then `xtask lambda-smoke` (every
-# events/ fixture through `cargo lambda invoke`, the functions' EMF metrics).
-#
-#   scripts/shipped-e2e.sh        # the arm64 bootstraps sam build put in
-#                                 # .aws-sam/build, under qemu-aarch64 (Debian's
-#                                 # qemu-user and libc6-arm64-cross)
+# The functions as Lambda runs them, each polling `cargo lambda watch`'s
+# Runtime API, on conduit-local's table (its event source mapping invokes the
+# consumers through watch): the Hurl suite, stream-effects.hurl, then xtask
+# lambda-smoke (every events/ fixture, the EMF metrics).
+#   scripts/shipped-e2e.sh        # sam build's arm64 bootstraps, under qemu-aarch64
 #   scripts/shipped-e2e.sh debug  # debug builds, native (make lambda-smoke)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.venv/bin:$PATH"
+cd "$(dirname "$0")/.." && source scripts/lib.sh || exit 1
+export PATH="$PWD/.venv/bin:$PATH"
 command -v cargo-lambda >/dev/null || { echo "FAIL: no cargo-lambda; run scripts/setup.sh venv"; exit 1; }
 started=$(date +%s)
 mode=${1:-shipped}
 ARM64_LIBS=/usr/aarch64-linux-gnu
 if [ "$mode" = debug ]; then
-  # The whole workspace: the test build's features (xtask check-feature-parity).
-  cargo build -q --workspace --examples --bins
+  cargo build -q --workspace --examples --bins # the test build's features
 else
   command -v qemu-aarch64 >/dev/null && [ -d "$ARM64_LIBS" ] ||
     { echo "FAIL: qemu-aarch64 or $ARM64_LIBS missing; run scripts/setup.sh apt"; exit 1; }
   [ -f .aws-sam/build/template.yaml ] || { echo "FAIL: no .aws-sam/build; run make sam-build"; exit 1; }
   cargo_build --bin xtask --bin conduit-local
 fi
-
 temp_dir
 watch=http://127.0.0.1:$(free_port)
-# Up when its Invoke API answers (405 to a GET); any other path would wait
-# for a function to serve it.
+# Up when its Invoke API answers (405 to a GET).
 start_service "cargo lambda watch" "$watch/2015-03-31/functions/_/invocations" "$TEMP_DIR/watch.log" \
   cargo lambda watch --only-lambda-apis --ignore-changes --invoke-address 127.0.0.1 --invoke-port "${watch##*:}"
 ddb_port=$(free_port)
 start_server DYNAMODB_PORT="$ddb_port" TABLE_NAME=conduit CONSUMERS_INVOKE_URL="$watch"
-
-# What Lambda and the template give each function; the secret in a private
-# file, never on a command line.
+# What Lambda and the template give each function; the secret never on a command line.
 (umask 077; cat >"$TEMP_DIR/lambda.env" <<ENV
-AWS_LAMBDA_FUNCTION_VERSION=1
-AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256
-AWS_REGION=us-east-1
-AWS_ACCESS_KEY_ID=local
-AWS_SECRET_ACCESS_KEY=local
-DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port
-TABLE_NAME=conduit
-JWT_SECRET=$(head -c 36 /dev/urandom | base64 | tr '+/' 'xy')
-TOKEN_TTL_SECONDS=86400
-ALLOWED_ORIGINS=*
-RUST_LOG=info
-SERVICE_NAME=conduit-shipped
+AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local TABLE_NAME=conduit
+DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port TOKEN_TTL_SECONDS=86400 ALLOWED_ORIGINS=*
+RUST_LOG=info SERVICE_NAME=conduit-shipped JWT_SECRET=$(head -c 36 /dev/urandom | base64 | tr '+/' 'xy')
 ENV
 )
-count=0
 while read -r name dir; do
   bin=(qemu-aarch64 -L "$ARM64_LIBS" ".aws-sam/build/$dir/bootstrap")
-  [ "$mode" = shipped ] || bin=("${CARGO_TARGET_DIR:-target}/debug/$name")
+  [ "$mode" = shipped ] || bin=("$BIN/$name")
   [ -x "${bin[-1]}" ] || { echo "FAIL: ${bin[-1]} missing"; exit 1; }
   start_service "$name" "" "$TEMP_DIR/function-$name.log" bash -c 'set -a; . "$1"; set +a; shift; exec "$@"' _ \
     "$TEMP_DIR/lambda.env" env AWS_LAMBDA_FUNCTION_NAME="$name" AWS_LAMBDA_RUNTIME_API="$watch/.rt/$name" "${bin[@]}"
-  count=$((count + 1))
 done < <(xtask shipped-functions)
-echo "$count functions ($mode) polling watch's Runtime API"
-
 status=0
-hurl_suite "the $mode functions" "$watch" "$SERVER_DIR" || status=1
+hurl_suite "the $mode functions" "$watch" || status=1
 # Not first: its list_tags would cache the tags (10 s) that tags.hurl reads.
 xtask lambda-smoke "${watch##*:}" "$TEMP_DIR" || status=1
 echo "$mode functions: $(($(date +%s) - started)) s"

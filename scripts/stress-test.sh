@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
-# The suite on a slow, busy machine (not in make test): make fidelity
-# FIDELITY_RUNS times in a row (default 10), then make test TEST_RUNS times
-# (default 3), with one core kept busy throughout, as other work on a shared
-# 2-core CI machine would. Stops at the first failure, showing its log's tail.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
-core=$(($(nproc) - 1))
-logs=$(mktemp -d)
+# make fidelity FIDELITY_RUNS times (default 10), then make test TEST_RUNS times
+# (3), with one core kept busy as on a shared 2-core CI machine; stops at a failure.
+cd "$(dirname "$0")/.." && source scripts/lib.sh || exit 1
+core=$(($(nproc) - 1)) logs=$(mktemp -d)
 taskset -c "$core" bash -c 'while :; do :; done' &
 on_exit kill "$!"
 echo "stress-test: core $core kept busy; logs in $logs"

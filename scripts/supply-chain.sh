@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# The dependencies' supply chain: cargo deny (deny.toml: licences, banned
-# crates, OpenSSL among them, and sources, always; RustSec's advisories when
-# its database can be fetched from GitHub, said and skipped when not). Fails
-# on any finding. Then npm audit of the test tooling, reported: none ships.
-set -uo pipefail
-cd "$(dirname "$0")/.."
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# cargo deny (deny.toml; RustSec's advisories when its database can be fetched,
+# said when not): any finding fails. npm audit of the test tooling: reported only.
+cd "$(dirname "$0")/.." && source scripts/lib.sh || exit 1
+set +e # every check runs
 status=0
 if cargo deny fetch >target/cargo-deny-fetch.log 2>&1; then
   cargo deny check --hide-inclusion-graph || status=1

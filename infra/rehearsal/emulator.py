@@ -24,11 +24,18 @@ patch below exists for one reason:
 Everything else moto does not model (CodeDeploy, alarms, subscriptions,
 CloudFront) it skips, and the rehearsal checks those on the transformed
 template instead; the API's stack is rehearsed without its edge.
+
+Moto (5.2) has no supported way to do any of the above: no transforms, no
+plugin or configuration for CloudFormation resource types (it finds models
+among CloudFormationModel's subclasses), and outputs only for stacks made by
+CreateStack. What is public is used: ThreadedMotoServer, the backends'
+create_* methods, and the model interface moto's own resources implement.
 """
 
 import json
 import os
 import sys
+import threading
 
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import LambdaVersion, lambda_backends
@@ -293,7 +300,7 @@ def main(port):
     server.start()
     print(f"emulated AWS on http://localhost:{port}", flush=True)
     try:
-        server._thread.join()
+        threading.Event().wait()  # until a signal stops it
     except KeyboardInterrupt:
         server.stop()
 

@@ -138,9 +138,8 @@ fn new_origin_secret() -> String {
 /// latest secret and of the one CloudFront sends, if another.
 fn digests(latest: &str, sent: Option<&str>) -> String {
     let hex = |value: &str| {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(value.as_bytes());
         digest
-            .as_ref()
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect::<String>()
