@@ -16,23 +16,50 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use tracing::Dispatch;
 
-const REQUESTS: usize = 400;
+/// Requests per row, measured in rounds: each round runs a few under each
+/// row's subscriber in turn, so that a busy machine weighs on every row
+/// alike and the ratios hold.
+const ROUNDS: usize = 40;
+const PER_ROUND: usize = 10;
+const REQUESTS: usize = ROUNDS * PER_ROUND;
 
-/// The median CPU time of `REQUESTS` reads of `path`, and of handing each
-/// one's spans over after it.
-async fn per_request(app: &TestApp, path: &str, traces: Option<&Traces>) -> (Duration, Duration) {
-    let mut requests = Vec::with_capacity(REQUESTS);
-    let mut exports = Vec::with_capacity(REQUESTS);
-    for _ in 0..REQUESTS {
-        let (response, usage) = measure(app.get(path, None)).await;
-        assert_eq!(response.status, 200);
-        requests.push(usage.cpu);
-        if let Some(traces) = traces {
-            exports.push(measure(traces.export()).await.1.cpu);
+/// One row: its subscriber, its traces to export after each request, and
+/// the CPU times measured.
+struct Row<'a> {
+    name: &'static str,
+    dispatch: Dispatch,
+    traces: Option<&'a Traces>,
+    requests: Vec<Duration>,
+    exports: Vec<Duration>,
+}
+
+impl<'a> Row<'a> {
+    fn new(name: &'static str, traces: Option<&'a Traces>) -> Self {
+        let dispatch = traces.map_or_else(Dispatch::none, |t| Dispatch::new(t.subscriber()));
+        Row {
+            name,
+            dispatch,
+            traces,
+            requests: Vec::new(),
+            exports: Vec::new(),
         }
     }
-    (median(requests), median(exports))
+
+    /// A few reads of `path` under this row's subscriber, each followed by
+    /// handing its spans over.
+    async fn measure(&mut self, app: &TestApp, path: &str) {
+        let _subscriber = tracing::dispatcher::set_default(&self.dispatch);
+        for _ in 0..PER_ROUND {
+            let (response, usage) = measure(app.get(path, None)).await;
+            assert_eq!(response.status, 200);
+            self.requests.push(usage.cpu);
+            if let Some(traces) = self.traces {
+                self.exports.push(measure(traces.export()).await.1.cpu);
+            }
+        }
+    }
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
@@ -64,47 +91,48 @@ pub async fn run() -> anyhow::Result<String> {
         .create_article(&author, "Measured", &["one", "two"])
         .await;
     let path = format!("/api/articles/{slug}");
-    per_request(&app, &path, None).await; // warm-up
-
-    let (off, _) = per_request(&app, &path, None).await;
     let (kept_traces, kept) = Traces::in_memory("bench");
-    let (on, kept_export) = {
-        let _traced = tracing::subscriber::set_default(kept_traces.subscriber());
-        per_request(&app, &path, Some(&kept_traces)).await
-    };
-    let spans = kept.lock().unwrap().len() as f64 / REQUESTS as f64;
-
     // SAFETY: set before any other thread reads the environment's variable.
     unsafe { std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", collector().await?) };
     let sent_traces = Traces::from_env("bench")
         .map_err(anyhow::Error::msg)?
         .expect("the OTLP endpoint is set");
-    let (sent, sent_export) = {
-        let _traced = tracing::subscriber::set_default(sent_traces.subscriber());
-        per_request(&app, &path, Some(&sent_traces)).await
-    };
+    let mut rows = [
+        Row::new("off (no layer)", None),
+        Row::new("spans made and kept", Some(&kept_traces)),
+        Row::new(
+            "sent over OTLP/HTTP to a local collector",
+            Some(&sent_traces),
+        ),
+    ];
+    for row in &mut rows {
+        row.measure(&app, &path).await; // warm-up
+        row.requests.clear();
+        row.exports.clear();
+    }
+    kept.lock().unwrap().clear();
+    for _ in 0..ROUNDS {
+        for row in &mut rows {
+            row.measure(&app, &path).await;
+        }
+    }
+    let spans = kept.lock().unwrap().len() as f64 / REQUESTS as f64;
 
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let mut report = String::new();
     writeln!(report, "# What the traces cost a request\n")?;
     writeln!(
         report,
-        "`conduit-bench traces` (bench/src/traces.rs): GET /api/articles/:slug, {REQUESTS} times per row, in-process on the embedded engine, release build; the median CPU time of the request (its thread's, while polled) and of handing its spans over after it (`traces::export`, which in Lambda runs after the response is sent). {spans:.0} spans a request: the request, its DynamoDB operations and their attempts.\n"
+        "`conduit-bench traces` (bench/src/traces.rs): GET /api/articles/:slug, {REQUESTS} times per row (in {ROUNDS} rounds of {PER_ROUND}, the rows in turn), in-process on the embedded engine, release build; the median CPU time of the request (its thread's, while polled) and of handing its spans over after it (`traces::export`, which in Lambda runs after the response is sent). {spans:.0} spans a request: the request, its DynamoDB operations and their attempts.\n"
     )?;
     writeln!(
         report,
         "| traces | request CPU µs | + export CPU µs | total vs off |"
     )?;
     writeln!(report, "|---|---:|---:|---:|")?;
-    for (name, request, export) in [
-        ("off (no layer)", off, Duration::ZERO),
-        ("spans made and kept", on, kept_export),
-        (
-            "sent over OTLP/HTTP to a local collector",
-            sent,
-            sent_export,
-        ),
-    ] {
+    let off = median(rows[0].requests.clone());
+    for row in rows {
+        let (name, request, export) = (row.name, median(row.requests), median(row.exports));
         writeln!(
             report,
             "| {name} | {:.0} | {:.0} | {:+.0}% |",

@@ -66,6 +66,7 @@ impl Ring {
 
 impl JwtKeys {
     pub fn new(config: &Config) -> Self {
+        super::hmac::install();
         // Pinning one algorithm rejects `alg: none` and algorithm confusion.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&config.jwt_issuer]);

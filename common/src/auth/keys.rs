@@ -78,7 +78,8 @@ impl SigningKey {
     /// 32 HS256 needs.
     pub fn generate() -> SigningKey {
         let mut secret = [0u8; 48];
-        aws_lc_rs::rand::fill(&mut secret).expect("the system's random source");
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
+            .expect("the system's random source");
         SigningKey::from_secret(URL_SAFE_NO_PAD.encode(secret))
     }
 
@@ -86,7 +87,7 @@ impl SigningKey {
     /// SHA-256): the same secret always has the same id, and the id says
     /// nothing usable about the secret.
     fn from_secret(secret: String) -> SigningKey {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+        let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
         SigningKey {
             kid: URL_SAFE_NO_PAD.encode(&digest.as_ref()[..6]),
             secret,

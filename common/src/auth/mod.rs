@@ -3,6 +3,7 @@
 //! ([`Authentication`]).
 
 pub mod access;
+mod hmac;
 pub mod jwt;
 pub mod key_store;
 pub mod keys;

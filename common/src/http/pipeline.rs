@@ -242,7 +242,7 @@ fn entity_tag(body: &Body) -> Option<ETag> {
         Body::Binary(bytes) => bytes,
         _ => return None,
     };
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
     let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]))
         .parse()
         .expect("base64url between quotes is a valid entity tag");
@@ -334,7 +334,7 @@ fn came_through_the_edge(config: &Config, headers: &HeaderMap) -> bool {
     let Some(secret) = headers.get(ORIGIN_VERIFY_HEADER) else {
         return false;
     };
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
     config
         .origin_verify
         .iter()

@@ -21,21 +21,13 @@ use tracing_subscriber::registry::LookupSpan;
 /// traces where the environment says ([`traces`]; by default nowhere).
 /// `service` names the process in the traces.
 pub fn init(service: &str) -> Result<(), String> {
-    #[cfg(feature = "traces")]
-    {
-        let traces = traces::Traces::from_env(service)?;
-        let subscriber = tracing_subscriber::registry()
-            .with(json_layer(std::io::stdout))
-            .with(traces.as_ref().map(traces::Traces::layer));
-        let _ = tracing::subscriber::set_global_default(subscriber);
-        if let Some(traces) = traces {
-            traces.install()?;
-        }
-    }
-    #[cfg(not(feature = "traces"))]
-    {
-        let _ = service;
-        let _ = tracing::subscriber::set_global_default(json_logs(std::io::stdout));
+    let traces = traces::Traces::from_env(service)?;
+    let subscriber = tracing_subscriber::registry()
+        .with(json_layer(std::io::stdout))
+        .with(traces.as_ref().map(traces::Traces::layer));
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    if let Some(traces) = traces {
+        traces.install()?;
     }
     Ok(())
 }

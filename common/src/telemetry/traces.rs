@@ -21,15 +21,8 @@
 //! Off, no layer is installed: a span costs what `tracing` costs without a
 //! subscriber that wants it.
 
-//! Built with the `traces` feature of this crate (the local server, the
-//! tests and the benchmarks have it). The functions that ship do not, yet:
-//! it adds about 0.3 MB to every zip, and GraphQL's would then exceed the
-//! 4 MB budget (docs/benchmarks-traces.md). Without it every call here
-//! does nothing.
-
-#[cfg(feature = "traces")]
 mod otel;
-#[cfg(feature = "traces")]
+mod otlp_client;
 pub use otel::{
     Traces, continue_from, continue_xray, export, record_capacity, span_tree, traceparent,
 };
@@ -37,24 +30,3 @@ pub use otel::{
 /// The item attribute that carries the trace of the request that wrote it
 /// (a W3C `traceparent`), for the consumers its write triggers.
 pub const ITEM_ATTRIBUTE: &str = "trace";
-
-#[cfg(not(feature = "traces"))]
-pub use off::*;
-
-/// Without the feature: nothing made, nothing kept, nothing sent.
-#[cfg(not(feature = "traces"))]
-mod off {
-    use tracing::Span;
-
-    pub async fn export() {}
-
-    pub fn traceparent() -> Option<String> {
-        None
-    }
-
-    pub fn record_capacity(_units: f64) {}
-
-    pub fn continue_xray(_span: &Span, _header: &str) {}
-
-    pub fn continue_from(_span: &Span, _traceparent: &str) {}
-}

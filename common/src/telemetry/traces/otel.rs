@@ -1,4 +1,4 @@
-//! The traces themselves (the `traces` feature): see [`super`].
+//! The traces themselves: see [`super`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -41,8 +41,10 @@ impl Traces {
         let sink = if var("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
             || var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
         {
+            use opentelemetry_otlp::WithHttpConfig;
             let mut exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
+                .with_http_client(super::otlp_client::OtlpClient::default())
                 .build()
                 .map_err(|err| format!("the OTLP exporter: {err}"))?;
             exporter.set_resource(&resource(service));
@@ -91,14 +93,17 @@ impl Traces {
             .with_tracked_inactivity(false)
             .with_location(false)
             .with_threads(false)
-            // Asked at every call, by design: a filter that decides by
-            // metadata alone has each callsite's interest cached, and that
-            // cache loses spans where several subscribers come and go (the
-            // tests: the SDK's operation spans went missing). It costs
-            // about 15 points of the figures in docs/benchmarks-traces.md.
-            .with_filter(tracing_subscriber::filter::dynamic_filter_fn(
-                |metadata, _| traced(metadata),
-            ))
+            // Decided by metadata alone, so tracing caches each callsite's
+            // interest and an untraced span or event costs a load. Right
+            // where the process has one subscriber (a function, the local
+            // server, tests/traces.rs); among many set and dropped on many
+            // threads (the API tests) that cache lost spans.
+            .with_filter(
+                tracing_subscriber::filter::filter_fn(traced)
+                    // The SDK's spans are at debug: the trace-level events
+                    // of the SDK, hyper and the engine are not even looked up.
+                    .with_max_level_hint(tracing::level_filters::LevelFilter::DEBUG),
+            )
     }
 
     /// The spans finished since the last call. When printing, whole
