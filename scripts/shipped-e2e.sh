@@ -24,6 +24,8 @@ watch=http://127.0.0.1:$(free_port)
 # Up when its Invoke API answers (405 to a GET).
 start_service "cargo lambda watch" "$watch/2015-03-31/functions/_/invocations" "$TEMP_DIR/watch.log" \
   cargo lambda watch --only-lambda-apis --ignore-changes --invoke-address 127.0.0.1 --invoke-port "${watch##*:}"
+otlp=$(free_port) # the functions' traces, for lambda-smoke: the collector stand-in
+start_service "otlp-sink" "http://127.0.0.1:$otlp" "$TEMP_DIR/otlp.log" "$BIN/xtask" otlp-sink "$otlp" "$TEMP_DIR"
 ddb_port=$(free_port)
 start_server DYNAMODB_PORT="$ddb_port" TABLE_NAME=conduit CONSUMERS_INVOKE_URL="$watch"
 # What Lambda and the template give each function; the secret never on a command line.
@@ -31,7 +33,7 @@ start_server DYNAMODB_PORT="$ddb_port" TABLE_NAME=conduit CONSUMERS_INVOKE_URL="
 AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 AWS_REGION=us-east-1
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local TABLE_NAME=conduit
 DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port TOKEN_TTL_SECONDS=86400 ALLOWED_ORIGINS=*
-RUST_LOG=info SERVICE_NAME=conduit-shipped JWT_SECRET=$(head -c 36 /dev/urandom | base64 | tr '+/' 'xy')
+OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$otlp RUST_LOG=info SERVICE_NAME=conduit-shipped JWT_SECRET=$(head -c 36 /dev/urandom | base64 | tr '+/' 'xy')
 ENV
 )
 while read -r name dir; do

@@ -40,7 +40,8 @@ const USAGE: &str = "usage: xtask COMMAND   (scripts/lib.sh builds it as the tes
   check-deployed-break N STATE ENV
                          the stack deployed with mistake N fails check-deployed (deploy-check.sh)
   check-feature-parity   the Makefile's other cargo builds reuse the test build's dependencies (check-infra.sh)
-  lambda-smoke PORT DIR  every events/ fixture invoked, and the functions' EMF metrics (shipped-e2e.sh)
+  lambda-smoke PORT DIR  every events/ fixture invoked, and the functions' EMF metrics and traces (shipped-e2e.sh)
+  otlp-sink PORT DIR     the functions' OTLP collector, each export kept in DIR (shipped-e2e.sh)
   shipped-functions      each function's name and .aws-sam/build directory, consumers too (shipped-e2e.sh)";
 
 fn main() {
@@ -111,6 +112,7 @@ fn main() {
             }
             Ok(())
         }
+        ["otlp-sink", port, dir] => checks::otlp_sink::run(port, dir.as_ref()),
         ["lambda-smoke", port, dir] => {
             checks::lambda_smoke::run(&generated::workspace_root(), port, dir.as_ref())
         }

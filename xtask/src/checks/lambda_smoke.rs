@@ -10,6 +10,9 @@
 //! must be answered 2xx, holding its [`HOLDS`]. Then get_current_user
 //! again must be 401: another process refuses the session logout ended.
 //! A consumer must answer a partial batch response without failures.
+//! Last, every function's traces: what it sent the collector stand-in
+//! (`xtask otlp-sink` in DIR) names each route's request and the DynamoDB
+//! calls.
 
 use std::path::Path;
 
@@ -83,6 +86,7 @@ pub fn run(root: &Path, port: &str, dir: &Path) -> Result<(), String> {
     }
     let emf = functions_output(dir).and_then(|log| crate::emf::check(&log, &routes));
     report("EMF metrics in the functions' logs", emf);
+    report("traces sent to the collector", traces(dir, &routes));
     match failures {
         0 => {
             println!("lambda smoke: all checks passed");
@@ -139,6 +143,41 @@ pub fn verdict(name: &str, answer: &Value, status: Option<u16>) -> Result<String
         (true, []) => Ok(format!("{}", got.unwrap_or_default())),
         (true, missing) => Err(format!("no {} in {}", missing.join(", "), excerpt(body))),
         (false, _) => Err(format!("want {want}, got {}", excerpt(&answer.to_string()))),
+    }
+}
+
+/// `Ok` if the functions' exports to the collector (otlp-sink) hold every
+/// route's request span, DynamoDB operations, their attempts, and the
+/// consumers' record spans.
+/// A function sends its spans after its response: the last ones may still
+/// be on their way, so this waits for them (a minute at most).
+fn traces(dir: &Path, routes: &[String]) -> Result<String, String> {
+    let spans = [
+        "DynamoDB.GetItem",
+        "try_attempt",
+        "batch",
+        "fan_out_feeds INSERT",
+    ];
+    let started = std::time::Instant::now();
+    loop {
+        let exports = crate::checks::otlp_sink::exports(dir)?;
+        let missing: Vec<&str> = (routes.iter().map(String::as_str))
+            .chain(spans)
+            .filter(|name| !crate::checks::otlp_sink::span_named(&exports, name))
+            .collect();
+        let count = exports.len();
+        match missing.as_slice() {
+            [] => return Ok(format!("{count} exports, with every route's request span")),
+            _ if started.elapsed().as_secs() < 60 => {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            missing => {
+                return Err(format!(
+                    "no span named {} in {count} exports",
+                    missing.join(", ")
+                ));
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod deployed;
 pub mod edge;
 pub mod feature_parity;
 pub mod lambda_smoke;
+pub mod otlp_sink;
 pub mod samconfig;
 pub mod transformed;
 
