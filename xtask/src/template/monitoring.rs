@@ -281,9 +281,10 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
     ];
     let route_names: Vec<&str> = routes.iter().map(|route| route.name).collect();
     let consumers: Vec<&str> = consumers.iter().map(|consumer| consumer.name).collect();
-    let functions: Vec<&str> = by_function(routes)
-        .into_iter()
-        .map(|(name, _)| name)
+    // Every function: the routes', the consumers', the jobs'.
+    let functions: Vec<&str> = (by_function(routes).into_iter().map(|(name, _)| name))
+        .chain(consumers.iter().copied())
+        .chain(jobs.iter().map(|job| job.name))
         .collect();
     widgets.push(text(
         "## Per route\nA line per route of functions/src/routes.rs. Of the 5xx, Faults \
@@ -298,8 +299,9 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
     widgets.extend(per_name(CONSUMER_GRAPHS, CONSUMER, &consumers));
     widgets.extend(per_name(&[ITERATOR_AGE], FUNCTION, &consumers));
     widgets.push(text(
-        "## Lambda, per function\nWhat a function cannot count itself: crashes and timeouts \
-         (these answer 5xx at API Gateway, absent from the functions' own counts), throttling.",
+        "## Lambda, per function\nEvery function, the consumers' and jobs' too: what a \
+         function cannot count itself, crashes and timeouts (these answer 5xx at API Gateway, \
+         absent from the functions' own counts), throttling.",
     ));
     widgets.extend(per_name(FUNCTION_GRAPHS, FUNCTION, &functions));
     json!({"widgets": widgets})
@@ -476,11 +478,13 @@ pub(crate) mod tests {
         }
         for consumer in functions::CONSUMERS {
             on(CONSUMER_GRAPHS, CONSUMER, consumer.name);
-            on(
-                &[ITERATOR_AGE],
-                "FunctionName",
-                &format!("${{{}Function}}", logical_id(consumer.name)),
-            );
+            let function = format!("${{{}Function}}", logical_id(consumer.name));
+            on(&[ITERATOR_AGE], "FunctionName", &function);
+            on(FUNCTION_GRAPHS, "FunctionName", &function);
+        }
+        for job in functions::JOBS {
+            let function = format!("${{{}Function}}", logical_id(job.name));
+            on(FUNCTION_GRAPHS, "FunctionName", &function);
         }
         let status = body["widgets"]
             .as_array()
