@@ -1,10 +1,9 @@
 //! The HMAC signatures of [`super::jwt`], on ring, the crypto library TLS
 //! uses (`https.rs`): jsonwebtoken's own providers would link a second one
-//! into every function (aws-lc, or RustCrypto's RSA and curves). Tokens are HS256 only (the validation pins it); HS384 and
-//! HS512 are here so that a token signed with them is refused by that
-//! rule, not by a missing algorithm.
-
-use std::sync::Once;
+//! into every function (aws-lc, or RustCrypto's RSA and curves). Tokens are
+//! HS256 only (the validation pins it); HS384 and HS512 are here so that a
+//! token signed with them is refused by that rule, not by a missing
+//! algorithm.
 
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{ErrorKind, Result};
@@ -12,13 +11,11 @@ use jsonwebtoken::signature::{Error, Signer, Verifier};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 use ring::hmac;
 
-/// Makes ring's HMAC jsonwebtoken's provider, once per process.
+/// Makes ring's HMAC jsonwebtoken's provider for this process.
 pub fn install() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Err only if another provider came first: then that one signs.
-        let _ = PROVIDER.install_default();
-    });
+    // Err once a provider is installed: this one, or another that came
+    // first and then signs.
+    let _ = PROVIDER.install_default();
 }
 
 static PROVIDER: CryptoProvider = CryptoProvider {
