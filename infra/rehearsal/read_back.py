@@ -1,5 +1,5 @@
 """Reads a deployed stack back from the (emulated) account, as JSON for
-`xtask check-deployed`, which checks it against the route table.
+`xtask check-deployed` and `xtask check-retained`.
 
     read_back.py STACK OUTPUT.json
 
@@ -50,46 +50,11 @@ def read_stack(name):
 
 def read_functions():
     lam = boto3.client("lambda")
-    functions = {}
-    for summary in pages(lam, "list_functions", "Functions"):
-        name = summary["FunctionName"]
-        config = lam.get_function_configuration(FunctionName=name)
-        config.pop("ResponseMetadata", None)
-        config["Aliases"] = lam.list_aliases(FunctionName=name)["Aliases"]
-        try:
-            config["Policy"] = json.loads(lam.get_policy(FunctionName=name)["Policy"])
-        except ClientError:
-            config["Policy"] = None
-        functions[name] = config
-    mappings = pages(lam, "list_event_source_mappings", "EventSourceMappings")
-    return functions, mappings
-
-
-def read_apis():
-    api = boto3.client("apigatewayv2")
-    apis = []
-    for item in api.get_apis()["Items"]:
-        api_id = item["ApiId"]
-        apis.append(
-            {
-                "ApiId": api_id,
-                "Name": item.get("Name"),
-                "ApiEndpoint": item.get("ApiEndpoint"),
-                "Routes": api.get_routes(ApiId=api_id)["Items"],
-                "Integrations": api.get_integrations(ApiId=api_id)["Items"],
-                "Stages": api.get_stages(ApiId=api_id)["Items"],
-            }
-        )
-    return apis
+    return [f["FunctionName"] for f in pages(lam, "list_functions", "Functions")]
 
 
 def read_tables():
-    ddb = boto3.client("dynamodb")
-    tables = {}
-    for name in pages(ddb, "list_tables", "TableNames"):
-        table = ddb.describe_table(TableName=name)["Table"]
-        tables[name] = table
-    return tables
+    return pages(boto3.client("dynamodb"), "list_tables", "TableNames")
 
 
 def read_parameters():
@@ -99,8 +64,7 @@ def read_parameters():
 
 def main(stack, output):
     state = read_stack(stack)
-    state["functions"], state["event_source_mappings"] = read_functions()
-    state["apis"] = read_apis()
+    state["functions"] = read_functions()
     state["tables"] = read_tables()
     state["ssm_parameters"] = read_parameters()
     with open(output, "w") as f:

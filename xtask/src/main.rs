@@ -30,15 +30,10 @@ const USAGE: &str = "usage: xtask COMMAND   (scripts/lib.sh builds it as the tes
                          (infra/edge.yaml), and known mistakes in copies of them caught
                          (deploy-check.sh)
   check-deployed STATE ENV
-                         a rehearsal deploy, read back, vs the route table (deploy-check.sh)
+                         a rehearsal deploy, read back: complete, its outputs and secret, deployed
+                         as check-transformed checked it (deploy-check.sh)
   check-retained BEFORE AFTER ENV
                          after sam delete: the table and the secret kept, the rest gone (deploy-check.sh)
-  template-breaks        the numbers of the known template mistakes the rehearsal deploys
-                         (deploy-check.sh)
-  write-template-break N BUILT OUT
-                         mistake N made in a copy of the built template (deploy-check.sh)
-  check-deployed-break N STATE ENV
-                         the stack deployed with mistake N fails check-deployed (deploy-check.sh)
   check-feature-parity   the Makefile's other cargo builds reuse the test build's dependencies (check-infra.sh)
   lambda-smoke PORT DIR  every events/ fixture invoked, and the functions' EMF metrics and traces (shipped-e2e.sh)
   otlp-sink PORT DIR     the functions' OTLP collector, each export kept in DIR (shipped-e2e.sh)
@@ -87,20 +82,6 @@ fn main() {
             std::path::Path::new(after),
             env,
         ),
-        ["template-breaks"] => {
-            checks::breaks::BREAKS
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.built.is_some())
-                .for_each(|(n, _)| println!("{n}"));
-            Ok(())
-        }
-        ["write-template-break", n, built, out] => {
-            checks::breaks::write_built(n, std::path::Path::new(built), std::path::Path::new(out))
-        }
-        ["check-deployed-break", n, state, env] => {
-            checks::breaks::check_deployed(n, std::path::Path::new(state), env)
-        }
         ["check-feature-parity"] => checks::feature_parity::run(&generated::workspace_root()),
         ["shipped-functions"] => {
             // Each function's name (the router's, or the consumer's) and its

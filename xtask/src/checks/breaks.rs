@@ -4,8 +4,7 @@
 //! [`edge`](super::edge)'s; then each of [`BREAKS`], mistakes that sam
 //! validate, cfn-lint and checkov let through, made in a copy, fails them.
 //! The unbroken files pass first, so that a break cannot pass for caught
-//! when everything fails. The rehearsal deploys the API's stack's breaks
-//! it can (`template-breaks`, `write-template-break`, `check-deployed-break`).
+//! when everything fails.
 
 use std::path::Path;
 use std::process::Command;
@@ -26,17 +25,12 @@ pub enum In {
 }
 
 /// A mistake: what it is, in which file, the text it replaces and with
-/// what; the same in the template `sam build` writes (which spells
-/// intrinsics out), for the rehearsal to deploy (`None` where the
-/// rehearsal cannot: it deploys without the edge); and a fragment of the
-/// problem the checks must report, on the transformed template and on the
-/// deployed stack alike.
+/// what, and a fragment of the problem the checks must report.
 pub struct Break {
     pub what: &'static str,
     pub file: In,
     pub find: &'static str,
     pub replace: &'static str,
-    pub built: Option<(&'static str, &'static str)>,
     pub reported: &'static str,
 }
 
@@ -52,32 +46,20 @@ const fn b(
         file,
         find,
         replace,
-        built: None,
         reported,
-    }
-}
-
-const fn built(b: Break, find: &'static str, replace: &'static str) -> Break {
-    Break {
-        built: Some((find, replace)),
-        ..b
     }
 }
 
 #[rustfmt::skip]
 pub const BREAKS: &[Break] = &[
-    built(b("the functions' TABLE_NAME set to the table's ARN", Template,
+    b("the functions' TABLE_NAME set to the table's ARN", Template,
         "TABLE_NAME: !Ref Table", "TABLE_NAME: !GetAtt Table.Arn", ".Variables.TABLE_NAME"),
-        "        TABLE_NAME:\n          Ref: Table\n", "        TABLE_NAME:\n          Fn::GetAtt: [Table, Arn]\n"),
     // SAM then creates a second API for that route, missing from ours.
-    built(b("a route's event without ApiId", Template,
+    b("a route's event without ApiId", Template,
         "            ApiId: !Ref HttpApi\n", "", "AWS::ApiGatewayV2::Api*: 2 resources"),
-        "            ApiId:\n              Ref: HttpApi\n", ""),
-    built(b("the prod deletion protection inverted", Template,
+    b("the prod deletion protection inverted", Template,
         "DeletionProtectionEnabled: !If [IsProd, true, false]", "DeletionProtectionEnabled: !If [IsProd, false, true]",
         "DeletionProtectionEnabled is"),
-        "      DeletionProtectionEnabled:\n        Fn::If:\n        - IsProd\n        - true\n        - false\n",
-        "      DeletionProtectionEnabled:\n        Fn::If:\n        - IsProd\n        - false\n        - true\n"),
     b("the execute-api URL left open with the edge (no ORIGIN_VERIFY_SHA256)", Template,
         "ORIGIN_VERIFY_SHA256: !If [HasEdge, !Ref OriginVerifySha256, \"\"]", "ORIGIN_VERIFY_SHA256: \"\"",
         "ORIGIN_VERIFY_SHA256 is"),
@@ -200,7 +182,7 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
                 ]
                 .concat(),
             };
-            caught(b, &problems, "")?;
+            caught(b, &problems)?;
         }
         Ok::<_, String>(())
     })();
@@ -211,10 +193,10 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
 }
 
 /// Prints the problem that shows `b` caught; an error if none does.
-fn caught(b: &Break, problems: &[String], how: &str) -> Result<(), String> {
+fn caught(b: &Break, problems: &[String]) -> Result<(), String> {
     let problem = problems.iter().find(|p| p.contains(b.reported));
-    let problem = problem.ok_or_else(|| format!("{how}{} was not caught: {problems:?}", b.what))?;
-    println!("{how}caught {}: {problem}", b.what);
+    let problem = problem.ok_or_else(|| format!("{} was not caught: {problems:?}", b.what))?;
+    println!("caught {}: {problem}", b.what);
     Ok(())
 }
 
@@ -227,39 +209,12 @@ fn replace_once(text: &str, what: &str, find: &str, replace: &str) -> Result<Str
     Ok(text.replacen(find, replace, 1))
 }
 
-/// `xtask write-template-break N BUILT OUT`: break `N` made in the template
-/// `sam build` wrote, for the rehearsal to deploy.
-pub fn write_built(n: &str, built: &Path, out: &Path) -> Result<(), String> {
-    let b = nth(n)?;
-    let (find, replace) = b.built.ok_or(format!(
-        "{}: the rehearsal deploys without the edge",
-        b.what
-    ))?;
-    let broken = replace_once(&super::read(built)?, b.what, find, replace)?;
-    std::fs::write(out, broken).map_err(|err| format!("{}: {err}", out.display()))
-}
-
-/// `xtask check-deployed-break N STATE ENV`: the stack deployed with break
-/// `N` fails [`deployed`](super::deployed)'s checks with its problem.
-pub fn check_deployed(n: &str, state: &Path, env: &str) -> Result<(), String> {
-    caught(
-        nth(n)?,
-        &super::deployed::problems_of(state, env)?,
-        "deployed, ",
-    )
-}
-
-fn nth(n: &str) -> Result<&'static Break, String> {
-    let found = n.parse::<usize>().ok().and_then(|n| BREAKS.get(n));
-    found.ok_or_else(|| format!("no template break {n:?} (0 to {})", BREAKS.len() - 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_break_applies_to_its_generated_file_and_only_the_api_stacks_are_rehearsed() {
+    fn every_break_applies_to_its_generated_file() {
         let root = crate::generated::workspace_root();
         let files = [
             crate::template::sam_template(functions::ROUTES, functions::CONSUMERS),
@@ -268,7 +223,6 @@ mod tests {
         ];
         for b in BREAKS {
             assert!(with(&files, b).is_ok(), "{}", b.what);
-            assert!(b.built.is_none() || b.file == Template, "{}", b.what);
         }
     }
 }

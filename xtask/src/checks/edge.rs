@@ -17,7 +17,7 @@ const ORIGIN: &str = "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}";
 /// A domain, as the checks deploy one when samconfig.toml has none.
 const DOMAIN: [(&str, &str); 2] = [("DomainName", "api.example.com"), ("HostedZoneId", "Z0123")];
 
-fn pairs(pairs: &[(&str, &str)]) -> Overrides {
+pub(super) fn pairs(pairs: &[(&str, &str)]) -> Overrides {
     pairs
         .iter()
         .map(|(name, value)| (name.to_string(), value.to_string()))
@@ -27,39 +27,41 @@ fn pairs(pairs: &[(&str, &str)]) -> Overrides {
 /// Each way the API's stack of `env` is deployed, named, with its
 /// parameters: as scripts/deploy.sh does (samconfig.toml's, and what it
 /// adds from the edge stack and the origin secret), once more with a domain
-/// if samconfig.toml has none, and as the rehearsal does (no edge).
+/// if samconfig.toml has none, and as the rehearsal does ([`REHEARSED`]).
 pub(super) fn deployments(samconfig: &str, env: &str) -> Result<Vec<(String, Overrides)>, String> {
-    let domain = deploy_setting(samconfig, env, "DomainName")?;
+    let has_domain = !deploy_setting(samconfig, env, "DomainName")?.is_empty();
     let acl = format!("arn:aws:wafv2:us-east-1:1:global/webacl/conduit-{env}-edge/4f2c");
     let digests = format!("{},{}", "5e".repeat(32), "a1".repeat(32));
+    let certificate = "arn:aws:acm:us-east-1:1:certificate/0b3c";
     let from_deploy_sh = |certificate| {
+        let version = ("OriginSecretVersion", "7");
         let given = [
             ("WebAclArn", &acl[..]),
             ("OriginVerifySha256", &digests[..]),
         ];
-        pairs(
-            &[
-                &given[..],
-                &[
-                    ("CertificateArn", certificate),
-                    ("OriginSecretVersion", "7"),
-                ],
-            ]
-            .concat(),
-        )
+        [&given[..], &[("CertificateArn", certificate), version]].concat()
     };
-    let certificate = "arn:aws:acm:us-east-1:1:certificate/0b3c";
-    let with = |extra: Overrides| with_overrides(samconfig, env, &extra);
-    let given = from_deploy_sh(if domain.is_empty() { "" } else { certificate });
-    let mut deployments = vec![(env.to_owned(), with(given)?)];
-    if domain.is_empty() {
-        let extra = [from_deploy_sh(certificate), pairs(&DOMAIN)].concat();
-        deployments.push((format!("{env} with a domain"), with(extra)?));
+    let mut ways = vec![(
+        env.to_owned(),
+        from_deploy_sh(if has_domain { certificate } else { "" }),
+    )];
+    if !has_domain {
+        let extra = [from_deploy_sh(certificate), DOMAIN.to_vec()].concat();
+        ways.push((format!("{env} with a domain"), extra));
     }
-    let rehearsed = with(pairs(&[("Edge", "disabled")]))?;
-    deployments.push((format!("{env} without the edge (as rehearsed)"), rehearsed));
-    Ok(deployments)
+    ways.push((
+        format!("{env} without the edge (as rehearsed)"),
+        REHEARSED.to_vec(),
+    ));
+    let with = |(label, extra): (String, Vec<(&str, &str)>)| {
+        Ok((label, with_overrides(samconfig, env, &pairs(&extra))?))
+    };
+    ways.into_iter().map(with).collect()
 }
+
+/// What the rehearsal deploys with beside samconfig.toml's (moto has no
+/// CloudFront or WAF).
+pub(super) const REHEARSED: [(&str, &str); 1] = [("Edge", "disabled")];
 
 /// The edge of the API's stack, resolved for one deployment: with the
 /// edge, one distribution behind the edge stack's web ACL, its one origin
@@ -338,7 +340,7 @@ mod tests {
             "Outputs": { "ApiUrl": { "Value": origin }, "OriginUrl": { "Value": origin } }
         });
         let mut problems = Vec::new();
-        let without = Resolver::new(&json!({}), &pairs(&[("Edge", "disabled")]));
+        let without = Resolver::new(&json!({}), &pairs(&REHEARSED));
         distribution_problems(&stack, &without, &mut problems);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("AWS::CloudFront::Distribution*: 1 resources"));

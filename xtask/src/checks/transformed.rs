@@ -57,33 +57,8 @@ pub(super) fn functions_expected() -> Vec<(String, Vec<&'static Route>)> {
         .collect()
 }
 
-/// A function's configuration, in the transformed template and as Lambda
-/// reports it alike: runtime, handler, table; for a route's function, the
-/// memory it declares (else the Globals' 256 MB), the 10 s timeout, its JWT
-/// secret and, with the edge, the origin secret's digests (so that the
-/// execute-api URL refuses what did not come through CloudFront).
-pub(super) fn function_config(
-    routes: &[&Route],
-    table: Value,
-    secret: &str,
-    digests: &str,
-) -> Value {
-    let mut want = json!({
-        "Runtime": "provided.al2023", "Handler": "bootstrap",
-        "Environment": { "Variables": { "TABLE_NAME": table } },
-    });
-    if let Some(route) = routes.first() {
-        want["MemorySize"] = json!(route.deploy.memory.map_or(256, |(megabytes, _)| megabytes));
-        want["Timeout"] = json!(10);
-        let variables = &mut want["Environment"]["Variables"];
-        variables["JWT_SECRET_PARAM"] = json!(secret);
-        variables["ORIGIN_VERIFY_SHA256"] = json!(digests);
-    }
-    want
-}
-
 /// A route's path as a permission's source ARN has it: each parameter `*`.
-pub(super) fn source_path(route: &Route) -> String {
+fn source_path(route: &Route) -> String {
     let segments = route
         .path
         .split('/')
@@ -100,10 +75,16 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
         &[
             ("AWS::ApiGatewayV2::Api", 1),
             ("AWS::Lambda::Function", expected.len()),
+            (
+                "AWS::Lambda::EventSourceMapping",
+                functions::CONSUMERS.len(),
+            ),
         ],
     );
-    // What each resource must hold, by logical id.
-    let mut want = json!({});
+    // What each resource must hold, by logical id. Every change deployed.
+    let mut want = json!({
+        "HttpApiApiGatewayDefaultStage": { "Properties": { "StageName": "$default", "AutoDeploy": true } },
+    });
     // Every route on HttpApi (and no other); API Gateway allowed to invoke
     // its function's alias on that route alone.
     let permissions = resources(stack, "AWS::Lambda::Permission");
@@ -157,11 +138,25 @@ fn stack_problems(stack: &Value, resolver: &Resolver, env: &str, problems: &mut 
         "AllAtOnce"
     };
     for (id, routes) in &expected {
+        // A route's function: the memory it declares (else the Globals' 256
+        // MB), the 10 s timeout, its JWT secret and, with the edge, the
+        // origin secret's digests (so that the execute-api URL refuses what
+        // did not come through CloudFront).
         let function = format!("{id}Function");
-        let mut config = function_config(routes, json!({ "Ref": "Table" }), &secret, &digests);
-        config["Architectures"] = json!(["arm64"]);
-        config["TracingConfig"] = json!({ "Mode": "Active" });
-        config["LoggingConfig"] = json!({ "LogGroup": { "Ref": format!("{id}LogGroup") } });
+        let mut config = json!({
+            "Runtime": "provided.al2023", "Handler": "bootstrap", "Architectures": ["arm64"],
+            "Environment": { "Variables": { "TABLE_NAME": { "Ref": "Table" } } },
+            "TracingConfig": { "Mode": "Active" },
+            "LoggingConfig": { "LogGroup": { "Ref": format!("{id}LogGroup") } },
+        });
+        if let Some(route) = routes.first() {
+            config["MemorySize"] =
+                json!(route.deploy.memory.map_or(256, |(megabytes, _)| megabytes));
+            config["Timeout"] = json!(10);
+            let variables = &mut config["Environment"]["Variables"];
+            variables["JWT_SECRET_PARAM"] = json!(secret);
+            variables["ORIGIN_VERIFY_SHA256"] = json!(digests);
+        }
         want[&function] = json!({ "Properties": config });
         let (group, alarm) = (
             format!("{function}DeploymentGroup"),
