@@ -12,7 +12,7 @@ mod jobs;
 mod monitoring;
 
 #[cfg(test)]
-pub(crate) use monitoring::tests::dashboard_in;
+pub(crate) use monitoring::tests::{alarms, dashboard_in, template};
 
 use conduit_common::events::Consumer;
 use conduit_common::http::{Route, TableAccess, by_function};
@@ -32,8 +32,9 @@ pub fn sam_template(routes: &[&Route], stream_consumers: &[&Consumer]) -> String
     }
     out.push_str(&consumers::consumers(stream_consumers));
     out.push_str(&jobs::jobs(functions::JOBS));
-    let monitoring = monitoring::monitoring(routes, stream_consumers, functions::JOBS);
-    out + &include_str!("tail.yaml").replace("{{MONITORING}}\n", &monitoring)
+    let tail = include_str!("tail.yaml");
+    let monitoring = monitoring::monitoring(routes, stream_consumers, &(out.clone() + tail));
+    out + &tail.replace("{{MONITORING}}\n", &monitoring)
 }
 
 /// Every function of the template: a route's function, a consumer or a

@@ -2,12 +2,12 @@
 //! `telemetry::metrics`, never by a literal here) and on the table's throttling.
 
 use conduit_common::db::keys;
-use conduit_common::events::{Consumer, Job};
-use conduit_common::http::{Route, by_function};
+use conduit_common::events::Consumer;
+use conduit_common::http::Route;
 use conduit_common::telemetry::metrics::{NAMESPACE, name};
 use serde_json::{Value, json};
 
-use super::logical_id;
+use super::{function_names, logical_id};
 
 /// The functions' metrics' dimensions: `Service` (the stack's name, the
 /// Globals' `SERVICE_NAME`) on all, `Route` or `Consumer` on some.
@@ -137,11 +137,10 @@ pub(super) fn alarm_metric(
     )
 }
 
-/// The service's 5xx-rate and throttling alarms and the dashboard, for tail.yaml.
-pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> String {
-    let body = layout(&dashboard(routes, consumers, jobs), 0)
-        .replace(&format!("\"{THRESHOLD}\""), THRESHOLD)
-        .replace('\n', "\n        ");
+/// The service's 5xx-rate and throttling alarms and the dashboard, for
+/// tail.yaml; `yaml` is the rest of the template, whose paging alarms the
+/// dashboard shows with these.
+pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], yaml: &str) -> String {
     let service = [(SERVICE, "!Ref AWS::StackName")];
     let of = |metric| [NAMESPACE, metric];
     let rate = math(
@@ -169,6 +168,31 @@ pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Jo
         &sum.join(" + "),
     );
     let minutes = THROTTLED_MINUTES;
+    let errors = alarm(
+        "ServiceErrorRateAlarm",
+        &format!(
+            "${{AWS::StackName}}: more than ${{ErrorRatePercentThreshold}}% of requests answered 5xx. \
+             Dashboard {DASHBOARD_NAME}: Faults are bugs, DependencyFailures are DynamoDB failing."
+        ),
+        &rate,
+        (3, Some(2)),
+        "!Ref ErrorRatePercentThreshold",
+        true,
+    );
+    let throttle = alarm(
+        "TableThrottleAlarm",
+        &format!(
+            "${{AWS::StackName}}: DynamoDB throttled the table or its indexes {minutes} minutes in a row"
+        ),
+        &throttled,
+        (minutes, Some(minutes)),
+        "0",
+        true,
+    );
+    let yaml = [yaml, &errors, &throttle].concat();
+    let body = layout(&dashboard(routes, consumers, &yaml), 0)
+        .replace(&format!("\"{THRESHOLD}\""), THRESHOLD)
+        .replace('\n', "\n        ");
     format!(
         r#"
   # Share of requests the functions answered with a 5xx, by their own count;
@@ -177,13 +201,13 @@ pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Jo
   # errors may have no Status5xx data point, hence FILL; one with fewer than
   # ErrorRateMinRequests requests counts as 0; one without requests has no
   # data at all (not breaching).
-{}
+{errors}
   # Throttling that lasts: DynamoDB throttled the table or an index in each of
   # {minutes} minutes in a row. On-demand tables still throttle past twice their
   # previous peak or on a hot partition; the functions retry a short burst,
   # and what still fails answers 503 (DependencyFailures on the dashboard).
   # DynamoDB publishes these metrics only when something was throttled.
-{}
+{throttle}
   # The stack's CloudWatch dashboard (the DashboardUrl output).
   Dashboard:
     Type: AWS::CloudWatch::Dashboard
@@ -192,28 +216,7 @@ pub(super) fn monitoring(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Jo
       DashboardBody: !Sub |
         {body}
 
-"#,
-        alarm(
-            "ServiceErrorRateAlarm",
-            &format!(
-                "${{AWS::StackName}}: more than ${{ErrorRatePercentThreshold}}% of requests answered 5xx. \
-                 Dashboard {DASHBOARD_NAME}: Faults are bugs, DependencyFailures are DynamoDB failing."
-            ),
-            &rate,
-            (3, Some(2)),
-            "!Ref ErrorRatePercentThreshold",
-            true
-        ),
-        alarm(
-            "TableThrottleAlarm",
-            &format!(
-                "${{AWS::StackName}}: DynamoDB throttled the table or its indexes {minutes} minutes in a row"
-            ),
-            &throttled,
-            (minutes, Some(minutes)),
-            "0",
-            true
-        ),
+"#
     )
 }
 
@@ -230,9 +233,10 @@ fn throttle_metrics() -> Vec<(Option<&'static str>, &'static str, &'static str)>
         .collect()
 }
 
-/// The dashboard's body: the alarms, the service as a whole, then a graph
-/// per metric with a line per route, per consumer, per function.
-fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value {
+/// The dashboard's body: the paging alarms of the template's `yaml`, the
+/// service as a whole, then a graph per metric with a line per route, per
+/// consumer, per function.
+fn dashboard(routes: &[&Route], consumers: &[&Consumer], yaml: &str) -> Value {
     let throttles = throttle_metrics().into_iter().map(|(index, kind, metric)| {
         let index_dimension = index.map(|index| ["GlobalSecondaryIndexName", index]);
         let label = json!({"label": format!("{} {kind}", index.unwrap_or("table"))});
@@ -253,7 +257,7 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
              Gateway's and Lambda's. Generated by xtask from the route table \
              (infra/template.yaml): changes made here are lost at the next deploy."
         )),
-        alarm_status(routes, consumers, jobs),
+        alarm_status(yaml),
         text("## The service"),
         graph(
             json!({"title": "Requests per second", "stat": "Sum", "metrics": [
@@ -281,11 +285,7 @@ fn dashboard(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value
     ];
     let route_names: Vec<&str> = routes.iter().map(|route| route.name).collect();
     let consumers: Vec<&str> = consumers.iter().map(|consumer| consumer.name).collect();
-    // Every function: the routes', the consumers', the jobs'.
-    let functions: Vec<&str> = (by_function(routes).into_iter().map(|(name, _)| name))
-        .chain(consumers.iter().copied())
-        .chain(jobs.iter().map(|job| job.name))
-        .collect();
+    let functions: Vec<&str> = function_names().collect();
     widgets.push(text(
         "## Per route\nA line per route of functions/src/routes.rs. Of the 5xx, Faults \
          (500) are bugs; Dependency failures (503) are DynamoDB down, slow or throttling.",
@@ -346,27 +346,17 @@ fn text(markdown: &str) -> Value {
     json!({"type": "text", "width": 24, "height": height, "properties": {"markdown": markdown}})
 }
 
-/// The state of every alarm that pages (notifies `AlarmTopic`).
-fn alarm_status(routes: &[&Route], consumers: &[&Consumer], jobs: &[&Job]) -> Value {
-    let whole = [
-        "ServiceErrorRate",
-        "TableThrottle",
-        "ApiServerErrorRate",
-        "ApiClientErrorRate",
-        "StreamFailures",
-    ];
-    let durations = by_function(routes)
-        .into_iter()
-        .map(|(name, _)| logical_id(name) + "Duration");
-    let lags = consumers
-        .iter()
-        .map(|consumer| logical_id(consumer.name) + "IteratorAge");
-    let alarms: Vec<String> = (whole.into_iter().map(str::to_owned))
-        .chain(durations)
-        .chain(lags)
-        .chain(jobs.iter().map(|job| logical_id(job.name)))
-        .map(|alarm| format!("${{{alarm}Alarm.Arn}}"))
-        .collect();
+/// The state of every alarm of `yaml` (resources as the template lays them
+/// out) that pages: whose block has `AlarmActions`.
+fn alarm_status(yaml: &str) -> Value {
+    let (mut resource, mut alarms) = ("", Vec::new());
+    for line in yaml.lines() {
+        match (line.strip_prefix("  ")).and_then(|key| key.strip_suffix(':')) {
+            Some(id) if !id.starts_with([' ', '#']) => resource = id,
+            _ if line.trim() == "AlarmActions:" => alarms.push(format!("${{{resource}.Arn}}")),
+            _ => {}
+        }
+    }
     json!({"type": "alarm", "width": 24, "height": 4, "properties": {
         "title": "Alarms", "sortBy": "stateUpdatedTimestamp", "alarms": alarms,
     }})
@@ -406,21 +396,40 @@ pub(crate) mod tests {
         name::STREAM_RECORDS, name::STREAM_FAILURES, name::STREAM_LAG,
     ];
 
-    pub(crate) fn template() -> String {
-        super::super::sam_template(functions::ROUTES, functions::CONSUMERS)
+    /// The generated template, parsed; its tags in CloudFormation's JSON
+    /// forms (`!Ref X` as `{"Ref": "X"}`, `!Sub s` as `{"Fn::Sub": s}`).
+    pub(crate) fn template() -> Value {
+        let yaml = super::super::sam_template(functions::ROUTES, functions::CONSUMERS);
+        to_json(serde_yaml::from_str(&yaml).expect("the template is YAML"))
     }
 
-    /// The dashboard's body in a generated template, parsed (its `${...}`
-    /// left as they are, the threshold as a string).
-    pub(crate) fn dashboard_in(template: &str) -> Value {
-        let marker = "      DashboardBody: !Sub |\n";
-        let start = template.find(marker).expect("the template has a dashboard") + marker.len();
-        let body: Vec<&str> = template[start..]
-            .lines()
-            .map_while(|line| line.strip_prefix("        "))
-            .collect();
-        let body = body
-            .join("\n")
+    fn to_json(yaml: serde_yaml::Value) -> Value {
+        use serde_yaml::Value as Yaml;
+        match yaml {
+            Yaml::Tagged(tagged) => match tagged.tag.to_string().as_str() {
+                "!Ref" => json!({"Ref": to_json(tagged.value)}),
+                tag => json!({tag.replacen('!', "Fn::", 1): to_json(tagged.value)}),
+            },
+            Yaml::Sequence(items) => items.into_iter().map(to_json).collect(),
+            Yaml::Mapping(fields) => (fields.into_iter())
+                .map(|(key, value)| (key.as_str().unwrap().to_owned(), to_json(value)))
+                .collect(),
+            scalar => serde_json::to_value(scalar).expect("a scalar is JSON"),
+        }
+    }
+
+    /// The template's alarms: logical id and resource.
+    pub(crate) fn alarms(template: &Value) -> impl Iterator<Item = (&String, &Value)> {
+        let resources = template["Resources"].as_object().expect("resources");
+        (resources.iter()).filter(|(_, resource)| resource["Type"] == "AWS::CloudWatch::Alarm")
+    }
+
+    /// The dashboard's body in the template, parsed (its `${...}` left as
+    /// they are, the threshold as a string).
+    pub(crate) fn dashboard_in(template: &Value) -> Value {
+        let body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+            .as_str()
+            .expect("the template has a dashboard")
             .replace(THRESHOLD, &format!("\"{THRESHOLD}\""));
         serde_json::from_str(&body)
             .unwrap_or_else(|err| panic!("DashboardBody is not JSON: {err}\n{body}"))
@@ -428,17 +437,12 @@ pub(crate) mod tests {
 
     /// Every line of every graph of the dashboard, with its graph's title.
     fn graph_lines(body: &Value) -> Vec<(&str, &[Value])> {
-        let graphs = body["widgets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|widget| widget["type"] == "metric");
+        let widgets = body["widgets"].as_array().unwrap();
+        let graphs = widgets.iter().filter(|widget| widget["type"] == "metric");
         let lines = graphs.flat_map(|graph| {
             let title = graph["properties"]["title"].as_str().unwrap();
             let lines = graph["properties"]["metrics"].as_array().unwrap();
-            lines
-                .iter()
-                .map(move |line| (title, line.as_array().unwrap().as_slice()))
+            (lines.iter()).map(move |line| (title, line.as_array().unwrap().as_slice()))
         });
         lines.collect()
     }
@@ -451,7 +455,8 @@ pub(crate) mod tests {
 
     #[test]
     fn the_template_holds_the_dashboard_as_generated() {
-        let generated = dashboard(functions::ROUTES, functions::CONSUMERS, functions::JOBS);
+        let yaml = super::super::sam_template(functions::ROUTES, functions::CONSUMERS);
+        let generated = dashboard(functions::ROUTES, functions::CONSUMERS, &yaml);
         assert_eq!(dashboard_in(&template()), generated);
     }
 
@@ -468,44 +473,31 @@ pub(crate) mod tests {
                 assert!(found, "{title:?} lacks {value}");
             }
         };
+        let function = |name| format!("${{{}Function}}", logical_id(name));
         for route in functions::ROUTES {
             on(ROUTE_GRAPHS, ROUTE, route.name);
-            on(
-                FUNCTION_GRAPHS,
-                "FunctionName",
-                &format!("${{{}Function}}", logical_id(route.function)),
-            );
+            on(FUNCTION_GRAPHS, FUNCTION, &function(route.function));
         }
         for consumer in functions::CONSUMERS {
             on(CONSUMER_GRAPHS, CONSUMER, consumer.name);
-            let function = format!("${{{}Function}}", logical_id(consumer.name));
-            on(&[ITERATOR_AGE], "FunctionName", &function);
-            on(FUNCTION_GRAPHS, "FunctionName", &function);
+            on(&[ITERATOR_AGE], FUNCTION, &function(consumer.name));
+            on(FUNCTION_GRAPHS, FUNCTION, &function(consumer.name));
         }
         for job in functions::JOBS {
-            let function = format!("${{{}Function}}", logical_id(job.name));
-            on(FUNCTION_GRAPHS, "FunctionName", &function);
+            on(FUNCTION_GRAPHS, FUNCTION, &function(job.name));
         }
-        let status = body["widgets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|widget| widget["type"] == "alarm");
+        // Every alarm with AlarmActions, and no other, on the alarm widget.
+        let widgets = body["widgets"].as_array().unwrap();
+        let status = (widgets.iter()).find(|widget| widget["type"] == "alarm");
         let shown = status.unwrap()["properties"]["alarms"].as_array().unwrap();
-        let mut paging = 0;
-        for alarm in crate::runbooks::tests::alarm_ids(&template) {
-            // A resource ends at a blank line.
-            let start = template.find(&format!("\n  {alarm}:\n")).unwrap();
-            let end = start + template[start..].find("\n\n").unwrap();
-            if template[start..end].contains("AlarmActions:") {
-                paging += 1;
-                assert!(
-                    shown.contains(&json!(format!("${{{alarm}.Arn}}"))),
-                    "the dashboard does not show {alarm}"
-                );
-            }
-        }
-        assert_eq!(paging, shown.len(), "{shown:?}");
+        let mut shown: Vec<&str> = shown.iter().map(|arn| arn.as_str().unwrap()).collect();
+        let pages = |(_, alarm): &(_, &Value)| alarm["Properties"]["AlarmActions"].is_array();
+        let paging = alarms(&template).filter(pages);
+        let mut paging: Vec<String> = paging.map(|(id, _)| format!("${{{id}.Arn}}")).collect();
+        shown.sort();
+        paging.sort();
+        assert!(paging.len() > 40, "{paging:?}");
+        assert_eq!(shown, paging);
     }
 
     #[test]
@@ -546,32 +538,33 @@ pub(crate) mod tests {
     #[test]
     fn alarms_watch_only_metrics_the_functions_emit_for_this_stack() {
         let template = template();
-        assert!(
-            template.contains("        SERVICE_NAME: !Ref AWS::StackName\n"),
+        let stack = json!({"Ref": "AWS::StackName"});
+        assert_eq!(
+            template["Globals"]["Function"]["Environment"]["Variables"]["SERVICE_NAME"], stack,
             "the functions must report the stack's name as their {SERVICE}"
         );
-        let lines: Vec<&str> = template.lines().map(str::trim).collect();
         let mut watched = Vec::new();
-        for (at, line) in lines.iter().enumerate() {
-            if *line != format!("Namespace: {NAMESPACE}") {
-                continue;
+        for (id, alarm) in alarms(&template) {
+            // One metric, or metric math over several.
+            let properties = &alarm["Properties"];
+            let math = properties["Metrics"].as_array().into_iter().flatten();
+            let metrics = math.map(|metric| &metric["MetricStat"]["Metric"]);
+            let metrics = metrics.chain([properties]);
+            for metric in metrics.filter(|metric| metric["Namespace"] == NAMESPACE) {
+                let metric_name = metric["MetricName"].as_str().expect("a metric has a name");
+                // A job's alarm watches the metric the job itself records.
+                let a_jobs = functions::JOBS.iter().any(|job| job.alarm.0 == metric_name);
+                assert!(
+                    DEFINED.contains(&metric_name) || a_jobs,
+                    "{id} watches {metric_name}, which telemetry::metrics does not define"
+                );
+                assert_eq!(
+                    metric["Dimensions"][0],
+                    json!({"Name": SERVICE, "Value": stack}),
+                    "{id} on {metric_name} watches another service"
+                );
+                watched.push(metric_name);
             }
-            let metric = lines[at + 1]
-                .strip_prefix("MetricName: ")
-                .expect("MetricName follows Namespace");
-            // A job's alarm watches the metric the job itself records.
-            let a_jobs = functions::JOBS.iter().any(|job| job.alarm.0 == metric);
-            assert!(
-                DEFINED.contains(&metric) || a_jobs,
-                "an alarm watches {metric}, which telemetry::metrics does not define"
-            );
-            let service = format!("- {{ Name: {SERVICE}, Value: !Ref AWS::StackName }}");
-            assert_eq!(
-                lines[at + 2..at + 4],
-                ["Dimensions:", &service],
-                "an alarm on {metric} watches another service"
-            );
-            watched.push(metric);
         }
         assert!(watched.contains(&name::STATUS_5XX) && watched.contains(&name::REQUESTS));
     }
