@@ -113,7 +113,7 @@ rotate-keys: ## Rotate the token signing keys of make dev's data one step (FORCE
 lambda-smoke: ## shipped-e2e's checks against debug builds of the functions, native
 	scripts/shipped-e2e.sh debug
 
-supply-chain: ## cargo deny (deny.toml: licences, bans, sources; advisories where RustSec is reachable); npm audit of the test tooling, reported
+supply-chain: ## cargo deny (deny.toml: licences, bans, sources; advisories where RustSec is reachable); npm audit and pip-audit of the test tooling, reported
 	scripts/supply-chain.sh
 
 infra-check: ## Lint the SAM template and the workflows

@@ -78,7 +78,8 @@ for s in "$@"; do
     venv)
       venv .venv "" "cargo lambda --version" "sam --version" "cfn-lint --version" "schemathesis --version" "actionlint --version"
       venv .venv-checkov checkov "checkov --version"
-      venv .venv-rehearsal rehearsal "moto_server --help" ;;
+      venv .venv-rehearsal rehearsal "moto_server --help"
+      venv .venv-audit audit "pip-audit --version" ;;
     dynamodb-local) step_dynamodb_local ;;
     *) echo "usage: $0 [all|apt|browser|hurl|cargo-deny|venv|dynamodb-local]..." >&2; exit 2 ;;
   esac
