@@ -9,14 +9,14 @@
 cd "$(dirname "$0")/.." && source scripts/lib.sh || exit 1
 SAM_PYTHON=.venv/bin/python REHEARSAL_PYTHON=.venv-rehearsal/bin/python
 for python in "$SAM_PYTHON" "$REHEARSAL_PYTHON"; do [ -x "$python" ] || { echo "FAIL: no $python; run scripts/setup.sh venv"; exit 1; }; done
-[ -f .aws-sam/build/template.yaml ] || { echo "FAIL: no .aws-sam/build; run make sam-build"; exit 1; }
+current_build || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
 started=$(date +%s)
 temp_dir
 # Built once, before the lanes: concurrent cargo runs queue on its lock.
 cargo_build --bin xtask --bin conduit-admin
 echo "==> the template after SAM's transform"
-"$BIN/xtask" check-transformed "$SAM_PYTHON"
+"$BIN/xtask" check-transformed "$REHEARSAL_PYTHON" # the emulator's SAM translator
 echo "==> sam deploy into emulated accounts, side by side"
 export AWS_ACCESS_KEY_ID=rehearsal AWS_SECRET_ACCESS_KEY=rehearsal
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0

@@ -10,6 +10,8 @@ cargo_build() { cargo build -q --workspace --exclude conduit-functions --example
 BIN=${CARGO_TARGET_DIR:-target}/debug
 xtask() { cargo_build --bin xtask && "$BIN/xtask" "$@"; }
 
+# current_build: .aws-sam/build is sam-build.sh's build of the current infra/template.yaml.
+current_build() { sha256sum --status -c .aws-sam/template.sha256 2>/dev/null || { echo "FAIL: no .aws-sam/build of this infra/template.yaml; run make sam-build"; return 1; }; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # on_exit COMMAND...: run when the script exits, however, before those

@@ -13,5 +13,7 @@ release() { env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS "$@"; }
 # are no-ops), linked side by side rather than one after another (85 -> 48 s).
 (cd functions && release cargo lambda build --release --arm64)
 # --build-in-source: rust-cargolambda does anyway; it only stops SAM warning.
+rm -f .aws-sam/template.sha256
 release sam build --build-in-source "$@"
+sha256sum infra/template.yaml >.aws-sam/template.sha256 # what it was built from
 xtask check-artifacts .aws-sam/build .aws-sam/sizes.json

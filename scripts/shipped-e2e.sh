@@ -16,7 +16,7 @@ if [ "$mode" = debug ]; then
 else
   command -v qemu-aarch64 >/dev/null && [ -d "$ARM64_LIBS" ] ||
     { echo "FAIL: qemu-aarch64 or $ARM64_LIBS missing; run scripts/setup.sh apt"; exit 1; }
-  [ -f .aws-sam/build/template.yaml ] || { echo "FAIL: no .aws-sam/build; run make sam-build"; exit 1; }
+  current_build || exit 1
   cargo_build --bin xtask --bin conduit-local
 fi
 temp_dir

@@ -15,8 +15,9 @@ patch below exists for one reason:
 - Lambda versions answer `Fn::GetAtt` for their number.
 - `AWS::ApiGatewayV2::Api` (from its OpenAPI body, as SAM writes it),
   `AWS::ApiGatewayV2::Stage` and `AWS::Lambda::Alias` become real
-  resources of moto's API Gateway and Lambda, so routes, integrations and
-  aliases can be read back; moto has no CloudFormation support for them.
+  resources of moto's API Gateway and Lambda, so that what refers to them
+  resolves: the outputs naming the API, the permissions and stream mappings
+  naming the aliases; moto has no CloudFormation support for them.
 - An `AWS::WAFv2::WebACL` has a name and an ARN, nothing else: the edge
   stack (infra/edge.yaml) then deploys and gives its WebAclArn output, so
   that scripts/deploy.sh's part before the API's stack can be rehearsed.

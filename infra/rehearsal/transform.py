@@ -12,8 +12,9 @@ what an event source mapping invokes, the aliases and deployment groups.
 `xtask check-transformed` checks this output against the route table (and
 infra/edge.yaml's).
 
-Python only because SAM's translator is (aws-sam-translator, pinned by the
-SAM CLI in .venv/). No AWS call: the region is a placeholder, and CodeUri
+Python only because SAM's translator is (aws-sam-translator, the SAM CLI's
+version): deploy-check.sh runs it in .venv-rehearsal/, whose translator
+emulator.py transforms the deployed stacks with. No AWS call: the region is a placeholder, and CodeUri
 becomes the s3:// URI `sam deploy` would have uploaded the code to.
 """
 

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::transformed::functions_expected;
 use super::{expect, list, samconfig};
 
 pub fn run(state: &Path, env: &str) -> Result<(), String> {
@@ -39,10 +40,9 @@ fn secret(env: &str) -> Result<String, String> {
 }
 
 /// The parameters check-transformed checks the rehearsed deploy of `env`
-/// under: samconfig.toml's, and the rehearsal's own.
+/// under.
 fn rehearsed(env: &str) -> Result<samconfig::Overrides, String> {
-    let rehearsal = super::edge::pairs(&super::edge::REHEARSED);
-    samconfig::with_overrides(&samconfig_text()?, env, &rehearsal)
+    super::edge::rehearsed(&samconfig_text()?, env)
 }
 
 /// The physical id of the stack's resource `logical`, or `?`.
@@ -81,6 +81,13 @@ pub fn problems(state: &Value, rehearsed: &[(String, String)], secret: &str) -> 
         let value = value.as_str().unwrap_or_default();
         if value.is_empty() || value.contains("None") || value.contains("${") {
             problems.push(format!("output {key} is unresolved: {value:?}"));
+        }
+    }
+    // moto skips what it does not model and still completes the stack.
+    for (id, _) in functions_expected() {
+        let name = physical(state, &format!("{id}Function"));
+        if !has(state, "functions", name) {
+            problems.push(format!("{id}Function was not deployed"));
         }
     }
     let table = physical(state, "Table");
@@ -142,17 +149,27 @@ mod tests {
 
     const ORIGIN: &str = "https://a1.execute-api.us-east-1.amazonaws.com";
 
-    /// A stack read back: deployed with `parameters`, with `outputs`.
+    /// A stack read back: deployed with `parameters`, with `outputs`, its
+    /// functions named as their logical ids.
     fn state(parameters: Value, outputs: Value) -> Value {
+        let ids = functions_expected()
+            .into_iter()
+            .map(|(id, _)| id + "Function");
+        let functions: Vec<String> = ids.collect();
+        let mut resources = json!([
+            { "logical": "Table", "physical": "t", "type": "AWS::DynamoDB::Table" },
+            { "logical": "HttpApi", "physical": "a1", "type": "AWS::ApiGatewayV2::Api" },
+        ]);
+        for id in &functions {
+            let function =
+                json!({ "logical": id, "physical": id, "type": "AWS::Lambda::Function" });
+            resources.as_array_mut().unwrap().push(function);
+        }
         json!({
             "stack": { "status": "CREATE_COMPLETE", "parameters": parameters, "outputs": outputs },
-            "resources": [
-                { "logical": "Table", "physical": "t", "type": "AWS::DynamoDB::Table" },
-                { "logical": "HttpApi", "physical": "a1", "type": "AWS::ApiGatewayV2::Api" },
-                { "logical": "GetArticleFunction", "physical": "f", "type": "AWS::Lambda::Function" }
-            ],
+            "resources": resources,
             "tables": ["t"],
-            "functions": ["f"],
+            "functions": functions,
             "ssm_parameters": ["/s"],
         })
     }
@@ -180,9 +197,13 @@ mod tests {
         );
         // As a deploy without samconfig.toml's overrides runs: on defaults.
         let defaults = json!({ "Environment": "prod", "Edge": "enabled", "DomainName": "" });
-        let unresolved = json!({ "ApiUrl": "https://None.execute-api", "OriginUrl": ORIGIN, "TableName": "${Table}" });
+        let another = "https://a2.execute-api.us-east-1.amazonaws.com";
+        let unresolved = json!({ "ApiUrl": "https://None.execute-api", "OriginUrl": another, "TableName": "${Table}" });
         let mut bad = state(defaults, unresolved);
         bad["ssm_parameters"] = json!([]);
+        bad["tables"] = json!([]);
+        bad["functions"].as_array_mut().unwrap().pop();
+        let last = functions_expected().pop().unwrap().0;
         let problems = problems(&bad, &rehearsed(), "/s");
         let expected = [
             "Environment=\"prod\", check-transformed checked \"dev\"",
@@ -190,6 +211,9 @@ mod tests {
             "ApiUrl is unresolved",
             "TableName is unresolved",
             "the secret /s does not exist",
+            "the stack's table t does not exist",
+            &format!("{last}Function was not deployed"),
+            "OriginUrl is \"https://a2",
             "output.JwtSecretParameterName is null",
         ];
         for expected in expected {
@@ -203,7 +227,7 @@ mod tests {
     #[test]
     fn after_a_delete_the_table_and_the_secret_must_remain() {
         let before = state(json!({}), json!({}));
-        let gone = json!({ "stack": null, "functions": ["f"] });
+        let gone = json!({ "stack": null, "functions": before["functions"] });
         assert_eq!(retained_problems(&before, &gone, "/s").len(), 3);
         let kept =
             json!({ "stack": null, "tables": ["t"], "ssm_parameters": ["/s"], "functions": [] });

@@ -17,7 +17,7 @@ const ORIGIN: &str = "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}";
 /// A domain, as the checks deploy one when samconfig.toml has none.
 const DOMAIN: [(&str, &str); 2] = [("DomainName", "api.example.com"), ("HostedZoneId", "Z0123")];
 
-pub(super) fn pairs(pairs: &[(&str, &str)]) -> Overrides {
+fn pairs(pairs: &[(&str, &str)]) -> Overrides {
     pairs
         .iter()
         .map(|(name, value)| (name.to_string(), value.to_string()))
@@ -27,7 +27,7 @@ pub(super) fn pairs(pairs: &[(&str, &str)]) -> Overrides {
 /// Each way the API's stack of `env` is deployed, named, with its
 /// parameters: as scripts/deploy.sh does (samconfig.toml's, and what it
 /// adds from the edge stack and the origin secret), once more with a domain
-/// if samconfig.toml has none, and as the rehearsal does ([`REHEARSED`]).
+/// if samconfig.toml has none, and as the rehearsal does ([`rehearsed`]).
 pub(super) fn deployments(samconfig: &str, env: &str) -> Result<Vec<(String, Overrides)>, String> {
     let has_domain = !deploy_setting(samconfig, env, "DomainName")?.is_empty();
     let acl = format!("arn:aws:wafv2:us-east-1:1:global/webacl/conduit-{env}-edge/4f2c");
@@ -49,19 +49,29 @@ pub(super) fn deployments(samconfig: &str, env: &str) -> Result<Vec<(String, Ove
         let extra = [from_deploy_sh(certificate), DOMAIN.to_vec()].concat();
         ways.push((format!("{env} with a domain"), extra));
     }
-    ways.push((
-        format!("{env} without the edge (as rehearsed)"),
-        REHEARSED.to_vec(),
-    ));
     let with = |(label, extra): (String, Vec<(&str, &str)>)| {
         Ok((label, with_overrides(samconfig, env, &pairs(&extra))?))
     };
-    ways.into_iter().map(with).collect()
+    let mut deployments = ways
+        .into_iter()
+        .map(with)
+        .collect::<Result<Vec<_>, String>>()?;
+    let rehearsed = (
+        format!("{env} without the edge (as rehearsed)"),
+        rehearsed(samconfig, env)?,
+    );
+    deployments.push(rehearsed);
+    Ok(deployments)
 }
 
-/// What the rehearsal deploys with beside samconfig.toml's (moto has no
-/// CloudFront or WAF).
-pub(super) const REHEARSED: [(&str, &str); 1] = [("Edge", "disabled")];
+/// The parameters the rehearsal deploys `env` with (deploy-check.sh's
+/// `DEPLOY_OVERRIDES`): samconfig.toml's, without the edge (moto has no
+/// CloudFront or WAF). What deploy.sh adds (the edge's web ACL and
+/// certificate, the origin secret's version and digests) is the edge's
+/// alone, and the edge is off.
+pub(super) fn rehearsed(samconfig: &str, env: &str) -> Result<Overrides, String> {
+    with_overrides(samconfig, env, &pairs(&[("Edge", "disabled")]))
+}
 
 /// The edge of the API's stack, resolved for one deployment: with the
 /// edge, one distribution behind the edge stack's web ACL, its one origin
@@ -340,7 +350,7 @@ mod tests {
             "Outputs": { "ApiUrl": { "Value": origin }, "OriginUrl": { "Value": origin } }
         });
         let mut problems = Vec::new();
-        let without = Resolver::new(&json!({}), &pairs(&REHEARSED));
+        let without = Resolver::new(&json!({}), &pairs(&[("Edge", "disabled")]));
         distribution_problems(&stack, &without, &mut problems);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("AWS::CloudFront::Distribution*: 1 resources"));

@@ -397,7 +397,8 @@ pub(crate) mod tests {
     ];
 
     /// The generated template, parsed; its tags in CloudFormation's JSON
-    /// forms (`!Ref X` as `{"Ref": "X"}`, `!Sub s` as `{"Fn::Sub": s}`).
+    /// forms (`!Ref X` as `{"Ref": "X"}`, `!GetAtt T.Arn` as
+    /// `{"Fn::GetAtt": ["T", "Arn"]}`, `!Sub s` as `{"Fn::Sub": s}`).
     pub(crate) fn template() -> Value {
         let yaml = super::super::sam_template(functions::ROUTES, functions::CONSUMERS);
         to_json(serde_yaml::from_str(&yaml).expect("the template is YAML"))
@@ -406,9 +407,12 @@ pub(crate) mod tests {
     fn to_json(yaml: serde_yaml::Value) -> Value {
         use serde_yaml::Value as Yaml;
         match yaml {
-            Yaml::Tagged(tagged) => match tagged.tag.to_string().as_str() {
-                "!Ref" => json!({"Ref": to_json(tagged.value)}),
-                tag => json!({tag.replacen('!', "Fn::", 1): to_json(tagged.value)}),
+            Yaml::Tagged(tagged) => match (tagged.tag.to_string().as_str(), tagged.value) {
+                ("!GetAtt", Yaml::String(at)) => {
+                    json!({"Fn::GetAtt": at.splitn(2, '.').collect::<Vec<_>>()})
+                }
+                (tag @ ("!Ref" | "!Condition"), value) => json!({&tag[1..]: to_json(value)}),
+                (tag, value) => json!({tag.replacen('!', "Fn::", 1): to_json(value)}),
             },
             Yaml::Sequence(items) => items.into_iter().map(to_json).collect(),
             Yaml::Mapping(fields) => (fields.into_iter())
@@ -486,7 +490,12 @@ pub(crate) mod tests {
         for job in functions::JOBS {
             on(FUNCTION_GRAPHS, FUNCTION, &function(job.name));
         }
-        // Every alarm with AlarmActions, and no other, on the alarm widget.
+        // Every alarm pages but the canaries' rollback alarms (CodeDeploy
+        // acts on them); every one that pages, and no other, on the widget.
+        for (id, alarm) in alarms(&template) {
+            let pages = alarm["Properties"]["AlarmActions"].is_array();
+            assert_eq!(pages, !id.ends_with("RollbackAlarm"), "{id}");
+        }
         let widgets = body["widgets"].as_array().unwrap();
         let status = (widgets.iter()).find(|widget| widget["type"] == "alarm");
         let shown = status.unwrap()["properties"]["alarms"].as_array().unwrap();
