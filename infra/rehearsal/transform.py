@@ -1,6 +1,8 @@
 """SAM's transform, as CloudFormation applies it when a stack is deployed.
 
-    transform.py TEMPLATE OUTPUT.json
+    transform.py TEMPLATE OUTPUT.json [TEMPLATE OUTPUT.json]...
+
+(Several in one run: the translator takes longer to load than to run.)
 
 A template without SAM's transform (infra/edge.yaml) is written as it is,
 its short-form intrinsics (`!Ref`, `!If`) spelled out as CloudFormation
@@ -37,6 +39,13 @@ class NoManagedPolicyNames:
 
 
 def main(source, output):
+    try:
+        write(source, output)
+    except Exception as err:
+        sys.exit(f"{source}: {type(err).__name__}: {err}")
+
+
+def write(source, output):
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     logging.disable(logging.WARNING)  # the translator's feature-toggle chatter
     with open(source) as f:
@@ -56,4 +65,6 @@ def main(source, output):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = sys.argv[1:]
+    for source, output in zip(args[::2], args[1::2]):
+        main(source, output)

@@ -6,7 +6,7 @@
 //! The unbroken files pass first, so that a break cannot pass for caught
 //! when everything fails.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -125,71 +125,86 @@ pub fn run(root: &Path, python: &str) -> Result<(), String> {
     };
     let unbroken = [template, edge, samconfig];
     let deploy_sh = super::read(&root.join("scripts/deploy.sh"))?;
-    let dir = std::env::temp_dir().join(format!("template-breaks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
-    // A template as CloudFormation reads it (transformed, if SAM's).
-    let read = |name: String, text: &str| -> Result<Value, String> {
-        let (source, output) = (
-            dir.join(format!("{name}.yaml")),
-            dir.join(format!("{name}.json")),
-        );
-        std::fs::write(&source, text).map_err(|err| format!("{}: {err}", source.display()))?;
-        let script = root.join("infra/rehearsal/transform.py");
-        let result = Command::new(python)
-            .arg(script)
-            .args([&source, &output])
-            .output();
-        let result = result.map_err(|err| format!("running {python}: {err}"))?;
-        if !result.status.success() {
-            return Err(format!(
-                "transforming {name}: {}",
-                String::from_utf8_lossy(&result.stderr).trim()
-            ));
-        }
-        serde_json::from_str(&super::read(&output)?).map_err(|err| format!("{name}: {err}"))
+    let broken: Vec<[String; 3]> = BREAKS
+        .iter()
+        .map(|b| with(&unbroken, b))
+        .collect::<Result<_, _>>()?;
+    // The unbroken templates, then each broken one, in that order.
+    let mut texts = vec![&unbroken[0], &unbroken[1]];
+    let templates = BREAKS
+        .iter()
+        .zip(&broken)
+        .filter(|(b, _)| b.file != Samconfig);
+    texts.extend(templates.map(|(b, files)| &files[b.file as usize]));
+    let mut read = transform(root, python, &texts)?.into_iter();
+    let mut next = || {
+        read.next()
+            .ok_or("transform.py wrote fewer templates than given")
     };
     let main =
         |template: &Value, files: &[String; 3]| super::transformed::problems(template, &files[2]);
     let edge_stack = |edge: &Value, files: &[String; 3]| {
         super::edge::edge_stack_problems(edge, &files[2], &deploy_sh)
     };
-    let result = (|| {
-        let template = read("unbroken".into(), &unbroken[0])?;
-        let edge = read("unbroken-edge".into(), &unbroken[1])?;
-        let (routes, functions) = (
-            functions::ROUTES.len(),
-            super::transformed::functions_expected().len(),
-        );
-        let passed = format!(
-            " ({routes} routes, {functions} functions, dev and prod, with the edge, with a domain and without the edge)"
-        );
-        super::report(
-            "transformed template",
-            &main(&template, &unbroken)?,
-            &passed,
-        )?;
-        let passed = " (dev and prod, with and without a domain)";
-        super::report("edge template", &edge_stack(&edge, &unbroken)?, passed)?;
-        for (n, b) in BREAKS.iter().enumerate() {
-            let broken = with(&unbroken, b)?;
-            let problems = match b.file {
-                Template => main(&read(format!("break{n}"), &broken[0])?, &broken)?,
-                Edge => edge_stack(&read(format!("break{n}"), &broken[1])?, &broken)?,
-                Samconfig => [
-                    main(&template, &broken)?,
-                    edge_stack(&edge, &broken)?,
-                    super::samconfig::problems(&broken[2])?,
-                ]
-                .concat(),
-            };
-            caught(b, &problems)?;
-        }
-        Ok::<_, String>(())
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    result?;
+    let (template, edge) = (next()?, next()?);
+    let (routes, functions) = (
+        functions::ROUTES.len(),
+        super::transformed::functions_expected().len(),
+    );
+    let passed = format!(
+        " ({routes} routes, {functions} functions, dev and prod, with the edge, with a domain and without the edge)"
+    );
+    super::report(
+        "transformed template",
+        &main(&template, &unbroken)?,
+        &passed,
+    )?;
+    let passed = " (dev and prod, with and without a domain)";
+    super::report("edge template", &edge_stack(&edge, &unbroken)?, passed)?;
+    for (b, files) in BREAKS.iter().zip(&broken) {
+        let problems = match b.file {
+            Template => main(&next()?, files)?,
+            Edge => edge_stack(&next()?, files)?,
+            Samconfig => [
+                main(&template, files)?,
+                edge_stack(&edge, files)?,
+                super::samconfig::problems(&files[2])?,
+            ]
+            .concat(),
+        };
+        caught(b, &problems)?;
+    }
     println!("template breaks: all {} caught", BREAKS.len());
     Ok(())
+}
+
+/// `texts` as CloudFormation reads them (transformed, if SAM's), in one run
+/// of infra/rehearsal/transform.py: its translator takes 1.5 s to load.
+fn transform(root: &Path, python: &str, texts: &[&String]) -> Result<Vec<Value>, String> {
+    let dir = std::env::temp_dir().join(format!("template-breaks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    let result = (|| {
+        let mut args = vec![root.join("infra/rehearsal/transform.py")];
+        for (n, text) in texts.iter().enumerate() {
+            let (source, output) = (dir.join(format!("{n}.yaml")), dir.join(format!("{n}.json")));
+            std::fs::write(&source, text).map_err(|err| format!("{}: {err}", source.display()))?;
+            args.extend([source, output]);
+        }
+        let result = Command::new(python).args(&args).output();
+        let result = result.map_err(|err| format!("running {python}: {err}"))?;
+        if !result.status.success() {
+            let stderr = String::from_utf8_lossy(&result.stderr);
+            return Err(format!("transform.py: {}", stderr.trim()));
+        }
+        let outputs = args.iter().skip(2).step_by(2);
+        let json = |output: &PathBuf| {
+            let text = super::read(output)?;
+            serde_json::from_str(&text).map_err(|err| format!("{}: {err}", output.display()))
+        };
+        outputs.map(json).collect()
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// Prints the problem that shows `b` caught; an error if none does.
