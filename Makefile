@@ -11,7 +11,7 @@ REALWORLD_DIR ?= ../shared/realworld
 export REALWORLD_DIR
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help dev test end-to-end setup fmt-check clippy unit-tests build-local e2e fidelity shared-cache supply-chain api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair rotate-keys deploy rotate-origin-secret destroy clean
+.PHONY: help dev test end-to-end setup fmt-check clippy test-build unit-tests build-local e2e fidelity shared-cache supply-chain api-fuzz browser-test lambda-smoke infra-check deploy-check shipped-e2e sam-build stress-test bench generate admin repair rotate-keys deploy rotate-origin-secret destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,9 +23,10 @@ dev: ## The whole API at http://127.0.0.1:$(PORT), data kept in .data/
 # - setup (downloads: venvs, npm) runs with the Rust build, which needs none
 #   of it;
 # - the arm64 release build (sam-build: 3 min of both cores) runs with the
-#   end-to-end tests, at the lowest CPU priority: they wait on servers,
-#   DynamoDB Local and a browser more than they compute, and the build takes
-#   what they leave. Its output follows theirs;
+#   tests, from the moment the test build is done, at the lowest CPU
+#   priority: they wait on servers, DynamoDB Local and a browser more than
+#   they compute, and the heavy handler tests run alone (a core idle for a
+#   minute); the build takes what they leave. Its output follows theirs;
 # - shipped-e2e and deploy-check, which both only read what sam build made.
 # clippy's lints run in the test build itself: clippy-driver compiles the
 # workspace's own crates (what `cargo clippy` does for `cargo check`), so the
@@ -42,12 +43,12 @@ test: export CLIPPY_ARGS = -Dwarnings
 test: ## Everything CI runs
 	@mkdir -p target
 	@env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS $(MAKE) --no-print-directory setup >target/setup.log 2>&1 & setup=$$!; \
-	  status=0; $(MAKE) --no-print-directory fmt-check unit-tests || status=$$?; \
+	  status=0; $(MAKE) --no-print-directory fmt-check test-build || status=$$?; \
 	  ready=0; wait $$setup || ready=$$?; \
 	  echo "--- make setup (alongside) ---"; cat target/setup.log; \
-	  [ $$status -eq 0 ] && [ $$ready -eq 0 ]
-	@nice -n 19 $(MAKE) --no-print-directory sam-build >target/sam-build.log 2>&1 & build=$$!; \
-	  status=0; $(MAKE) --no-print-directory end-to-end || status=$$?; \
+	  [ $$status -eq 0 ] && [ $$ready -eq 0 ] || exit 1; \
+	  nice -n 19 $(MAKE) --no-print-directory sam-build >target/sam-build.log 2>&1 & build=$$!; \
+	  status=0; $(MAKE) --no-print-directory unit-tests end-to-end || status=$$?; \
 	  built=0; wait $$build || built=$$?; \
 	  echo "--- make sam-build (alongside) ---"; cat target/sam-build.log; \
 	  [ $$status -eq 0 ] && [ $$built -eq 0 ]
@@ -69,14 +70,18 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# The function binaries are one-line shims with no tests of their own
+# (their handlers are tested through tests/): skipping their harnesses saves
+# 35 links. The functions' library tests run in the second call, whose
+# selection (the whole workspace) resolves the same features, so it
+# compiles only their harness.
+UNIT_TESTS := "--workspace --exclude conduit-functions" "--workspace --lib"
+
+test-build: ## Build what unit-tests runs
+	for selection in $(UNIT_TESTS); do cargo test $$selection --no-run; done
+
 unit-tests: ## Unit and handler tests on the embedded engine
-	# The function binaries are one-line shims with no tests of their own
-	# (their handlers are tested through tests/): skipping their harnesses
-	# saves 35 links. The functions' library tests run in the second call,
-	# whose selection (the whole workspace) resolves the same features, so
-	# it compiles only their harness.
-	cargo test --workspace --exclude conduit-functions
-	cargo test --workspace --lib
+	for selection in $(UNIT_TESTS); do cargo test $$selection; done
 
 build-local:
 	cargo build -p conduit-local
