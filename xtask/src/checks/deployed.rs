@@ -16,13 +16,15 @@ use super::transformed::functions_expected;
 use super::{expect, list, samconfig};
 
 pub fn run(state: &Path, env: &str) -> Result<(), String> {
-    let rehearsed = rehearsed(env)?;
-    let problems = problems(&read(state)?, &rehearsed, &secret(env)?);
+    let samconfig = samconfig_text()?;
+    let rehearsed = super::edge::rehearsed(&samconfig, env)?;
+    let problems = problems(&read(state)?, &rehearsed, &secret(&samconfig, env)?);
     super::report(&format!("deployed {env}"), &problems, "")
 }
 
 pub fn run_retained(before: &Path, after: &Path, env: &str) -> Result<(), String> {
-    let problems = retained_problems(&read(before)?, &read(after)?, &secret(env)?);
+    let secret = secret(&samconfig_text()?, env)?;
+    let problems = retained_problems(&read(before)?, &read(after)?, &secret);
     super::report(&format!("deleted {env}"), &problems, "")
 }
 
@@ -35,14 +37,8 @@ fn samconfig_text() -> Result<String, String> {
 }
 
 /// The JWT secret's parameter `env` deploys with.
-fn secret(env: &str) -> Result<String, String> {
-    samconfig::deploy_setting(&samconfig_text()?, env, "JwtSecretParameterName")
-}
-
-/// The parameters check-transformed checks the rehearsed deploy of `env`
-/// under.
-fn rehearsed(env: &str) -> Result<samconfig::Overrides, String> {
-    super::edge::rehearsed(&samconfig_text()?, env)
+fn secret(samconfig: &str, env: &str) -> Result<String, String> {
+    samconfig::deploy_setting(samconfig, env, "JwtSecretParameterName")
 }
 
 /// The physical id of the stack's resource `logical`, or `?`.

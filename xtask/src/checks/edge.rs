@@ -34,12 +34,12 @@ pub(super) fn deployments(samconfig: &str, env: &str) -> Result<Vec<(String, Ove
     let digests = format!("{},{}", "5e".repeat(32), "a1".repeat(32));
     let certificate = "arn:aws:acm:us-east-1:1:certificate/0b3c";
     let from_deploy_sh = |certificate| {
-        let version = ("OriginSecretVersion", "7");
-        let given = [
+        vec![
             ("WebAclArn", &acl[..]),
             ("OriginVerifySha256", &digests[..]),
-        ];
-        [&given[..], &[("CertificateArn", certificate), version]].concat()
+            ("CertificateArn", certificate),
+            ("OriginSecretVersion", "7"),
+        ]
     };
     let mut ways = vec![(
         env.to_owned(),
